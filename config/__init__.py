@@ -1,0 +1,117 @@
+"""Settings read from the environment.
+
+With no environment at all the platform runs embedded: a SQLite file under ``instance/``,
+Celery tasks in-process, mail printed to the log, and ``PLATFORM_DOMAIN=localhost`` so that
+``http://wolomin.localhost:5000`` works in a browser. ``APP_ENV=production`` requires every
+setting that has no safe default and refuses to start without it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = REPO_ROOT / "instance"
+
+PRODUCTION_REQUIRED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PLATFORM_DOMAIN",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_DEFAULT_SENDER",
+)
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed; the message says which and how to fix it."""
+
+
+class BaseConfig:
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    MAX_CONTENT_LENGTH = 64 * 1024  # a complete survey is well under 40 KiB
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a slow reader on a phone must not be refused
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    TEMPLATES_AUTO_RELOAD = False
+    OPEN_TEXT_MAX_LENGTH = 2000
+
+
+def _embedded(env: Mapping[str, str]) -> dict:
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return {
+        "APP_ENV": "embedded",
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{INSTANCE_DIR / 'satysfakcja.sqlite'}",
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "SECRET_KEY": env.get("SECRET_KEY", "embedded-mode-not-secret"),
+        "PLATFORM_DOMAIN": env.get("PLATFORM_DOMAIN", "localhost").lower(),
+        "CELERY_TASK_ALWAYS_EAGER": not env.get("REDIS_URL"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "ankieta@localhost"),
+        "SESSION_COOKIE_SECURE": False,
+    }
+
+
+def _production(env: Mapping[str, str]) -> dict:
+    missing = [name for name in PRODUCTION_REQUIRED if not env.get(name)]
+    if missing:
+        raise ConfigurationError(
+            "APP_ENV=production needs these environment variables, which are not set: "
+            + ", ".join(missing)
+            + ". See README.md, section Configuration."
+        )
+    if not env["DATABASE_URL"].startswith("postgresql"):
+        raise ConfigurationError("DATABASE_URL must point at PostgreSQL in production.")
+    try:
+        mail_port = int(env["MAIL_PORT"])
+    except ValueError as exc:
+        raise ConfigurationError(f"MAIL_PORT must be a number, got {env['MAIL_PORT']!r}.") from exc
+    return {
+        "APP_ENV": "production",
+        "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+        "REDIS_URL": env["REDIS_URL"],
+        "SECRET_KEY": env["SECRET_KEY"],
+        "PLATFORM_DOMAIN": env["PLATFORM_DOMAIN"].lower(),
+        "CELERY_TASK_ALWAYS_EAGER": False,
+        "MAIL_SERVER": env["MAIL_SERVER"],
+        "MAIL_PORT": mail_port,
+        "MAIL_DEFAULT_SENDER": env["MAIL_DEFAULT_SENDER"],
+        "SESSION_COOKIE_SECURE": True,
+        "PREFERRED_URL_SCHEME": "https",
+    }
+
+
+def _with_driver(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2 (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> dict:
+    """Return the Flask settings for the environment (``os.environ`` by default)."""
+    env = os.environ if env is None else env
+    app_env = env.get("APP_ENV", "embedded").lower()
+    if app_env == "production":
+        values = _production(env)
+    elif app_env in ("embedded", "development", ""):
+        values = _embedded(env)
+    else:
+        raise ConfigurationError(f"APP_ENV must be 'production' or unset, got {app_env!r}.")
+    settings = {k: v for k, v in vars(BaseConfig).items() if k.isupper()}
+    settings.update(values)
+    # Migrations run as the table owner; the application connects as a role that is not.
+    settings["SQLALCHEMY_DATABASE_URI"] = _with_driver(settings["SQLALCHEMY_DATABASE_URI"])
+    settings["MIGRATIONS_DATABASE_URI"] = _with_driver(
+        env.get("DATABASE_OWNER_URL") or settings["SQLALCHEMY_DATABASE_URI"]
+    )
+    return settings

@@ -1,0 +1,55 @@
+"""The application factory: wires settings, extensions, tenancy and blueprints, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from config import REPO_ROOT, load_settings
+from saas_platform import site
+from saas_platform.extensions import csrf, db, migrate
+from saas_platform.templating import init_templating
+from saas_platform.tenancy.resolver import resolve_tenant
+
+
+def create_app(overrides: Mapping | None = None) -> Flask:
+    """Build the app from the environment; ``overrides`` (tests) win over the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(REPO_ROOT / "instance"),
+    )
+    app.config.update(load_settings())
+    if overrides:
+        app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    _import_models()
+    init_templating(app)
+
+    app.before_request(site.make_csp_nonce)
+    app.before_request(resolve_tenant)
+    app.after_request(site.set_security_headers)
+    app.register_error_handler(HTTPException, site.render_error)
+    app.register_error_handler(Exception, site.render_server_error)
+
+    app.add_url_rule("/", "index", site.site_index, methods=["GET", "POST"])
+    # The survey checks its CSRF token itself, after the content type and encoding.
+    csrf.exempt(site.site_index)
+    app.register_blueprint(site.health)
+
+    from tenants.survey.views import bp as survey_bp
+
+    app.register_blueprint(survey_bp)
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so that metadata (and Alembic's autogenerate) sees all tables."""
+    import saas_platform.tenancy.models  # noqa: F401
+    import tenants.survey.models  # noqa: F401

@@ -1,0 +1,11 @@
+"""Extensions, created unbound here and bound in ``create_app``."""
+
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from saas_platform.db import db
+
+migrate = Migrate()
+csrf = CSRFProtect()
+
+__all__ = ["csrf", "db", "migrate"]

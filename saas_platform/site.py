@@ -1,0 +1,128 @@
+"""What every host shares: the root dispatcher, the apex landing page, health checks, error
+pages and security headers."""
+
+from __future__ import annotations
+
+import secrets
+
+import redis
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select, text
+from werkzeug.exceptions import HTTPException
+
+from saas_platform.db import db
+from saas_platform.tenancy.models import Tenant
+
+health = Blueprint("health", __name__)
+
+ERROR_TEXTS = {
+    400: ("Niepoprawne zapytanie", "Nie udało się odczytać wysłanych danych."),
+    403: ("Brak dostępu", "Nie masz uprawnień do tej strony."),
+    404: ("Nie znaleziono strony", "Pod tym adresem nie ma strony ani ankiety urzędu."),
+    405: ("Niedozwolona operacja", "Ta strona nie obsługuje takiego zapytania."),
+    413: (
+        "Za dużo danych",
+        "Wysłany formularz jest zbyt duży. Skróć komentarz i spróbuj ponownie.",
+    ),
+    415: ("Nieobsługiwany format", "Ta strona przyjmuje tylko zwykły formularz."),
+    429: ("Za dużo prób", "Wysłano zbyt wiele formularzy. Spróbuj ponownie później."),
+    500: ("Błąd serwera", "Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
+}
+
+
+def site_index():
+    """``/``: the office's survey on an office's host, the landing page on the apex."""
+    if g.get("site") == "tenant":
+        from tenants.survey.views import survey_page
+
+        return survey_page()
+    if request.method != "GET":
+        abort(405)
+    return landing()
+
+
+def landing():
+    """The apex landing page: what the service is and which offices take part."""
+    offices = db.session.scalars(
+        select(Tenant).where(Tenant.status == "active").order_by(Tenant.name)
+    ).all()
+    return render_template("platform/landing.html", offices=offices, office_url=office_url)
+
+
+def office_url(tenant: Tenant) -> str:
+    """The address of an office's survey, on the scheme and port this request came in on."""
+    host = request.host
+    port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
+    domain = current_app.config["PLATFORM_DOMAIN"]
+    return f"{request.scheme}://{tenant.slug}.{domain}{':' + port if port else ''}/"
+
+
+@health.get("/healthz")
+def healthz():
+    """The process is alive."""
+    return jsonify(status="ok")
+
+
+@health.get("/readyz")
+def readyz():
+    """The database answers; the state of Redis is reported but does not fail readiness,
+    because residents' submissions never depend on it."""
+    state = {"database": "ok", "redis": "not configured"}
+    status = 200
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready", and the probe must say so, not crash
+        current_app.logger.exception("readiness: database unreachable")
+        state["database"] = "unavailable"
+        status = 503
+    finally:
+        db.session.rollback()
+    if current_app.config.get("REDIS_URL"):
+        try:
+            redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=1).ping()
+            state["redis"] = "ok"
+        except redis.RedisError:
+            state["redis"] = "unavailable"
+    return jsonify(state), status
+
+
+def render_error(error: HTTPException):
+    """A Polish error page for every HTTP error, in the office's look when there is one."""
+    code = error.code or 500
+    title, default_message = ERROR_TEXTS.get(code, (error.name, error.description))
+    message = default_message
+    if error.description and error.description != type(error).description:
+        message = error.description
+    if isinstance(error, CSRFError):
+        title = "Formularz wygasł"
+        message = (
+            "Strona była otwarta zbyt długo lub ciasteczka są wyłączone. "
+            "Odśwież ją i spróbuj ponownie."
+        )
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def render_server_error(error: Exception):
+    db.session.rollback()
+    return render_template(
+        "errors/error.html", code=500, title=ERROR_TEXTS[500][0], message=ERROR_TEXTS[500][1]
+    ), 500
+
+
+def set_security_headers(response):
+    """No inline script at all, inline styles only with this request's nonce."""
+    nonce = g.get("csp_nonce", "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; "
+        f"style-src 'self' 'nonce-{nonce}'; script-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def make_csp_nonce() -> None:
+    g.csp_nonce = secrets.token_urlsafe(16)

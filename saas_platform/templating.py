@@ -1,0 +1,38 @@
+"""Jinja filters and globals shared by every page."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, current_app
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_BRAND_COLOUR = "#1d4f91"
+
+
+def safe_colour(value: str | None) -> str:
+    """A colour that is safe to put into CSS: ``#rrggbb`` or the default."""
+    return value.lower() if value and COLOUR.match(value) else DEFAULT_BRAND_COLOUR
+
+
+def _relative_luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (WCAG formula)."""
+    luminance = _relative_luminance(safe_colour(background))
+    on_white = (1.05) / (luminance + 0.05)
+    on_black = (luminance + 0.05) / 0.05
+    return "#ffffff" if on_white >= on_black else "#000000"
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["safe_colour"] = safe_colour
+    app.jinja_env.filters["text_colour_on"] = text_colour_on
+
+    @app.context_processor
+    def _limits() -> dict:
+        return {"text_limit": current_app.config["OPEN_TEXT_MAX_LENGTH"]}

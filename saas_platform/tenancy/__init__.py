@@ -1,0 +1,17 @@
+"""Tenancy: which office a request or task works for, and the guards that keep offices apart."""
+
+from saas_platform.tenancy.isolation import (
+    CrossTenantWrite,
+    TenantNotSet,
+    current_tenant,
+    current_tenant_id,
+    tenant_scope,
+)
+
+__all__ = [
+    "CrossTenantWrite",
+    "TenantNotSet",
+    "current_tenant",
+    "current_tenant_id",
+    "tenant_scope",
+]

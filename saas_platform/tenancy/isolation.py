@@ -1,0 +1,119 @@
+"""Layers 1 and 2 of tenant isolation, and the hook that feeds layer 3.
+
+- ``current_tenant`` / ``tenant_scope``: the one office a request or task works for.
+- ORM hook: every SELECT/UPDATE/DELETE touching a ``TenantScoped`` model gets
+  ``tenant_id = <current office>``; with no office set, the query is refused.
+- Flush guard: new or changed tenant rows must belong to the current office.
+- ``after_begin``: every PostgreSQL transaction carries ``app.tenant_id`` (transaction-local,
+  so it never leaks through the pool), which the row-level-security policies read.
+
+The single escape hatch is the execution option ``cross_tenant="<reason>"``; each use is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import g, has_app_context
+from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from werkzeug.local import LocalProxy
+
+from saas_platform.db import TenantScoped, db
+
+log = logging.getLogger(__name__)
+
+
+class TenantNotSet(RuntimeError):
+    """A tenant-scoped query ran with no office set."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """A row of one office was about to be written while working for another."""
+
+
+def _get_current_tenant():
+    return g.get("tenant") if has_app_context() else None
+
+
+current_tenant = LocalProxy(_get_current_tenant)
+
+
+def current_tenant_id() -> int | None:
+    """The id of the office the current request or task works for, or None."""
+    return g.get("tenant_id") if has_app_context() else None
+
+
+def set_current_tenant(tenant) -> None:
+    """Make ``tenant`` (or None) the office of this app context, in Python and in PostgreSQL."""
+    g.tenant = tenant
+    g.tenant_id = tenant.id if tenant is not None else None
+    session = db.session()
+    if session.in_transaction():
+        _apply_database_setting(session.connection())
+
+
+@contextmanager
+def tenant_scope(tenant) -> Iterator:
+    """Work for ``tenant`` inside the block (CLI commands, tasks, tests), then restore."""
+    previous = g.get("tenant")
+    set_current_tenant(tenant)
+    try:
+        yield tenant
+    finally:
+        set_current_tenant(previous)
+
+
+def _apply_database_setting(connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    tenant_id = current_tenant_id()
+    connection.execute(
+        text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
+        {"tenant_id": "" if tenant_id is None else str(tenant_id)},
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _set_tenant_for_transaction(session, transaction, connection) -> None:
+    _apply_database_setting(connection)
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_query_to_tenant(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    reason = state.execution_options.get("cross_tenant")
+    if reason:
+        log.info("cross-tenant query: %s", reason)
+        return
+    if not _touches_tenant_data(state):
+        return
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantNotSet("a tenant-scoped query ran with no office set")
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_tenant_writes(session, flush_context, instances) -> None:
+    tenant_id = current_tenant_id()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tenant_id is None:
+            raise TenantNotSet(f"writing {obj!r} with no office set")
+        if obj.tenant_id is None and obj in session.new:
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id != tenant_id:
+            raise CrossTenantWrite(f"{obj!r} belongs to office {obj.tenant_id}, not {tenant_id}")

@@ -1,0 +1,64 @@
+"""The tenant registry: offices and the custom domains they are reached at."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+
+TENANT_STATUSES = ("active", "suspended")
+
+
+class Tenant(db.Model):
+    """A municipal office ("Urząd"). The registry itself is not tenant-scoped."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {TENANT_STATUSES!r}", name="status"),
+        sa.CheckConstraint("length(brand_colour) = 7", name="brand_colour_length"),
+        sa.CheckConstraint("length(slug) BETWEEN 2 AND 63", name="slug_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(63), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    municipality: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    teryt: Mapped[str] = mapped_column(sa.String(7), default="", server_default="")
+    address: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    brand_colour: Mapped[str] = mapped_column(
+        sa.String(7), default="#1d4f91", server_default="#1d4f91"
+    )
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    logo_mime_type: Mapped[str | None] = mapped_column(sa.String(20))
+    timezone: Mapped[str] = mapped_column(
+        sa.String(64), default="Europe/Warsaw", server_default="Europe/Warsaw"
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"
+
+
+class TenantDomain(TenantScoped, db.Model):
+    """A custom domain (e.g. ankieta.wolomin.pl) that serves one office.
+
+    The platform subdomain ``<slug>.<PLATFORM_DOMAIN>`` needs no row: it follows the slug, so
+    the same database serves ``wolomin.localhost`` in development and the real domain in
+    production.
+    """
+
+    __tablename__ = "tenant_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(253), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""The resident side: the office's survey, its versions, departments and the responses."""

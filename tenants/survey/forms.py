@@ -1,0 +1,118 @@
+"""Reading a posted survey: every field checked on the server, nothing trusted from the form.
+
+The form is dynamic (its questions come from the published version), so it is validated here
+rather than through a WTForms class; CSRF is still Flask-WTF's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import MultiDict
+
+from tenants.survey.definition import VersionDef
+
+RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")
+SERVICE_FIELDS = frozenset({"csrf_token", "submission", "version", "kanal", "website"})
+SUBMISSION_KEY = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
+ALLOWED_CONTROL = frozenset("\n\r\t")
+
+
+@dataclass
+class FieldError:
+    message: str
+    field_name: str | None = None  # the input the error summary links to; None: whole form
+
+
+@dataclass
+class SurveySubmission:
+    """A checked submission: what ``submit_response`` stores."""
+
+    submission_key: str
+    channel: str
+    department_id: int | None
+    answers: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionCheck:
+    submission: SurveySubmission | None
+    errors: list[FieldError]
+
+
+def _has_forbidden_characters(value: str) -> bool:
+    return any(
+        unicodedata.category(ch) in ("Cc", "Cs") and ch not in ALLOWED_CONTROL for ch in value
+    )
+
+
+def check_submission(
+    version: VersionDef,
+    form: MultiDict,
+    active_department_ids: frozenset[int],
+    text_limit: int,
+) -> SubmissionCheck:
+    """Check a posted form against the published version; collect every problem at once."""
+    errors: list[FieldError] = []
+    fields_by_name = {q.field_name: q for q in version.questions.values()}
+
+    unknown = [name for name in form if name not in SERVICE_FIELDS and name not in fields_by_name]
+    if unknown:
+        errors.append(FieldError("Formularz zawiera pola, których nie ma w tej ankiecie."))
+    for name in SERVICE_FIELDS - {"csrf_token"}:
+        if len(form.getlist(name)) > 1:
+            errors.append(FieldError("Formularz został wysłany w niepoprawnej postaci."))
+            break
+
+    submission_key = form.get("submission", "")
+    if not SUBMISSION_KEY.match(submission_key):
+        errors.append(FieldError("Formularz jest niekompletny. Odśwież stronę i spróbuj ponownie."))
+    channel = form.get("kanal", "web")
+    if channel not in RESIDENT_CHANNELS:
+        errors.append(FieldError("Nieznany sposób wypełnienia ankiety."))
+
+    answers: list[tuple[str, str]] = []
+    department_id: int | None = None
+    for question in version.questions.values():
+        values = [v.strip() for v in form.getlist(question.field_name)]
+        values = [v for v in values if v]
+        name = question.field_name
+        if not values:
+            if question.required:
+                errors.append(FieldError(f"Odpowiedz na pytanie: {question.text}", name))
+            continue
+        if question.kind != "multiple_choice" and len(values) > 1:
+            errors.append(FieldError(f"Pytanie „{question.text}” ma jedną odpowiedź.", name))
+            continue
+        if question.kind == "text":
+            text = values[0]
+            if len(text) > text_limit:
+                errors.append(
+                    FieldError(
+                        f"Komentarz może mieć najwyżej {text_limit} znaków (wpisano {len(text)}).",
+                        name,
+                    )
+                )
+            elif _has_forbidden_characters(text):
+                errors.append(FieldError("Komentarz zawiera niedozwolone znaki sterujące.", name))
+            else:
+                answers.append((question.key, text))
+        elif question.kind == "department":
+            chosen = int(values[0]) if values[0].isdigit() and len(values[0]) < 10 else None
+            if chosen not in active_department_ids:
+                errors.append(FieldError("Wybierz wydział z listy.", name))
+            else:
+                department_id = chosen
+        else:
+            if len(set(values)) != len(values) or not set(values) <= question.allowed_values:
+                errors.append(FieldError(f"Wybierz odpowiedź z listy: {question.text}", name))
+            else:
+                answers.extend((question.key, value) for value in values)
+
+    if errors:
+        return SubmissionCheck(None, errors)
+    return SubmissionCheck(SurveySubmission(submission_key, channel, department_id, answers), [])

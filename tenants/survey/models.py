@@ -1,0 +1,184 @@
+"""Survey, its immutable published versions, departments, responses and the running counts.
+
+Foreign keys between tenant rows are composite ``(tenant_id, id)``, so the database itself
+refuses a response that points at another office's version or department.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+
+QUESTION_KINDS = ("rating", "single_choice", "multiple_choice", "yes_no", "text", "department")
+CHANNELS = ("web", "banner", "qr", "kiosk", "paper")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _same_tenant_fk(column: str, target: str, ondelete: str | None = None):
+    return sa.ForeignKeyConstraint(
+        ["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"], ondelete=ondelete
+    )
+
+
+class Department(TenantScoped, db.Model):
+    """A wydział or referat; the resident may say which one served them."""
+
+    __tablename__ = "departments"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("tenant_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+
+class Survey(TenantScoped, db.Model):
+    """The office's survey; what residents see is its latest published version."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "id"), sa.UniqueConstraint("tenant_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SurveyVersion(TenantScoped, db.Model):
+    """One published form. Never changed after publication; responses point at it."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("survey_id", "number"),
+        _same_tenant_fk("survey_id", "surveys", ondelete="CASCADE"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column()
+    number: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(200))
+    intro: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Section(TenantScoped, db.Model):
+    """A group of questions, shown as one fieldset (e.g. "Wizerunek Urzędu")."""
+
+    __tablename__ = "survey_sections"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("version_id", "key"),
+        _same_tenant_fk("version_id", "survey_versions", ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column()
+    key: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+
+class Question(TenantScoped, db.Model):
+    """A question with a stable ``key``: results of the same key compare across versions."""
+
+    __tablename__ = "survey_questions"
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "key"),
+        _same_tenant_fk("version_id", "survey_versions", ondelete="CASCADE"),
+        _same_tenant_fk("section_id", "survey_sections", ondelete="CASCADE"),
+        sa.CheckConstraint(_in("kind", QUESTION_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column()
+    section_id: Mapped[int] = mapped_column()
+    key: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    text: Mapped[str] = mapped_column(sa.String(500))
+    help_text: Mapped[str] = mapped_column(sa.String(1000), default="", server_default="")
+    required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    allow_not_applicable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # [{"key": "wniosek", "label": "Złożenie wniosku"}, ...] for choice questions.
+    options: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class Response(TenantScoped, db.Model):
+    """One completed survey. Anonymous: no IP address, user agent or other personal data."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        # The form carries a random key, so a double click or a re-sent POST stores nothing new.
+        sa.UniqueConstraint("tenant_id", "submission_key"),
+        _same_tenant_fk("version_id", "survey_versions"),
+        _same_tenant_fk("department_id", "departments"),
+        sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        sa.Index(None, "tenant_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column()
+    department_id: Mapped[int | None] = mapped_column()
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    submission_key: Mapped[str] = mapped_column(sa.String(36))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The date written on a paper form; equals the submission date for electronic channels.
+    answered_on: Mapped[date] = mapped_column(sa.Date)
+
+
+class Answer(TenantScoped, db.Model):
+    """One value of one question in one response (several rows for a multiple choice)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        _same_tenant_fk("response_id", "responses", ondelete="CASCADE"),
+        sa.Index(None, "tenant_id", "response_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column()
+    question_key: Mapped[str] = mapped_column(sa.String(64))
+    value: Mapped[str] = mapped_column(sa.Text)
+
+
+class ResponseCount(TenantScoped, db.Model):
+    """How many responses gave ``value`` to ``question_key``, per department, channel and day.
+
+    Dashboards and reports read these instead of scanning answers, so their cost does not grow
+    with the number of responses. ``question_key = '*'`` counts whole responses.
+    ``department_id = 0`` means "not given" (a NULL would defeat the upsert's unique key).
+    """
+
+    __tablename__ = "response_counts"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "version_id", "question_key", "department_id", "channel", "day", "value"
+        ),
+        _same_tenant_fk("version_id", "survey_versions"),
+        sa.CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+    version_id: Mapped[int] = mapped_column()
+    question_key: Mapped[str] = mapped_column(sa.String(64))
+    department_id: Mapped[int] = mapped_column()
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    day: Mapped[date] = mapped_column(sa.Date)
+    value: Mapped[str] = mapped_column(sa.String(64))
+    count: Mapped[int] = mapped_column()
+
+
+RESPONSES_KEY = "*"
+NO_DEPARTMENT = 0
