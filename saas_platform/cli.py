@@ -7,6 +7,7 @@ from flask.cli import AppGroup, FlaskGroup
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import func, select
 
+from config import ConfigurationError
 from saas_platform.app import create_app
 from saas_platform.db import db
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
@@ -14,7 +15,14 @@ from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.services import InvalidSlug, create_tenant
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app())
+def _create_app():
+    try:
+        return create_app()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """Badanie satysfakcji klientów urzędów: administracja platformy."""
 

@@ -104,6 +104,7 @@ def render_error(error: HTTPException):
 
 
 def render_server_error(error: Exception):
+    current_app.logger.exception("unhandled error", exc_info=error)
     db.session.rollback()
     return render_template(
         "errors/error.html", code=500, title=ERROR_TEXTS[500][0], message=ERROR_TEXTS[500][1]

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -30,13 +31,17 @@ bp.before_request(require_tenant_site)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
+def _unavailable():
+    abort(make_response(render_template("survey/unavailable.html"), 503))
+
+
 def _live_version_or_unavailable() -> VersionDef:
     if not current_tenant.is_active:
-        abort(render_template("survey/unavailable.html"), 503)
+        _unavailable()
     version_id = live_version_id()
     version = published_version(version_id) if version_id else None
     if version is None:
-        abort(render_template("survey/unavailable.html"), 503)
+        _unavailable()
     return version
 
 

@@ -1,0 +1,217 @@
+"""Fixtures: a real PostgreSQL database set up the way the README tells an operator to (owner
+role runs migrations, the app connects as a role RLS binds), and factories for offices,
+host-bound clients and complete survey submissions."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg2
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from saas_platform.app import create_app
+from saas_platform.db import db
+from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.tenancy import tenant_scope
+from saas_platform.tenancy.models import Tenant
+from saas_platform.tenancy.services import create_tenant
+
+PG_HOST = os.environ.get("TEST_PGHOST", "127.0.0.1")
+PG_SUPERUSER = os.environ.get("TEST_PGUSER", "postgres")
+OWNER_ROLE = "satysfakcja_test_owner"
+APP_ROLE = "satysfakcja_test_app"
+PLATFORM_DOMAIN = "satysfakcja.test"
+
+
+def _superuser_connection(dbname: str):
+    connection = psycopg2.connect(host=PG_HOST, user=PG_SUPERUSER, dbname=dbname)
+    connection.autocommit = True
+    return connection
+
+
+def _execute_tolerating_existing_roles(dbname: str, statements: list[str]) -> None:
+    connection = _superuser_connection(dbname)
+    with connection.cursor() as cursor:
+        for statement in statements:
+            try:
+                cursor.execute(statement)
+            except psycopg2.errors.DuplicateObject:
+                pass  # roles are cluster-wide and survive earlier runs
+    connection.close()
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    name: str
+
+    def url(self, role: str) -> str:
+        return f"postgresql+psycopg2://{role}@{PG_HOST}/{self.name}"
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[TestDatabase]:
+    """A fresh database, set up with ``role_setup_sql`` exactly as the README says."""
+    name = f"satysfakcja_test_{uuid.uuid4().hex[:8]}"
+    statements = role_setup_sql(OWNER_ROLE, APP_ROLE, name)
+    _execute_tolerating_existing_roles("postgres", statements[:DATABASE_LEVEL_STATEMENTS])
+    _execute_tolerating_existing_roles(name, statements[DATABASE_LEVEL_STATEMENTS:])
+    yield TestDatabase(name)
+    connection = _superuser_connection("postgres")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    connection.close()
+
+
+def app_settings(database: TestDatabase) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database.url(APP_ROLE),
+        "MIGRATIONS_DATABASE_URI": database.url(OWNER_ROLE),
+        "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database):
+    app = create_app(app_settings(database))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database, migrated_app):
+    engine = create_engine(database.url(OWNER_ROLE))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_app, owner_engine):
+    """The app, with every office's rows removed before each test."""
+    with owner_engine.begin() as connection:
+        connection.execute(text("TRUNCATE tenants CASCADE"))
+    yield migrated_app
+
+
+@dataclass(frozen=True)
+class Office:
+    id: int
+    slug: str
+    name: str
+
+    @property
+    def host(self) -> str:
+        return f"{self.slug}.{PLATFORM_DOMAIN}"
+
+
+@pytest.fixture
+def make_office(app):
+    """Factory: register an office (default survey and departments) and commit."""
+
+    def make(slug: str, name: str | None = None, **details) -> Office:
+        with app.app_context():
+            tenant = create_tenant(slug, name or f"Urząd Gminy {slug.title()}", **details)
+            db.session.commit()
+            return Office(tenant.id, tenant.slug, tenant.name)
+
+    return make
+
+
+@pytest.fixture
+def two_offices(make_office) -> tuple[Office, Office]:
+    return make_office("wolomin", "Urząd Miejski w Wołominie"), make_office(
+        "sierpc", "Urząd Miejski w Sierpcu"
+    )
+
+
+class HostClient:
+    """A test client bound to one Host header."""
+
+    def __init__(self, app, host: str):
+        self.client = app.test_client()
+        self.host = host
+
+    def _headers(self, kwargs) -> dict:
+        return {"Host": self.host, **kwargs.pop("headers", {})}
+
+    def get(self, path: str = "/", **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs), **kwargs)
+
+    def post(self, path: str = "/", **kwargs):
+        return self.client.post(path, headers=self._headers(kwargs), **kwargs)
+
+    def survey_form(self, query: str = "") -> dict[str, str]:
+        """GET the survey and return its hidden fields (csrf, submission key, version, channel)."""
+        page = self.get("/" + query)
+        assert page.status_code == 200, page.status_code
+        html = page.get_data(as_text=True)
+        return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+@pytest.fixture
+def client_for(app):
+    def make(host_or_office) -> HostClient:
+        host = host_or_office.host if isinstance(host_or_office, Office) else host_or_office
+        return HostClient(app, host)
+
+    return make
+
+
+COMPLETE_RATINGS = {
+    "lokalizacja": "5", "oznakowanie": "4", "parking": "na", "strona_internetowa": "3",
+    "czystosc": "5", "wyglad_pracownikow": "5", "godziny_otwarcia": "4",
+    "czytelnosc_formularzy": "2", "zaangazowanie": "5", "szacunek": "5", "wiedza": "4",
+    "pelna_informacja": "4", "wyjasnianie": "5", "zrozumialy_jezyk": "5", "uprzejmosc": "5",
+    "pomoc": "4", "czas_oczekiwania": "1", "szybkosc_obslugi": "3", "informacja_o_terminie": "4",
+    "dotrzymanie_terminu": "4", "obiektywizm": "5", "zgodnosc_z_prawem": "5",
+    "przejrzystosc": "4", "dokladnosc": "4", "ogolna_satysfakcja": "4",
+}  # fmt: skip
+
+
+@pytest.fixture
+def complete_answers():
+    """Factory: a complete, valid set of answers to the default survey (form field -> value)."""
+
+    def make(department_id: int | None = None, comment: str = "Zażółć gęślą jaźń.") -> dict:
+        fields = {f"q-{key}": value for key, value in COMPLETE_RATINGS.items()}
+        fields.update(
+            {
+                "q-cel_wizyty": "wniosek",
+                "q-wlasciwy_pracownik": "tak",
+                "q-czestotliwosc": "kilka_razy_w_roku",
+                "q-wiek": "41_60",
+                "q-kanal_kontaktu": ["osobiscie", "epuap"],
+                "q-komentarz": comment,
+            }
+        )
+        if department_id is not None:
+            fields["q-wydzial"] = str(department_id)
+        return fields
+
+    return make
+
+
+@pytest.fixture
+def in_office(app):
+    """Context manager factory: an app context working for one office."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def scope(office: Office):
+        with app.app_context():
+            tenant = db.session.get(Tenant, office.id)
+            with tenant_scope(tenant):
+                yield tenant
+
+    return scope
