@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from config import REPO_ROOT, load_settings
 from saas_platform import site
+from saas_platform.commands import register_commands
 from saas_platform.extensions import csrf, db, migrate
 from saas_platform.templating import init_templating
 from saas_platform.tenancy.resolver import resolve_tenant
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     from tenants.survey.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)
+    register_commands(app)
     return app
 
 

@@ -4,6 +4,7 @@ host-bound clients and complete survey submissions."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -39,10 +40,9 @@ def _execute_tolerating_existing_roles(dbname: str, statements: list[str]) -> No
     connection = _superuser_connection(dbname)
     with connection.cursor() as cursor:
         for statement in statements:
-            try:
+            # roles are cluster-wide and survive earlier runs
+            with contextlib.suppress(psycopg2.errors.DuplicateObject):
                 cursor.execute(statement)
-            except psycopg2.errors.DuplicateObject:
-                pass  # roles are cluster-wide and survive earlier runs
     connection.close()
 
 

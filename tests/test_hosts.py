@@ -61,7 +61,7 @@ def test_each_office_host_serves_its_own_survey(two_offices, client_for):
 def test_custom_domain_serves_its_office_through_the_row_level_security(
     app, two_offices, client_for, in_office
 ):
-    wolomin, sierpc = two_offices
+    wolomin = two_offices[0]
     with in_office(wolomin):
         db.session.add(TenantDomain(host="ankieta.wolomin.pl"))
         db.session.commit()

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from flask import g, has_app_context
 from sqlalchemy import event, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 from werkzeug.local import LocalProxy
 
 from saas_platform.db import TenantScoped, db
@@ -82,7 +83,12 @@ def _set_tenant_for_transaction(session, transaction, connection) -> None:
 
 
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+    # The tables themselves, not ``state.all_mappers``: an entity named only in
+    # ``select_from()`` or in a subquery is not among the mappers, but its table is here.
+    tables = find_tables(
+        state.statement, include_aliases=True, include_joins=True, include_crud=True
+    )
+    return any("tenant_id" in table.c for table in tables if hasattr(table, "c"))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -93,11 +99,11 @@ def _scope_query_to_tenant(state: ORMExecuteState) -> None:
     if reason:
         log.info("cross-tenant query: %s", reason)
         return
-    if not _touches_tenant_data(state):
-        return
     tenant_id = current_tenant_id()
     if tenant_id is None:
-        raise TenantNotSet("a tenant-scoped query ran with no office set")
+        if _touches_tenant_data(state):
+            raise TenantNotSet("a tenant-scoped query ran with no office set")
+        return
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True

@@ -1,0 +1,83 @@
+"""The platform's own commands, registered on the app's CLI (``satysfakcja`` or ``flask``)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate.cli import db as db_commands
+from sqlalchemy import func, select
+
+from saas_platform.db import db
+from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.tenancy.models import Tenant
+from saas_platform.tenancy.services import InvalidSlug, create_tenant
+
+
+@db_commands.command("roles")
+@click.option("--owner", default="satysfakcja_owner", show_default=True)
+@click.option("--app", "app_role", default="satysfakcja_app", show_default=True)
+@click.option("--database", default="satysfakcja", show_default=True)
+def print_role_sql(owner: str, app_role: str, database: str) -> None:
+    """Print the SQL that creates the owner and application roles (run it as a superuser)."""
+    statements = role_setup_sql(owner, app_role, database)
+    for statement in statements[:DATABASE_LEVEL_STATEMENTS]:
+        click.echo(statement + ";")
+    click.echo(f"\\connect {database}")
+    for statement in statements[DATABASE_LEVEL_STATEMENTS:]:
+        click.echo(statement + ";")
+
+
+tenants = AppGroup("tenants", help="Urzędy na platformie.")
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.option(
+    "--name", required=True, help="Pełna nazwa urzędu, np. „Urząd Miasta i Gminy Radzymin”."
+)
+@click.option("--municipality", default="", help="Gmina.")
+@click.option("--teryt", default="", help="Kod TERYT gminy.")
+@click.option("--contact-email", default="")
+def create_tenant_command(slug: str, name: str, municipality: str, teryt: str, contact_email: str):
+    """Register an office; its survey works at once at SLUG.<PLATFORM_DOMAIN>."""
+    try:
+        tenant = create_tenant(
+            slug.strip().lower(),
+            name,
+            municipality=municipality,
+            teryt=teryt,
+            contact_email=contact_email,
+        )
+    except (InvalidSlug, ValueError) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Utworzono: {tenant.name} → {tenant.slug}.{current_app.config['PLATFORM_DOMAIN']}")
+
+
+@tenants.command("list")
+def list_tenants() -> None:
+    """List the offices: slug, status and name."""
+    rows = db.session.execute(select(Tenant.slug, Tenant.status, Tenant.name).order_by(Tenant.slug))
+    for slug, status, name in rows:
+        click.echo(f"{slug}\t{status}\t{name}")
+    total = db.session.scalar(select(func.count()).select_from(Tenant))
+    click.echo(f"Razem: {total}")
+
+
+@click.command("demo")
+@click.option("--responses", default=2500, show_default=True, help="Odpowiedzi na urząd.")
+@click.option("--seed", default=2019, show_default=True)
+def demo_command(responses: int, seed: int) -> None:
+    """Create the demo offices (wolomin, sierpc) with departments and demo responses."""
+    from saas_platform.demo import create_demo_offices
+
+    for tenant, created in create_demo_offices(responses, seed):
+        state = f"utworzono, {responses} odpowiedzi" if created else "już istnieje"
+        click.echo(f"{tenant.slug}: {tenant.name} ({state})")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(tenants)
+    app.cli.add_command(demo_command)

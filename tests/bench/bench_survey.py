@@ -1,0 +1,783 @@
+"""End-to-end throughput benchmark of the resident survey, against a floor, on this machine.
+
+Run from the repository root (not collected by pytest):
+
+    .venv/bin/python tests/bench/bench_survey.py
+
+What it does, in one run:
+
+1. Creates a fresh PostgreSQL database ``satysfakcja_bench`` with the owner and application roles
+   exactly as ``saas_platform.roles.role_setup_sql`` describes, migrates it as the owner and
+   registers one office (``wolomin``) through the ``satysfakcja`` CLI.
+2. Starts the platform under gunicorn with production settings, and the bare Flask app in
+   ``floor_app.py`` under gunicorn with the same config file (so the same worker count).
+3. Drives both with N concurrent connections (default 16: 2 processes x 8 threads, each thread
+   with its own ``http.client.HTTPConnection`` and its own cookies) for a fixed time after a
+   warm-up, and measures requests/s, p50 and p99:
+   survey GET vs ``GET /hello``; survey POST (a complete, valid response) vs ``POST /insert``;
+   then registers 3,000 more offices and measures the survey GET again.
+4. Checks that the stored responses equal the successful (303) POSTs exactly; exits 1 if not.
+5. Prints a table, writes ``tests/bench/results/latest.json``, stops gunicorn and drops the
+   database. Missed targets are reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg2
+import psycopg2.errors
+from psycopg2.extensions import connection as Connection
+
+from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent.parent
+RESULTS_DIR = BENCH_DIR / "results"
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+BIN = VENV_BIN if VENV_BIN.is_dir() else Path(sys.executable).parent
+
+OWNER_ROLE = "bench_owner"
+APP_ROLE = "bench_app"
+DATABASE = "satysfakcja_bench"
+PG_HOST = "127.0.0.1"
+SUPERUSER = "postgres"
+PLATFORM_DOMAIN = "bench.test"
+OFFICE_SLUG = "wolomin"
+OFFICE_NAME = "Urząd Miejski w Wołominie"
+OFFICE_HOST = f"{OFFICE_SLUG}.{PLATFORM_DOMAIN}"
+
+APP_URL = f"postgresql://{APP_ROLE}@{PG_HOST}/{DATABASE}"
+OWNER_URL = f"postgresql://{OWNER_ROLE}@{PG_HOST}/{DATABASE}"
+FORM_TYPE = "application/x-www-form-urlencoded"
+RATING_VALUES = ("1", "2", "3", "4", "5")
+COMMENTS = (
+    "Bardzo miła obsługa, sprawa załatwiona od ręki. Dziękuję!",
+    "Za długo czekałem w kolejce; przydałby się drugi automat z numerkami.",
+    "Pani w okienku wszystko cierpliwie wyjaśniła. Brakuje miejsc parkingowych.",
+    "Formularze są nieczytelne, a strona internetowa źle działa na telefonie.",
+    "Szybko, sprawnie i uprzejmie. Żółta tabliczka przy wejściu jest myląca.",
+)
+
+TARGETS = {
+    "survey_get_vs_hello_min": 0.50,
+    "survey_get_p99_ms_max": 20.0,
+    "survey_post_vs_insert_min": 0.50,
+    "survey_post_p99_ms_max": 50.0,
+    "many_offices_max_drop": 0.05,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Database setup
+# --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def pg_connect(dbname: str, user: str = SUPERUSER) -> Iterator[Connection]:
+    """An autocommit connection (CREATE/DROP DATABASE cannot run inside a transaction)."""
+    conn = psycopg2.connect(host=PG_HOST, dbname=dbname, user=user)
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def drop_database() -> None:
+    with pg_connect("postgres") as conn, conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def create_database() -> None:
+    """The roles and the database exactly as an operator creates them (roles may exist)."""
+    statements = role_setup_sql(OWNER_ROLE, APP_ROLE, DATABASE)
+    drop_database()
+    with pg_connect("postgres") as conn, conn.cursor() as cur:
+        for statement in statements[:DATABASE_LEVEL_STATEMENTS]:
+            try:
+                cur.execute(statement)
+            except psycopg2.errors.DuplicateObject:
+                print(f"  (exists) {statement.split(' LOGIN')[0]}")
+    with pg_connect(DATABASE) as conn, conn.cursor() as cur:
+        for statement in statements[DATABASE_LEVEL_STATEMENTS:]:
+            cur.execute(statement)
+
+
+def create_floor_table() -> None:
+    """The floor's table, owned by the owner role; default privileges grant it to the app."""
+    with pg_connect(DATABASE, user=OWNER_ROLE) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, v text NOT NULL)")
+        cur.execute(f"GRANT SELECT, INSERT ON bench_floor TO {APP_ROLE}")
+        cur.execute(f"GRANT USAGE ON SEQUENCE bench_floor_id_seq TO {APP_ROLE}")
+
+
+def cli_env() -> dict[str, str]:
+    """The environment of the ``satysfakcja`` CLI: the app role, migrations as the owner."""
+    env = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
+    env.update(DATABASE_URL=APP_URL, DATABASE_OWNER_URL=OWNER_URL)
+    return env
+
+
+def production_env() -> dict[str, str]:
+    """The environment gunicorn runs with: production settings, the app role."""
+    env = dict(os.environ)
+    env.pop("DATABASE_OWNER_URL", None)
+    env.pop("GUNICORN_ACCESSLOG", None)
+    env.update(
+        APP_ENV="production",
+        DATABASE_URL=APP_URL,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        SECRET_KEY="bench",
+        PLATFORM_DOMAIN=PLATFORM_DOMAIN,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT="2525",
+        MAIL_DEFAULT_SENDER="bench@bench.test",
+    )
+    return env
+
+
+def run_cli(*args: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "satysfakcja"), *args],
+        cwd=REPO_ROOT,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"satysfakcja {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def count_responses(slug: str) -> int:
+    """Stored responses of one office, read as the superuser (which bypasses the FORCEd RLS)."""
+    with pg_connect(DATABASE) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM responses r JOIN tenants t ON t.id = r.tenant_id"
+            " WHERE t.slug = %s",
+            (slug,),
+        )
+        return cur.fetchone()[0]
+
+
+def count_offices() -> int:
+    with pg_connect(DATABASE) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM tenants")
+        return cur.fetchone()[0]
+
+
+def register_offices(env: dict[str, str], count: int, batch: int) -> None:
+    """Register ``count`` offices through the app's own service (runs in a child process)."""
+    os.environ.clear()
+    os.environ.update(env)
+    from saas_platform.app import create_app
+    from saas_platform.db import db
+    from saas_platform.tenancy.services import create_tenant
+
+    app = create_app()
+    with app.app_context():
+        for i in range(1, count + 1):
+            create_tenant(f"urzad-{i:04d}", f"Urząd Gminy Testowej nr {i}")
+            if i % batch == 0:
+                db.session.commit()
+        db.session.commit()
+
+
+# --------------------------------------------------------------------------------------------
+# Gunicorn
+# --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    def workers(self) -> int:
+        return self.log_path.read_text(errors="replace").count("Booting worker")
+
+    def log_problems(self) -> list[str]:
+        """Log lines that point at a failure in the application or a worker."""
+        markers = ("Traceback", "[ERROR]", "[CRITICAL]", "WORKER TIMEOUT", "Exception")
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if any(m in line for m in markers)]
+
+
+def start_server(name: str, app_spec: str, extra_args: list[str], env: dict[str, str]) -> Server:
+    """Start gunicorn with config/gunicorn.py on a free port; wait until it answers."""
+    port = free_port()
+    log_path = RESULTS_DIR / f"gunicorn-{name}.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-c",
+            "config/gunicorn.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            *extra_args,
+            app_spec,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    server = Server(name, port, process, log_path)
+    wait_until_ready(server)
+    return server
+
+
+def wait_until_ready(server: Server, timeout: float = 30.0) -> None:
+    path = "/healthz" if server.name == "survey" else "/hello"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn ({server.name}) exited; see {server.log_path}")
+        with suppress(OSError, http.client.HTTPException):
+            if HttpClient(server.port).request("GET", path)[0] == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn ({server.name}) did not answer within {timeout:.0f} s")
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM to the gunicorn master we started (it stops its workers), SIGKILL if stuck."""
+    if server.process.poll() is not None:
+        return
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP client
+# --------------------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """One persistent connection with its own cookie jar.
+
+    Cookies are kept by hand: production marks the session cookie Secure, and a browser behind
+    TLS would send it back, so this client sends it back over plain HTTP too. If the server
+    closes the connection after a response, http.client opens a new one for the next request.
+    """
+
+    def __init__(self, port: int, host: str = OFFICE_HOST) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.host = host
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+        headers = {"Host": self.host}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body is not None:
+            headers["Content-Type"] = FORM_TYPE
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        for cookie in response.headers.get_all("Set-Cookie") or ():
+            self._store_cookie(cookie)
+        return response.status, data
+
+    def _store_cookie(self, header: str) -> None:
+        pair, *attributes = header.split(";")
+        name, _, value = pair.strip().partition("=")
+        expired = any(a.strip().lower() == "max-age=0" for a in attributes)
+        if expired or not value:
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@dataclass
+class SurveyForm:
+    """What a browser would see of the survey form: hidden fields and every question input."""
+
+    hidden: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # name: (type, values)
+    selects: dict[str, list[str]] = field(default_factory=dict)
+    textareas: list[str] = field(default_factory=list)
+
+    @property
+    def rating_items(self) -> list[str]:
+        return [
+            name
+            for name, (kind, values) in self.choices.items()
+            if kind == "radio" and set(RATING_VALUES) <= set(values)
+        ]
+
+
+class SurveyFormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.form = SurveyForm()
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {k: v or "" for k, v in attrs}
+        name = attr.get("name", "")
+        if tag == "input":
+            kind = attr.get("type", "text")
+            if kind == "hidden":
+                self.form.hidden[name] = attr.get("value", "")
+            elif kind in ("radio", "checkbox") and name.startswith("q-"):
+                self.form.choices.setdefault(name, (kind, []))[1].append(attr.get("value", ""))
+        elif tag == "select" and name.startswith("q-"):
+            self._select = name
+            self.form.selects[name] = []
+        elif tag == "option" and self._select and attr.get("value"):
+            self.form.selects[self._select].append(attr["value"])
+        elif tag == "textarea" and name.startswith("q-"):
+            self.form.textareas.append(name)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def parse_survey_form(html: bytes) -> SurveyForm:
+    parser = SurveyFormParser()
+    parser.feed(html.decode("utf-8"))
+    form = parser.form
+    missing = {"csrf_token", "version"} - form.hidden.keys()
+    if missing or not form.rating_items:
+        raise RuntimeError(f"the survey page has no usable form (missing: {sorted(missing)})")
+    return form
+
+
+def random_answers(form: SurveyForm, rng: random.Random) -> list[tuple[str, str]]:
+    """A complete, valid set of answers: every rating 1-5, one pick per choice question."""
+    pairs: list[tuple[str, str]] = []
+    for name, (kind, values) in form.choices.items():
+        if kind == "checkbox":
+            picks = rng.sample(values, rng.randint(1, min(2, len(values))))
+            pairs.extend((name, value) for value in picks)
+        else:
+            ratings = [v for v in values if v in RATING_VALUES]
+            pairs.append((name, rng.choice(ratings if len(ratings) == 5 else values)))
+    for name, options in form.selects.items():
+        pairs.append((name, rng.choice(options)))
+    for name in form.textareas:
+        pairs.append((name, rng.choice(COMMENTS)))
+    return pairs
+
+
+# --------------------------------------------------------------------------------------------
+# Load generation (runs in child processes)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One kind of request, repeated by every connection."""
+
+    name: str
+    method: str
+    path: str
+    expected_status: int
+    survey_post: bool = False  # fetch the form first, then POST complete responses
+    insert_post: bool = False  # POST a small form to the floor
+
+
+@dataclass
+class Window:
+    start_at: float  # wall clock: connections start sending
+    measure_from: float  # end of warm-up
+    end_at: float
+
+
+@dataclass
+class ConnectionStats:
+    latencies: list[float] = field(default_factory=list)  # seconds, measured window only
+    statuses: Counter = field(default_factory=Counter)  # measured window only
+    errors: int = 0  # measured window only
+    expected_total: int = 0  # every expected answer, warm-up included (to verify storage)
+    errors_total: int = 0
+    unexpected_sample: str = ""
+
+
+def request_factory(scenario: Scenario, client: HttpClient, rng: random.Random):
+    """Return a function that builds the next request body (None for GET)."""
+    if scenario.insert_post:
+        return lambda: urlencode({"v": f"floor-{rng.random()}"}).encode()
+    if not scenario.survey_post:
+        return lambda: None
+    status, html = client.request("GET", scenario.path)
+    if status != 200:
+        raise RuntimeError(f"GET {scenario.path} answered {status}")
+    form = parse_survey_form(html)
+    fixed = [
+        ("csrf_token", form.hidden["csrf_token"]),
+        ("version", form.hidden["version"]),
+        ("kanal", "web"),
+    ]
+    # A pool of complete answer sets; each POST adds a fresh submission key.
+    prefixes = [urlencode(fixed + random_answers(form, rng)) for _ in range(32)]
+    return lambda: f"{rng.choice(prefixes)}&submission={uuid.uuid4()}".encode()
+
+
+def run_connection(
+    scenario: Scenario, port: int, window: Window, seed: int, stats: ConnectionStats
+) -> None:
+    rng = random.Random(seed)
+    client = HttpClient(port)
+    next_body = request_factory(scenario, client, rng)
+    time.sleep(max(0.0, window.start_at - time.time()))
+    while time.time() < window.end_at:
+        body = next_body()
+        started = time.perf_counter()
+        try:
+            status, data = client.request(scenario.method, scenario.path, body)
+        except (OSError, http.client.HTTPException) as exc:
+            status, data = -1, repr(exc).encode()
+        latency = time.perf_counter() - started
+        finished = time.time()
+        ok = status == scenario.expected_status
+        stats.expected_total += ok
+        stats.errors_total += status == -1
+        if not ok and not stats.unexpected_sample:
+            stats.unexpected_sample = f"{status}: {data[:400].decode('utf-8', 'replace')}"
+        if window.measure_from <= finished <= window.end_at:
+            stats.latencies.append(latency)
+            stats.statuses[status] += 1
+            stats.errors += status == -1
+    client.close()
+
+
+def client_process(
+    scenario: Scenario, port: int, threads: int, window: Window, seed: int
+) -> dict[str, Any]:
+    """One load-generating process: ``threads`` connections, results merged."""
+    stats = [ConnectionStats() for _ in range(threads)]
+    workers = [
+        threading.Thread(target=run_connection, args=(scenario, port, window, seed + i, s))
+        for i, s in enumerate(stats)
+    ]
+    for worker in workers:
+        worker.start()
+    time.sleep(max(0.0, window.measure_from - time.time()))
+    cpu_from = time.process_time()
+    for worker in workers:
+        worker.join()
+    return {
+        "latencies": [x for s in stats for x in s.latencies],
+        "statuses": sum((s.statuses for s in stats), Counter()),
+        "errors": sum(s.errors for s in stats),
+        "expected_total": sum(s.expected_total for s in stats),
+        "errors_total": sum(s.errors_total for s in stats),
+        "unexpected_sample": next((s.unexpected_sample for s in stats if s.unexpected_sample), ""),
+        "cpu_seconds": time.process_time() - cpu_from,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring and reporting
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadSettings:
+    connections: int
+    processes: int
+    warmup: float
+    duration: float
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, round(fraction * len(sorted_values) + 0.5))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def measure(scenario: Scenario, port: int, load: LoadSettings) -> dict[str, Any]:
+    """Drive one scenario with ``load.connections`` connections; return the figures."""
+    per_process = [load.connections // load.processes] * load.processes
+    for i in range(load.connections % load.processes):
+        per_process[i] += 1
+    start_at = time.time() + 1.5  # time for the client processes to start
+    window = Window(start_at, start_at + load.warmup, start_at + load.warmup + load.duration)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=load.processes, mp_context=context) as pool:
+        futures = [
+            pool.submit(client_process, scenario, port, threads, window, 1000 * i)
+            for i, threads in enumerate(per_process)
+        ]
+        parts = [f.result() for f in futures]
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    statuses = sum((p["statuses"] for p in parts), Counter())
+    ok = statuses.get(scenario.expected_status, 0)
+    result = {
+        "requests_per_s": ok / load.duration,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "ok": ok,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": sum(p["errors"] for p in parts),
+        "expected_total": sum(p["expected_total"] for p in parts),
+        "errors_total": sum(p["errors_total"] for p in parts),
+        "client_cpu_share": sum(p["cpu_seconds"] for p in parts)
+        / (load.duration * (os.cpu_count() or 1)),
+    }
+    sample = next((p["unexpected_sample"] for p in parts if p["unexpected_sample"]), "")
+    if sample:
+        result["unexpected_sample"] = sample
+    print(
+        f"  {scenario.name:<28} {result['requests_per_s']:8.1f} req/s"
+        f"  p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms"
+        f"  statuses {result['statuses']}"
+    )
+    if sample:
+        print(f"    first unexpected answer: {sample[:200]!r}")
+    return result
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def summarise(phases: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The ratios and whether each target is met."""
+    get1 = phases["survey_get"]
+    get_many = phases["survey_get_many_offices"]
+    post = phases["survey_post"]
+    get_ratio = ratio(get1["requests_per_s"], phases["hello"]["requests_per_s"])
+    post_ratio = ratio(post["requests_per_s"], phases["insert"]["requests_per_s"])
+    many_ratio = ratio(get_many["requests_per_s"], get1["requests_per_s"])
+    return {
+        "survey_get_vs_hello": {
+            "value": get_ratio,
+            "target": f">= {TARGETS['survey_get_vs_hello_min']:.2f}",
+            "met": get_ratio >= TARGETS["survey_get_vs_hello_min"],
+        },
+        "survey_get_p99_ms": {
+            "value": get1["p99_ms"],
+            "target": f"< {TARGETS['survey_get_p99_ms_max']:.0f} ms",
+            "met": get1["p99_ms"] < TARGETS["survey_get_p99_ms_max"],
+        },
+        "survey_post_vs_insert": {
+            "value": post_ratio,
+            "target": f">= {TARGETS['survey_post_vs_insert_min']:.2f}",
+            "met": post_ratio >= TARGETS["survey_post_vs_insert_min"],
+        },
+        "survey_post_p99_ms": {
+            "value": post["p99_ms"],
+            "target": f"< {TARGETS['survey_post_p99_ms_max']:.0f} ms",
+            "met": post["p99_ms"] < TARGETS["survey_post_p99_ms_max"],
+        },
+        "survey_get_many_vs_one_office": {
+            "value": many_ratio,
+            "target": f"within {TARGETS['many_offices_max_drop']:.0%}",
+            "met": abs(1 - many_ratio) <= TARGETS["many_offices_max_drop"],
+        },
+    }
+
+
+def print_report(
+    phases: dict[str, dict[str, Any]], ratios: dict[str, dict[str, Any]], labels: dict[str, str]
+) -> None:
+    print()
+    print(f"{'measurement':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ok':>8}{'other':>7}")
+    for key, label in labels.items():
+        p = phases[key]
+        other = sum(p["statuses"].values()) - p["ok"]
+        print(
+            f"{label:<34}{p['requests_per_s']:9.1f}{p['p50_ms']:9.1f}{p['p99_ms']:9.1f}"
+            f"{p['ok']:8d}{other:7d}"
+        )
+    print()
+    print(f"{'ratio / target':<34}{'value':>9}  {'target':<12}{'met':>4}")
+    for key, r in ratios.items():
+        print(f"{key:<34}{r['value']:9.2f}  {r['target']:<12}{'yes' if r['met'] else 'NO':>4}")
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument("--offices", type=int, default=3000, help="offices added for (c)")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    return parser.parse_args()
+
+
+def setup_database() -> None:
+    print("Setting up the database …")
+    create_database()
+    run_cli("db", "upgrade")
+    run_cli("tenants", "create", OFFICE_SLUG, "--name", OFFICE_NAME)
+    create_floor_table()
+
+
+def register_many_offices(count: int) -> float:
+    """Register ``count`` offices in a child process; return the seconds it took."""
+    started = time.monotonic()
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(target=register_offices, args=(cli_env(), count, 100))
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"registering {count} offices failed (exit code {process.exitcode})")
+    return time.monotonic() - started
+
+
+def describe_form(port: int) -> dict[str, int]:
+    """Fetch the survey once and report what a complete answer consists of."""
+    status, html = HttpClient(port).request("GET", "/")
+    if status != 200:
+        raise RuntimeError(f"GET / on {OFFICE_HOST} answered {status}")
+    form = parse_survey_form(html)
+    summary = {
+        "page_bytes": len(html),
+        "rating_items": len(form.rating_items),
+        "other_choice_questions": len(form.choices) - len(form.rating_items),
+        "selects": len(form.selects),
+        "textareas": len(form.textareas),
+    }
+    print(f"  survey form: {summary}")
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    load = LoadSettings(args.connections, args.processes, args.warmup, args.duration)
+    started = time.monotonic()
+    servers: list[Server] = []
+    try:
+        setup_database()
+        env = production_env()
+        survey = start_server("survey", "saas_platform.app:create_app()", [], env)
+        servers.append(survey)
+        floor = start_server("floor", "floor_app:app", ["--pythonpath", str(BENCH_DIR)], env)
+        servers.append(floor)
+        print(f"gunicorn workers: survey {survey.workers()}, floor {floor.workers()}")
+        form_summary = describe_form(survey.port)
+
+        print(f"Measuring, {load.connections} connections, {load.duration:.0f} s each …")
+        phases: dict[str, dict[str, Any]] = {}
+        scenarios = [
+            ("hello", floor, Scenario("floor GET /hello", "GET", "/hello", 200)),
+            ("survey_get", survey, Scenario("survey GET / (1 office)", "GET", "/", 200)),
+            ("insert", floor, Scenario("floor POST /insert", "POST", "/insert", 201, False, True)),
+            ("survey_post", survey, Scenario("survey POST / (complete)", "POST", "/", 303, True)),
+        ]
+        before = count_responses(OFFICE_SLUG)
+        for key, server, scenario in scenarios:
+            phases[key] = measure(scenario, server.port, load)
+            phases[key]["expected"] = scenario.expected_status
+        stored = count_responses(OFFICE_SLUG) - before
+        accepted = phases["survey_post"]["expected_total"]
+        print(f"  stored responses: {stored}, successful POSTs (303, warm-up included): {accepted}")
+
+        print(f"Registering {args.offices} more offices …")
+        seconds = register_many_offices(args.offices)
+        offices = count_offices()
+        print(f"  {offices} offices in total, registered in {seconds:.1f} s")
+        phases["survey_get_many_offices"] = measure(
+            Scenario(f"survey GET / ({offices} offices)", "GET", "/", 200), survey.port, load
+        )
+        phases["survey_get_many_offices"]["expected"] = 200
+
+        ratios = summarise(phases)
+        labels = {
+            "hello": "floor GET /hello",
+            "survey_get": "survey GET (1 office)",
+            "insert": "floor POST /insert",
+            "survey_post": "survey POST (complete response)",
+            "survey_get_many_offices": f"survey GET ({offices} offices)",
+        }
+        print_report(phases, ratios, labels)
+        problems = {s.name: s.log_problems() for s in servers}
+        for name, lines in problems.items():
+            if lines:
+                print(f"\ngunicorn ({name}) logged {len(lines)} problem lines, e.g.: {lines[0]}")
+        storage_ok = stored == accepted
+        results = {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            },
+            "load": vars(load),
+            "gunicorn_workers": {s.name: s.workers() for s in servers},
+            "survey_form": form_summary,
+            "phases": phases,
+            "ratios": ratios,
+            "offices": offices,
+            "office_registration_seconds": seconds,
+            "stored_responses": stored,
+            "successful_posts": accepted,
+            "storage_ok": storage_ok,
+            "server_log_problems": {k: v[:20] for k, v in problems.items()},
+            "runtime_seconds": time.monotonic() - started,
+        }
+        (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        print(f"\nResults: {RESULTS_DIR / 'latest.json'} ({results['runtime_seconds']:.0f} s)")
+        if not storage_ok:
+            print(
+                f"FAILURE: {stored} responses stored but {accepted} POSTs answered 303",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    finally:
+        for server in servers:
+            stop_server(server)
+        if not args.keep_db:
+            drop_database()
+
+
+if __name__ == "__main__":
+    sys.exit(run(parse_args()))

@@ -1,0 +1,101 @@
+"""The operator's commands and the settings they start from."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from config import PRODUCTION_REQUIRED, ConfigurationError, load_settings
+from saas_platform.db import db
+from saas_platform.tenancy.models import Tenant
+
+PRODUCTION_ENV = {
+    "APP_ENV": "production",
+    "DATABASE_URL": "postgresql://app@db/satysfakcja",
+    "REDIS_URL": "redis://redis:6379/0",
+    "SECRET_KEY": "s3cret",
+    "PLATFORM_DOMAIN": "SatysfakcjaKlienta.online",
+    "MAIL_SERVER": "smtp.example",
+    "MAIL_PORT": "587",
+    "MAIL_DEFAULT_SENDER": "ankieta@satysfakcjaklienta.online",
+}
+
+
+def test_tenants_create_serves_the_new_office_at_once(app, two_offices, client_for):
+    result = app.test_cli_runner().invoke(
+        args=["tenants", "create", "radzymin", "--name", "Urząd Miasta i Gminy Radzymin"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "radzymin.satysfakcja.test" in result.output
+    page = client_for("radzymin.satysfakcja.test").get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Urząd Miasta i Gminy Radzymin" in html
+    assert "Wizerunek Urzędu" in html
+    listing = app.test_cli_runner().invoke(args=["tenants", "list"])
+    assert "radzymin\tactive\tUrząd Miasta i Gminy Radzymin" in listing.output
+    assert "Razem: 3" in listing.output
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [("www", "zarezerwowany"), ("wolomin", "zajęty"), ("Zła_nazwa", "małe litery")],
+)
+def test_tenants_create_refuses_bad_slugs_clearly(app, two_offices, slug, message):
+    result = app.test_cli_runner().invoke(args=["tenants", "create", slug, "--name", "Urząd"])
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.query(Tenant).count() == 2
+
+
+def test_db_roles_prints_the_role_setup(app):
+    result = app.test_cli_runner().invoke(args=["db", "roles", "--database", "satysfakcja"])
+    assert result.exit_code == 0
+    assert "NOSUPERUSER" in result.output and "NOBYPASSRLS" in result.output
+    assert "\\connect satysfakcja" in result.output
+
+
+def test_production_settings_refuse_to_start_without_required_values():
+    with pytest.raises(ConfigurationError) as error:
+        load_settings({"APP_ENV": "production"})
+    for name in PRODUCTION_REQUIRED:
+        assert name in str(error.value)
+
+
+def test_production_settings_name_the_single_missing_value():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        load_settings(env)
+
+
+def test_production_settings_when_complete():
+    settings = load_settings(PRODUCTION_ENV)
+    assert settings["APP_ENV"] == "production"
+    assert settings["PLATFORM_DOMAIN"] == "satysfakcjaklienta.online"
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg2://")
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CELERY_TASK_ALWAYS_EAGER"] is False
+    assert "SESSION_COOKIE_DOMAIN" not in settings
+
+
+def test_embedded_default_needs_no_environment():
+    settings = load_settings({})
+    assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert settings["PLATFORM_DOMAIN"] == "localhost"
+    assert settings["CELERY_TASK_ALWAYS_EAGER"] is True
+
+
+def test_console_script_reports_missing_production_settings_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "-c", "from saas_platform.cli import main; main()", "tenants", "list"],
+        env={"APP_ENV": "production", "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "needs these environment variables" in result.stderr
+    assert "Traceback" not in result.stderr

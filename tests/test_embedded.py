@@ -1,0 +1,110 @@
+"""The newcomer's path, ``make run``: no PostgreSQL, no Redis, no environment. Migrate a SQLite
+file, load the demo offices, open a survey. The ORM layer alone keeps offices apart here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from saas_platform.app import create_app
+from saas_platform.db import db
+from saas_platform.tenancy import TenantNotSet, tenant_scope
+from saas_platform.tenancy.models import Tenant
+from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
+
+DEMO_RESPONSES = 60
+
+
+def _satysfakcja(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", "from saas_platform.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def embedded_app(tmp_path_factory):
+    database = tmp_path_factory.mktemp("embedded") / "satysfakcja.sqlite"
+    # Only what a newcomer's shell has: no APP_ENV, no Redis, no PostgreSQL settings.
+    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": f"sqlite:///{database}"}
+    _satysfakcja(env, "db", "upgrade")
+    output = _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
+    assert "wolomin: Urząd Miejski w Wołominie" in output
+    # a second run changes nothing
+    assert "już istnieje" in _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
+    assert app.config["CELERY_TASK_ALWAYS_EAGER"] is True
+    assert app.config["PLATFORM_DOMAIN"] == "localhost"
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    Path(database).unlink()
+
+
+def test_demo_office_survey_opens_in_polish(embedded_app):
+    page = embedded_app.test_client().get("/", base_url="http://wolomin.localhost:5000")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Urząd Miejski w Wołominie" in html
+    assert "Ankieta satysfakcji klienta" in html
+
+
+def test_landing_lists_the_demo_offices(embedded_app):
+    html = (
+        embedded_app.test_client().get("/", base_url="http://localhost:5000").get_data(as_text=True)
+    )
+    assert 'href="http://wolomin.localhost:5000/"' in html
+    assert 'href="http://sierpc.localhost:5000/"' in html
+
+
+def test_demo_offices_have_their_own_departments_and_responses(embedded_app):
+    with embedded_app.app_context():
+        offices = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+        assert [o.slug for o in offices] == ["sierpc", "wolomin"]
+        seen_departments = []
+        for office in offices:
+            with tenant_scope(office):
+                count = db.session.scalar(select(func.count()).select_from(Response))
+                assert count == DEMO_RESPONSES
+                counted = db.session.scalar(
+                    select(func.sum(ResponseCount.count)).where(
+                        ResponseCount.question_key == RESPONSES_KEY
+                    )
+                )
+                assert counted == DEMO_RESPONSES
+                seen_departments.append(set(db.session.scalars(select(Department.name))))
+        assert seen_departments[0] != seen_departments[1]
+
+
+def test_orm_layer_alone_keeps_offices_apart(embedded_app):
+    with embedded_app.app_context():
+        wolomin, sierpc = (
+            db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+            for slug in ("wolomin", "sierpc")
+        )
+        with tenant_scope(wolomin):
+            tenant_ids = set(db.session.scalars(select(Response.tenant_id)))
+            assert tenant_ids == {wolomin.id}
+            assert set(db.session.scalars(select(Department.tenant_id))) == {wolomin.id}
+        with tenant_scope(sierpc):
+            assert set(db.session.scalars(select(Response.tenant_id))) == {sierpc.id}
+        with pytest.raises(TenantNotSet):
+            db.session.scalars(select(Response)).all()
+
+
+def test_sqlite_schema_matches_the_models(embedded_app):
+    with embedded_app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, db.metadata) == []
