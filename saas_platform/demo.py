@@ -160,6 +160,4 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
         for key, value in answers
     ]
     db.session.execute(insert(Answer), answer_rows)
-    items = list(counts.items())
-    for start in range(0, len(items), 1000):
-        add_counts(tenant.id, dict(items[start : start + 1000]))
+    add_counts(tenant.id, counts)
