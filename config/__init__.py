@@ -41,6 +41,9 @@ class BaseConfig:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     TEMPLATES_AUTO_RELOAD = False
     OPEN_TEXT_MAX_LENGTH = 2000
+    # Login throttling must not lock staff out when Redis is down: fail open, and log it.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = False
 
 
 def _embedded(env: Mapping[str, str]) -> dict:
@@ -57,6 +60,8 @@ def _embedded(env: Mapping[str, str]) -> dict:
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "ankieta@localhost"),
         "SESSION_COOKIE_SECURE": False,
+        "PREFERRED_URL_SCHEME": "http",
+        "PUBLIC_PORT": env.get("PUBLIC_PORT", "5000"),
     }
 
 
@@ -86,6 +91,7 @@ def _production(env: Mapping[str, str]) -> dict:
         "MAIL_DEFAULT_SENDER": env["MAIL_DEFAULT_SENDER"],
         "SESSION_COOKIE_SECURE": True,
         "PREFERRED_URL_SCHEME": "https",
+        "PUBLIC_PORT": env.get("PUBLIC_PORT", ""),
     }
 
 

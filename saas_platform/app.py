@@ -11,8 +11,11 @@ from config import REPO_ROOT, load_settings
 from saas_platform import site
 from saas_platform.commands import register_commands
 from saas_platform.extensions import csrf, db, migrate
+from saas_platform.mail import mail
+from saas_platform.security import init_security
 from saas_platform.templating import init_templating
 from saas_platform.tenancy.resolver import resolve_tenant
+from workers.celery_app import celery_init_app
 
 
 def create_app(overrides: Mapping | None = None) -> Flask:
@@ -30,6 +33,9 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     csrf.init_app(app)
+    mail.init_app(app)
+    init_security(app)
+    celery_init_app(app)
     _import_models()
     init_templating(app)
 
@@ -44,9 +50,14 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     csrf.exempt(site.site_index)
     app.register_blueprint(site.health)
 
+    from tenants.panel import account_views, admin_views, views  # noqa: F401 - routes
+    from tenants.panel.audit import action_label
+    from tenants.panel.blueprint import bp as panel_bp
     from tenants.survey.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)
+    app.register_blueprint(panel_bp)
+    app.jinja_env.filters["audit_action"] = action_label
     register_commands(app)
     return app
 
@@ -54,4 +65,5 @@ def create_app(overrides: Mapping | None = None) -> Flask:
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic's autogenerate) sees all tables."""
     import saas_platform.tenancy.models  # noqa: F401
+    import tenants.panel.models
     import tenants.survey.models  # noqa: F401

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from saas_platform.db import db
 from saas_platform.tenancy.models import Tenant
+from saas_platform.tenancy.services import office_url
 
 health = Blueprint("health", __name__)
 
@@ -48,14 +49,6 @@ def landing():
         select(Tenant).where(Tenant.status == "active").order_by(Tenant.name)
     ).all()
     return render_template("platform/landing.html", offices=offices, office_url=office_url)
-
-
-def office_url(tenant: Tenant) -> str:
-    """The address of an office's survey, on the scheme and port this request came in on."""
-    host = request.host
-    port = host.rsplit(":", 1)[1] if ":" in host and not host.endswith("]") else ""
-    domain = current_app.config["PLATFORM_DOMAIN"]
-    return f"{request.scheme}://{tenant.slug}.{domain}{':' + port if port else ''}/"
 
 
 @health.get("/healthz")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_BRAND_COLOUR = "#1d4f91"
@@ -29,9 +31,19 @@ def text_colour_on(background: str) -> str:
     return "#ffffff" if on_white >= on_black else "#000000"
 
 
+def local_datetime(moment: datetime | None) -> str:
+    """A timestamp in the office's timezone, the Polish way: 26.11.2026 14:05."""
+    if moment is None:
+        return "—"
+    tenant = g.get("tenant")
+    zone = ZoneInfo(tenant.timezone if tenant is not None else "Europe/Warsaw")
+    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["safe_colour"] = safe_colour
     app.jinja_env.filters["text_colour_on"] = text_colour_on
+    app.jinja_env.filters["local_datetime"] = local_datetime
 
     @app.context_processor
     def _limits() -> dict:

@@ -5,20 +5,27 @@ host-bound clients and complete survey submissions."""
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import os
 import re
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psycopg2
 import pytest
+from aiosmtpd.controller import Controller
+from celery.contrib.testing.worker import start_worker
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from saas_platform.app import create_app
 from saas_platform.db import db
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.security import limiter
 from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.services import create_tenant
@@ -28,6 +35,7 @@ PG_SUPERUSER = os.environ.get("TEST_PGUSER", "postgres")
 OWNER_ROLE = "satysfakcja_test_owner"
 APP_ROLE = "satysfakcja_test_app"
 PLATFORM_DOMAIN = "satysfakcja.test"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _superuser_connection(dbname: str):
@@ -68,20 +76,68 @@ def database() -> Iterator[TestDatabase]:
     connection.close()
 
 
-def app_settings(database: TestDatabase) -> dict:
+class MailBox:
+    """What the in-process SMTP server received."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def wait_for(self, count: int = 1, timeout: float = 15.0) -> list[email.message.EmailMessage]:
+        """Block until ``count`` messages arrived (mail goes through the Celery worker)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, f"expected {count} messages, got {len(self.messages)}"
+        return self.messages
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server, in-process."""
+    mailbox = MailBox()
+    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it started
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> MailBox:
+    _, box = smtp_server
+    box.messages.clear()
+    return box
+
+
+def app_settings(database: TestDatabase, smtp_port: int) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database.url(APP_ROLE),
         "MIGRATIONS_DATABASE_URI": database.url(OWNER_ROLE),
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
-        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "PUBLIC_PORT": "",
+        "REDIS_URL": TEST_REDIS_URL,
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": False,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_DEFAULT_SENDER": "ankieta@satysfakcja.test",
     }
 
 
 @pytest.fixture(scope="session")
-def migrated_app(database):
-    app = create_app(app_settings(database))
+def migrated_app(database, smtp_server):
+    controller, _ = smtp_server
+    app = create_app(app_settings(database, controller.port))
     with app.app_context():
         upgrade()
     yield app
@@ -96,11 +152,22 @@ def owner_engine(database, migrated_app):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def celery_worker(migrated_app):
+    """A real Celery worker (solo pool) consuming from the real Redis, in a thread."""
+    celery = migrated_app.extensions["celery"]
+    celery.control.purge()
+    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
 @pytest.fixture
-def app(migrated_app, owner_engine):
-    """The app, with every office's rows removed before each test."""
+def app(migrated_app, owner_engine, celery_worker):
+    """The app, with every office's rows and every rate-limit counter removed before each test."""
     with owner_engine.begin() as connection:
         connection.execute(text("TRUNCATE tenants CASCADE"))
+    with migrated_app.app_context():
+        limiter.reset()
     yield migrated_app
 
 

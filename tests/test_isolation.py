@@ -10,13 +10,15 @@ from sqlalchemy import func, select, text
 from saas_platform.db import db
 from saas_platform.tenancy import CrossTenantWrite, TenantNotSet
 from saas_platform.tenancy.models import TenantDomain
+from tenants.panel import staff
 from tenants.survey.models import Department, Response
 from tests.conftest import APP_ROLE, PG_HOST
 
 
 @pytest.fixture
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
-    """Both offices with a row in every tenant table: a response each, a custom domain each."""
+    """Both offices with a row in every tenant table: a response, a custom domain and an
+    invited staff member (with its link and audit entry) each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -24,6 +26,7 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
         )
         with in_office(office):
             db.session.add(TenantDomain(host=f"ankieta.{office.slug}.pl"))
+            staff.invite(f"kierownik@{office.slug}.example", "admin")
             db.session.commit()
     return two_offices
 

@@ -20,6 +20,7 @@ class Tenant(db.Model):
         sa.CheckConstraint(f"status IN {TENANT_STATUSES!r}", name="status"),
         sa.CheckConstraint("length(brand_colour) = 7", name="brand_colour_length"),
         sa.CheckConstraint("length(slug) BETWEEN 2 AND 63", name="slug_length"),
+        sa.CheckConstraint("score_threshold BETWEEN 0 AND 100", name="score_threshold_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +40,9 @@ class Tenant(db.Model):
         sa.String(64), default="Europe/Warsaw", server_default="Europe/Warsaw"
     )
     status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
+    # Items whose index (0-100) falls under this are flagged on the dashboard and in reports.
+    score_threshold: Mapped[int] = mapped_column(default=75, server_default="75")
+    report_recipients: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from saas_platform.db import db
@@ -43,6 +44,16 @@ def validate_slug(slug: str) -> str:
     if db.session.scalar(select(func.count()).where(Tenant.slug == slug)):
         raise DuplicateSlug(f"Adres „{slug}” jest już zajęty.")
     return slug
+
+
+def office_url(tenant: Tenant, path: str = "/") -> str:
+    """The public address of a page of the office, for links in e-mails and on the landing
+    page: ``<scheme>://<slug>.<PLATFORM_DOMAIN>[:PUBLIC_PORT]<path>``."""
+    config = current_app.config
+    port = f":{config['PUBLIC_PORT']}" if config.get("PUBLIC_PORT") else ""
+    return (
+        f"{config['PREFERRED_URL_SCHEME']}://{tenant.slug}.{config['PLATFORM_DOMAIN']}{port}{path}"
+    )
 
 
 def create_tenant(

@@ -1,0 +1,99 @@
+"""Staff authentication: password hashing, the session user loader that checks the office,
+login throttling and signed one-time links."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_login import LoginManager
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from saas_platform.tenancy import current_tenant_id
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+_hasher = PasswordHasher()
+
+login_manager = LoginManager()
+login_manager.login_view = "panel.login"
+login_manager.login_message = "Zaloguj się, aby zobaczyć tę stronę."
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+
+
+def _client_address() -> str:
+    # ProxyFix (deploy) puts the real client address here; nothing of it is ever stored.
+    return request.remote_addr or "unknown"
+
+
+limiter = Limiter(key_func=_client_address, default_limits=[], headers_enabled=False)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; never raises for a wrong or missing hash."""
+    if not password_hash:
+        _hasher.hash(password)  # same cost whether or not the account exists
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str) -> str | None:
+    """A Polish message when ``password`` is not acceptable, else None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Hasło musi mieć co najmniej {MIN_PASSWORD_LENGTH} znaków."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Hasło może mieć najwyżej {MAX_PASSWORD_LENGTH} znaków."
+    return None
+
+
+def _link_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="staff-link")
+
+
+def sign_link(payload: dict) -> str:
+    """A URL-safe, signed and timestamped token carrying ``payload``."""
+    return _link_serializer().dumps(payload)
+
+
+def read_link(token: str, max_age_seconds: int) -> dict | None:
+    """The payload of a token signed by ``sign_link``, or None if forged or too old."""
+    try:
+        payload = _link_serializer().loads(token, max_age=max_age_seconds)
+    except (BadSignature, SignatureExpired):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+@login_manager.user_loader
+def load_staff_user(session_id: str):
+    """Staff sessions carry ``office:user:session_version``; any mismatch means no user."""
+    from saas_platform.db import db
+    from tenants.panel.models import StaffUser
+
+    try:
+        tenant_id, user_id, version = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    if tenant_id != current_tenant_id():
+        return None  # a session opened at another office, or on the apex
+    user = db.session.get(StaffUser, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+def init_security(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "satysfakcja-limits")
+    limiter.init_app(app)

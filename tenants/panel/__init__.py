@@ -1,0 +1,1 @@
+"""The staff side: login, dashboard, responses, exports, paper entry and running the office."""

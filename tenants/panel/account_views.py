@@ -1,0 +1,122 @@
+"""Signing in and out, one-time links (invitation, password reset) and the own account."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from saas_platform.db import db, utcnow
+from saas_platform.security import limiter, verify_password
+from saas_platform.tenancy import current_tenant_id
+from tenants.panel import audit, staff
+from tenants.panel.blueprint import bp, safe_next
+from tenants.panel.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from tenants.panel.tasks import send_staff_link
+from workers.dispatch import enqueue
+
+TOO_MANY_LOGINS = "Zbyt wiele nieudanych prób logowania. Odczekaj kilka minut i spróbuj ponownie."
+
+
+def _account_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    return f"login:{current_tenant_id()}:{email}"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    "20 per 10 minutes", methods=["POST"], deduct_when=_failed, error_message=TOO_MANY_LOGINS
+)
+@limiter.limit(
+    "5 per 10 minutes",
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message=TOO_MANY_LOGINS,
+)
+def login():
+    """Staff of this office sign in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("panel.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = staff.find_by_email(form.email.data)
+        # The hash is checked even for an unknown address, so timing tells nothing.
+        matches = verify_password(user.password_hash if user else None, form.password.data)
+        if matches and user.is_active:
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors.append("Nieprawidłowy adres e-mail lub hasło.")
+        return render_template("panel/login.html", form=form), 401
+    return render_template("panel/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    """End this session."""
+    logout_user()
+    flash("Wylogowano.", "info")
+    return redirect(url_for("panel.login"))
+
+
+@bp.route("/przypomnij-haslo", methods=["GET", "POST"])
+@limiter.limit("5 per 10 minutes", methods=["POST"])
+def forgot_password():
+    """Ask for a password-reset link; the answer is the same whether the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = staff.find_by_email(form.email.data)
+        if user is not None and user.is_active:
+            link = staff.issue_link(user, "password_reset")
+            db.session.commit()
+            enqueue(send_staff_link, token_id=link.token_id, tenant_id=user.tenant_id)
+        return render_template("panel/forgot_sent.html")
+    return render_template("panel/forgot.html", form=form)
+
+
+@bp.route("/haslo/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Set a password through an invitation or reset link (single use, expiring)."""
+    link = staff.open_link(token)
+    if link is None:
+        abort(404, description="Ten link wygasł albo został już użyty. Poproś o nowy.")
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = staff.use_link(link, form.password.data)
+        except staff.StaffError as exc:
+            form.password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Hasło zostało ustawione. Witamy w panelu!", "success")
+            return redirect(url_for("panel.dashboard"))
+    return render_template("panel/set_password.html", form=form, purpose=link.purpose)
+
+
+@bp.route("/konto", methods=["GET", "POST"])
+def account():
+    """Change one's own password; every other session of the account ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current.data):
+            form.current.errors.append("Obecne hasło jest nieprawidłowe.")
+        else:
+            try:
+                staff.set_password(current_user, form.password.data)
+            except staff.StaffError as exc:
+                form.password.errors.append(str(exc))
+            else:
+                audit.record("staff.password_change", "staff_user", current_user.id)
+                db.session.commit()
+                login_user(current_user)  # this session continues with the new version
+                flash(
+                    "Hasło zostało zmienione. Inne sesje tego konta zostały zakończone.", "success"
+                )
+                return redirect(url_for("panel.account"))
+    return render_template("panel/account.html", form=form)

@@ -1,0 +1,107 @@
+"""Admin pages: staff accounts and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from saas_platform.db import db
+from tenants.panel import staff
+from tenants.panel.blueprint import admin_required, bp
+from tenants.panel.forms import InviteForm, StaffUpdateForm
+from tenants.panel.models import AuditEntry, StaffUser
+from tenants.panel.tasks import send_staff_link
+from workers.dispatch import enqueue
+
+AUDIT_PAGE_SIZE = 50
+
+
+def _staff_member_or_404(user_id: int) -> StaffUser:
+    user = db.session.get(StaffUser, user_id)  # the ORM scope makes other offices' users invisible
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/uzytkownicy", methods=["GET", "POST"])
+@admin_required
+def staff_list():
+    """The office's staff, and the form that invites a new member."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user, link = staff.invite(form.email.data, form.role.data, form.name.data or "")
+        except staff.StaffError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            enqueue(send_staff_link, token_id=link.token_id, tenant_id=user.tenant_id)
+            flash(f"Wysłano zaproszenie na adres {user.email}.", "success")
+            return redirect(url_for("panel.staff_list"))
+    members = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+    return render_template("panel/staff_list.html", form=form, members=members)
+
+
+@bp.route("/uzytkownicy/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def staff_edit(user_id: int):
+    """Change a member's role or deactivate the account; resend an invitation."""
+    user = _staff_member_or_404(user_id)
+    form = StaffUpdateForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            staff.update_staff(user, form.role.data, form.is_active.data)
+        except staff.StaffError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("panel/staff_edit.html", form=form, member=user), 409
+        db.session.commit()
+        flash("Zapisano zmiany.", "success")
+        return redirect(url_for("panel.staff_list"))
+    return render_template("panel/staff_edit.html", form=form, member=user)
+
+
+@bp.post("/uzytkownicy/<int:user_id>/zaproszenie")
+@admin_required
+def staff_reinvite(user_id: int):
+    """Send a fresh invitation link to a member who has not set a password yet."""
+    user = _staff_member_or_404(user_id)
+    if user.password_hash is not None or not user.is_active:
+        abort(409, description="To konto ma już hasło albo jest nieaktywne.")
+    link = staff.issue_link(user, "invitation")
+    db.session.commit()
+    enqueue(send_staff_link, token_id=link.token_id, tenant_id=user.tenant_id)
+    flash(f"Wysłano ponownie zaproszenie na adres {user.email}.", "success")
+    return redirect(url_for("panel.staff_list"))
+
+
+@bp.get("/dziennik")
+@admin_required
+def audit_log():
+    """Who changed what and when, newest first, page by page."""
+    page = max(request.args.get("strona", 1, type=int), 1)
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(AUDIT_PAGE_SIZE + 1)
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+    ).all()
+    actors = {u.id: u for u in db.session.scalars(select(StaffUser))}
+    return render_template(
+        "panel/audit_log.html",
+        entries=entries[:AUDIT_PAGE_SIZE],
+        actors=actors,
+        page=page,
+        has_next=len(entries) > AUDIT_PAGE_SIZE,
+    )
+
+
+@bp.get("/dziennik/<int:entry_id>")
+@admin_required
+def audit_entry(entry_id: int):
+    """One audit entry with its values before and after."""
+    entry = db.session.get(AuditEntry, entry_id)
+    if entry is None:
+        abort(404)
+    actor = db.session.get(StaffUser, entry.actor_id) if entry.actor_id else None
+    return render_template("panel/audit_entry.html", entry=entry, actor=actor)

@@ -1,0 +1,57 @@
+"""The ``/panel/`` blueprint and the access rules every staff page shares."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_login import current_user
+
+from saas_platform.tenancy.resolver import require_tenant_site
+
+bp = Blueprint("panel", __name__, url_prefix="/panel")
+
+# Pages a signed-out visitor may open; everything else needs a staff session of this office.
+PUBLIC_ENDPOINTS = frozenset({"panel.login", "panel.forgot_password", "panel.set_password"})
+
+
+@bp.before_request
+def _require_staff() -> None:
+    require_tenant_site()
+    if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        return redirect(url_for("panel.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def admin_required(view):
+    """Analysts get a 403 on admin pages."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after login: only a path inside this panel, never another host."""
+    if target and target.startswith("/panel/") and not target.startswith("//"):
+        return target
+    return url_for("panel.dashboard")
+
+
+# (endpoint, label, admin only) for the panel's navigation; areas add their pages here.
+MENU = [
+    ("panel.staff_list", "Użytkownicy", True),
+    ("panel.audit_log", "Dziennik zmian", True),
+]
+
+
+@bp.app_context_processor
+def _menu() -> dict:
+    def panel_menu(user) -> list[tuple[str, str]]:
+        return [(endpoint, label) for endpoint, label, admin in MENU if user.is_admin or not admin]
+
+    return {"panel_menu": panel_menu}

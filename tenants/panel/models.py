@@ -1,0 +1,95 @@
+"""Staff accounts, their one-time links and the audit log of everything staff change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+
+ROLES = ("admin", "analyst")
+TOKEN_PURPOSES = ("invitation", "password_reset")
+
+
+class StaffUser(TenantScoped, db.Model):
+    """A member of one office's staff. Admins run the office; analysts read results."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("tenant_id", "email"),
+        sa.CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        sa.CheckConstraint("email = lower(email)", name="email_lower_case"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    role: Mapped[str] = mapped_column(sa.String(16))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Bumped on every password change; sessions carry it, so older sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.tenant_id}:{self.id}:{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class StaffToken(TenantScoped, db.Model):
+    """A single-use link (invitation or password reset). The link itself is signed with the
+    secret key and names this row; the row makes it single-use and expiring."""
+
+    __tablename__ = "staff_tokens"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "user_id"],
+            ["staff_users.tenant_id", "staff_users.id"],
+            ondelete="CASCADE",
+        ),
+        sa.CheckConstraint(f"purpose IN {TOKEN_PURPOSES!r}", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column()
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    nonce: Mapped[str] = mapped_column(sa.String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(TenantScoped, db.Model):
+    """Who changed what, when, with the values before and after."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "actor_id"], ["staff_users.tenant_id", "staff_users.id"]
+        ),
+        sa.Index(None, "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column()  # None: the system or the platform operator
+    action: Mapped[str] = mapped_column(sa.String(64))
+    object_type: Mapped[str] = mapped_column(sa.String(64))
+    object_id: Mapped[int | None] = mapped_column()
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

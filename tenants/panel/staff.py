@@ -1,0 +1,150 @@
+"""Staff accounts: invitations, one-time links, passwords, roles. Services flush, never commit."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from saas_platform.db import db, utcnow
+from saas_platform.security import hash_password, password_problem, read_link, sign_link
+from tenants.panel import audit
+from tenants.panel.models import ROLES, StaffToken, StaffUser
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+LINK_LIFETIME = {"invitation": timedelta(days=7), "password_reset": timedelta(hours=1)}
+
+
+class StaffError(ValueError):
+    """A staff change breaks a rule; the message says which, in Polish."""
+
+
+@dataclass(frozen=True)
+class StaffLink:
+    """A one-time link to send: the token row and the signed string that names it."""
+
+    token_id: int
+    signed: str
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed, lower-cased e-mail address, or ``StaffError`` if it does not look like one."""
+    email = email.strip().lower()
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise StaffError("Podaj poprawny adres e-mail.")
+    return email
+
+
+def find_by_email(email: str) -> StaffUser | None:
+    """The current office's staff member with this e-mail address."""
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+
+
+def invite(email: str, role: str, name: str = "") -> tuple[StaffUser, StaffLink]:
+    """Create an account without a password and an invitation link to set one."""
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise StaffError("Nieznana rola.")
+    if find_by_email(email) is not None:
+        raise StaffError(f"Konto {email} już istnieje w tym urzędzie.")
+    user = StaffUser(email=email, role=role, name=name.strip()[:200])
+    db.session.add(user)
+    db.session.flush()
+    audit.record("staff.invite", "staff_user", user.id, after={"email": email, "role": role})
+    return user, issue_link(user, "invitation")
+
+
+def issue_link(user: StaffUser, purpose: str) -> StaffLink:
+    """A new single-use link for ``user``; earlier unused links of the same purpose lapse."""
+    now = utcnow()
+    for old in db.session.scalars(
+        select(StaffToken).where(
+            StaffToken.user_id == user.id,
+            StaffToken.purpose == purpose,
+            StaffToken.used_at.is_(None),
+        )
+    ):
+        old.used_at = now
+    token = StaffToken(
+        user_id=user.id,
+        purpose=purpose,
+        nonce=secrets.token_urlsafe(24),
+        expires_at=now + LINK_LIFETIME[purpose],
+    )
+    db.session.add(token)
+    db.session.flush()
+    return StaffLink(token.id, sign_link({"t": token.id, "n": token.nonce}))
+
+
+def signed_link_for(token: StaffToken) -> str:
+    """The signed string for an existing token row (tasks rebuild links from ids)."""
+    return sign_link({"t": token.id, "n": token.nonce})
+
+
+def open_link(signed: str) -> StaffToken | None:
+    """The unused, unexpired token row the signed link names, in the current office."""
+    longest = int(max(LINK_LIFETIME.values()).total_seconds())
+    payload = read_link(signed, longest)
+    if payload is None or not isinstance(payload.get("t"), int):
+        return None
+    token = db.session.get(StaffToken, payload["t"])
+    if (
+        token is None
+        or not secrets.compare_digest(token.nonce, str(payload.get("n", "")))
+        or token.used_at is not None
+        or token.expires_at <= utcnow()
+    ):
+        return None
+    return token
+
+
+def use_link(token: StaffToken, password: str) -> StaffUser:
+    """Set the password through a link, which is then spent."""
+    user = db.session.get(StaffUser, token.user_id)
+    if user is None or not user.is_active:
+        raise StaffError("To konto jest nieaktywne.")
+    set_password(user, password)
+    token.used_at = utcnow()
+    audit.record(f"staff.{token.purpose}.used", "staff_user", user.id, actor_id=user.id)
+    return user
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    """Hash and store a new password; every other session of the user ends."""
+    problem = password_problem(password)
+    if problem:
+        raise StaffError(problem)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+
+
+def active_admin_count() -> int:
+    """How many active admins the current office has."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(StaffUser)
+        .where(StaffUser.role == "admin", StaffUser.is_active.is_(True))
+    )
+
+
+def update_staff(user: StaffUser, role: str, is_active: bool) -> None:
+    """Change a member's role or active state; the last active admin always stays one."""
+    if role not in ROLES:
+        raise StaffError("Nieznana rola.")
+    loses_admin = user.is_admin and user.is_active and (role != "admin" or not is_active)
+    if loses_admin and active_admin_count() <= 1:
+        raise StaffError(
+            "To jedyny aktywny administrator urzędu: nie można go usunąć ani zmienić jego roli."
+        )
+    before, after = audit.changed_fields(
+        user, ("role", "is_active"), {"role": role, "is_active": is_active}
+    )
+    if not after:
+        return
+    if "is_active" in after and not is_active:
+        user.session_version += 1  # a deactivated member is signed out everywhere at once
+    audit.record("staff.update", "staff_user", user.id, before=before, after=after)
