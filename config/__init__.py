@@ -44,6 +44,7 @@ class BaseConfig:
     # Login throttling must not lock staff out when Redis is down: fail open, and log it.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge
 
 
 def _embedded(env: Mapping[str, str]) -> dict:

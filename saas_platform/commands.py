@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from saas_platform.db import db
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.services import InvalidSlug, create_tenant
 
@@ -39,8 +40,16 @@ tenants = AppGroup("tenants", help="Urzędy na platformie.")
 @click.option("--municipality", default="", help="Gmina.")
 @click.option("--teryt", default="", help="Kod TERYT gminy.")
 @click.option("--contact-email", default="")
-def create_tenant_command(slug: str, name: str, municipality: str, teryt: str, contact_email: str):
+@click.option("--admin-email", default="", help="Pierwszy administrator: dostanie zaproszenie.")
+def create_tenant_command(
+    slug: str, name: str, municipality: str, teryt: str, contact_email: str, admin_email: str
+):
     """Register an office; its survey works at once at SLUG.<PLATFORM_DOMAIN>."""
+    from tenants.panel import staff
+    from tenants.panel.tasks import send_staff_link
+    from workers.dispatch import enqueue
+
+    link = None
     try:
         tenant = create_tenant(
             slug.strip().lower(),
@@ -49,11 +58,17 @@ def create_tenant_command(slug: str, name: str, municipality: str, teryt: str, c
             teryt=teryt,
             contact_email=contact_email,
         )
-    except (InvalidSlug, ValueError) as exc:
+        if admin_email:
+            with tenant_scope(tenant):
+                _, link = staff.invite(admin_email, "admin")
+    except (InvalidSlug, staff.StaffError, ValueError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Utworzono: {tenant.name} → {tenant.slug}.{current_app.config['PLATFORM_DOMAIN']}")
+    if link is not None:
+        enqueue(send_staff_link, token_id=link.token_id, tenant_id=tenant.id)
+        click.echo(f"Wysłano zaproszenie dla administratora: {admin_email.strip().lower()}")
 
 
 @tenants.command("list")

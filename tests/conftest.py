@@ -131,6 +131,18 @@ def app_settings(database: TestDatabase, smtp_port: int) -> dict:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_DEFAULT_SENDER": "ankieta@satysfakcja.test",
+        "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would swallow mail under TESTING
+    }
+
+
+def sqlite_app_settings(url: str) -> dict:
+    """Settings of an embedded-mode app on a SQLite file, for tests beside the main app."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "MIGRATIONS_DATABASE_URI": url,
+        "TESTING": True,
+        # The login limiter is one object per process; keep it on the suite's Redis.
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
     }
 
 
@@ -158,6 +170,10 @@ def celery_worker(migrated_app):
     celery = migrated_app.extensions["celery"]
     celery.control.purge()
     with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        # Wait until the worker answers on the broker, so the first test's task is consumed.
+        deadline = time.monotonic() + 30
+        while not celery.control.ping(timeout=0.5):
+            assert time.monotonic() < deadline, "the Celery worker did not start"
         yield
 
 
@@ -168,6 +184,10 @@ def app(migrated_app, owner_engine, celery_worker):
         connection.execute(text("TRUNCATE tenants CASCADE"))
     with migrated_app.app_context():
         limiter.reset()
+    # Another app made in this process (the embedded-mode test) may have taken over as
+    # Celery's default, which is where shared tasks are sent.
+    migrated_app.extensions["celery"].set_current()
+    migrated_app.extensions["celery"].set_default()
     yield migrated_app
 
 
@@ -217,6 +237,15 @@ class HostClient:
 
     def post(self, path: str = "/", **kwargs):
         return self.client.post(path, headers=self._headers(kwargs), **kwargs)
+
+    def session_cookie(self) -> str:
+        cookie = self.client.get_cookie("session", domain=self.host)
+        assert cookie is not None, "no session cookie"
+        return cookie.value
+
+    def use_session_cookie(self, value: str) -> None:
+        """Put a session cookie into this client by hand, as if copied from another browser."""
+        self.client.set_cookie("session", value, domain=self.host)
 
     def survey_form(self, query: str = "") -> dict[str, str]:
         """GET the survey and return its hidden fields (csrf, submission key, version, channel)."""
@@ -282,3 +311,46 @@ def in_office(app):
                 yield tenant
 
     return scope
+
+
+STAFF_PASSWORD = "Bardzo-tajne-hasło-2026"
+
+
+@pytest.fixture
+def make_staff(in_office):
+    """Factory: a staff member of ``office`` with a password set; returns the e-mail."""
+    from tenants.panel import staff
+
+    def make(office: Office, role: str = "admin", email: str | None = None) -> str:
+        email = email or f"{role}@{office.slug}.example"
+        with in_office(office):
+            user, _ = staff.invite(email, role)
+            staff.set_password(user, STAFF_PASSWORD)
+            db.session.commit()
+        return email
+
+    return make
+
+
+def csrf_token_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def logged_in(client_for, make_staff):
+    """Factory: a client on the office's host, signed in as a new staff member."""
+
+    def make(office: Office, role: str = "admin", email: str | None = None) -> HostClient:
+        email = make_staff(office, role, email)
+        client = client_for(office)
+        token = csrf_token_of(client.get("/panel/login").get_data(as_text=True))
+        response = client.post(
+            "/panel/login", data={"csrf_token": token, "email": email, "password": STAFF_PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        client.email = email
+        return client
+
+    return make

@@ -18,6 +18,7 @@ from saas_platform.db import db
 from saas_platform.tenancy import TenantNotSet, tenant_scope
 from saas_platform.tenancy.models import Tenant
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
+from tests.conftest import sqlite_app_settings
 
 DEMO_RESPONSES = 60
 
@@ -44,7 +45,7 @@ def embedded_app(tmp_path_factory):
     assert "wolomin: Urząd Miejski w Wołominie" in output
     # a second run changes nothing
     assert "już istnieje" in _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "TESTING": True})
+    app = create_app(sqlite_app_settings(f"sqlite:///{database}"))
     assert app.config["CELERY_TASK_ALWAYS_EAGER"] is True
     assert app.config["PLATFORM_DOMAIN"] == "localhost"
     yield app

@@ -169,6 +169,8 @@ class ResponseCount(TenantScoped, db.Model):
         ),
         _same_tenant_fk("version_id", "survey_versions"),
         sa.CheckConstraint("count >= 0", name="count_not_negative"),
+        # Dashboards and reports read one office's period: day is their leading filter.
+        sa.Index(None, "tenant_id", "day"),
     )
 
     version_id: Mapped[int] = mapped_column()

@@ -1,0 +1,1 @@
+"""Reports: the numbers the staff dashboard and the PDF report show, and the PDF itself."""

@@ -1,0 +1,567 @@
+"""Every number the staff dashboard and the PDF report show, computed in one place.
+
+Only the running counts (``response_counts``) are read, with a few GROUP BY queries, so the
+cost depends on the number of days, departments, channels and questions in the period, never on
+the number of responses. Call ``compute_results`` inside a tenant scope.
+
+Methodology (quoted in the report's methodology note):
+
+- Ratings use the scale 1 (bardzo słabo) to 5 (bardzo dobrze). "Nie dotyczy" answers are
+  counted separately and left out of every mean and share.
+- The satisfaction index is the mean rating on a 0–100 scale: (mean − 1) / 4 × 100. The share
+  of positive ratings is the share of 4 and 5 among the ratings.
+- Confidence intervals are 95%. For the index: index ± 1.96 × SE, SE = 25 × sd / √n, where sd
+  is the sample standard deviation of the ratings; for the share of positive ratings: the
+  Wilson score interval. Both are clipped to their scale.
+- n is the number of responses, not the number of ratings (and never more than the number of
+  ratings): the ratings one person gives to several items are correlated, so they are not
+  independent observations. With n counted this way the interval is right when a person's
+  ratings move together and wider than needed when they do not, so it errs on the side of
+  caution. For one item n is the number of its ratings. For an area, n is the largest number of
+  responses that answered one of its items: at least that many answered the area.
+- A change against the previous period of the same length is significant when
+  |index₁ − index₂| / √(SE₁² + SE₂²) > 1.96 (two-sample z test at the 5% level).
+- A group (department, channel, month, item, area, question) with fewer than 5 responses is
+  not shown: it would say too much about the few people in it and too little about the office.
+  An item counts the responses that rated it or answered "nie dotyczy".
+- A multiple-choice question shows each option's share of the responses to the survey versions
+  that asked it: the counts do not record who skipped it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from math import sqrt
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+
+from saas_platform.db import db
+from tenants.survey.definition import (
+    NOT_APPLICABLE,
+    RATING_VALUES,
+    QuestionDef,
+    VersionDef,
+    published_version,
+)
+from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department, ResponseCount
+
+MIN_GROUP = 5
+Z_95 = 1.96
+TOP_RATINGS = ("4", "5")
+CHOICE_KINDS = ("single_choice", "multiple_choice", "yes_no")
+PERIOD_PRESETS = {
+    "this_year": "bieżący rok",
+    "last_year": "poprzedni rok",
+    "last_12_months": "ostatnie 12 miesięcy",
+}
+CHANNEL_LABELS = {
+    "web": "strona internetowa",
+    "banner": "baner „Oceń Urząd”",
+    "qr": "kod QR",
+    "kiosk": "kiosk",
+    "paper": "ankieta papierowa",
+}
+NO_DEPARTMENT_LABEL = "nie wskazano wydziału"
+MONTH_NAMES = (
+    "styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec",
+    "lipiec", "sierpień", "wrzesień", "październik", "listopad", "grudzień",
+)  # fmt: skip
+
+# The value ``counted_values`` writes for RESPONSES_KEY; no question has an empty value.
+_RESPONSE_VALUE = ""
+
+RC = ResponseCount
+Distribution = Counter[str]  # value -> number of answers
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the results cover: an inclusive range of local days, optionally narrowed."""
+
+    date_from: date
+    date_to: date
+    department_id: int | None = None  # NO_DEPARTMENT: responses that named none
+    channel: str | None = None
+    version_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+
+
+def previous_period(filters: Filters) -> Filters:
+    """The same filters for the period of the same length that ends the day before."""
+    length = filters.date_to - filters.date_from + timedelta(days=1)
+    return replace(
+        filters,
+        date_from=filters.date_from - length,
+        date_to=filters.date_from - timedelta(days=1),
+    )
+
+
+def period_preset(name: str, today: date) -> tuple[date, date]:
+    """The (date_from, date_to) of a named period (a key of ``PERIOD_PRESETS``) seen from today."""
+    if name == "this_year":
+        return date(today.year, 1, 1), today
+    if name == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if name == "last_12_months":
+        return today - timedelta(days=364), today
+    raise ValueError(f"unknown period preset: {name!r}")
+
+
+@dataclass(frozen=True)
+class Score:
+    """The ratings of a group. Hidden (every number None) under ``MIN_GROUP`` responses or
+    when there is no rating at all. ``index`` is 0–100, shares are 0–1."""
+
+    hidden: bool = True
+    n_responses: int | None = None
+    n_answers: int | None = None
+    n_not_applicable: int | None = None
+    mean: float | None = None
+    index: float | None = None
+    index_se: float | None = None
+    index_low: float | None = None
+    index_high: float | None = None
+    share_top: float | None = None
+    share_top_low: float | None = None
+    share_top_high: float | None = None
+
+
+HIDDEN = Score()
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """One rated item (question key), compared with the previous period."""
+
+    key: str
+    text: str
+    area_key: str
+    area: str
+    score: Score
+    change: float | None
+    below_threshold: bool
+    significantly_worse: bool
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    """One area (survey section): all ratings of its items together."""
+
+    key: str
+    title: str
+    score: Score
+    change: float | None
+    below_threshold: bool
+    significantly_worse: bool
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """A department (int id, ``NO_DEPARTMENT`` for none), channel or month ("YYYY-MM").
+    ``responses`` is None when the group is hidden."""
+
+    key: int | str
+    label: str
+    responses: int | None
+    score: Score
+
+    @property
+    def hidden(self) -> bool:
+        return self.responses is None
+
+
+@dataclass(frozen=True)
+class ChoiceShare:
+    key: str
+    label: str
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """A single-choice, multiple-choice or yes/no question; ``options`` empty when hidden.
+    ``n_responses``: the responses the shares are of (for multiple choice: those asked)."""
+
+    key: str
+    kind: str
+    text: str
+    area: str
+    hidden: bool
+    n_responses: int | None
+    options: tuple[ChoiceShare, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything the dashboard and the report show for one set of filters."""
+
+    filters: Filters
+    threshold: float
+    responses: int
+    overall: Score
+    previous: Score
+    change: float | None
+    significant_change: bool
+    items: tuple[ItemScore, ...]
+    areas: tuple[AreaScore, ...]
+    by_department: tuple[GroupRow, ...]
+    by_channel: tuple[GroupRow, ...]
+    monthly: tuple[GroupRow, ...]
+    choices: tuple[ChoiceQuestion, ...]
+    versions: tuple[int, ...]
+
+
+def compute_results(filters: Filters, threshold: float) -> Results:
+    """All results for ``filters`` in the current office; ``threshold`` flags weak items."""
+    totals = _value_totals(filters)
+    previous_totals = _value_totals(previous_period(filters))
+    current_ids = {version_id for version_id, _ in totals}
+    versions = _load_versions(current_ids | {version_id for version_id, _ in previous_totals})
+    current_versions = sorted((versions[i] for i in current_ids), key=lambda v: -v.number)
+    rating_questions = _latest_questions(current_versions, ("rating",))
+    ratings = _ratings_by_key(totals, versions)
+    previous_ratings = _ratings_by_key(previous_totals, versions)
+
+    responses = _responses(totals)
+    overall = _score(sum(ratings.values(), Counter()), responses)
+    previous = _score(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
+    change, significant_change = _compare(overall, previous)
+
+    rating_filter = _rating_filter(current_versions)
+    return Results(
+        filters=filters,
+        threshold=threshold,
+        responses=responses,
+        overall=overall,
+        previous=previous,
+        change=change,
+        significant_change=significant_change,
+        items=_items(rating_questions, ratings, previous_ratings, threshold),
+        areas=_areas(rating_questions, ratings, previous_ratings, threshold),
+        by_department=_departments(_breakdown(filters, RC.department_id, rating_filter)),
+        by_channel=_channels(_breakdown(filters, RC.channel, rating_filter)),
+        monthly=_months(filters, _breakdown(filters, RC.day, rating_filter)),
+        choices=_choices(current_versions, totals),
+        versions=tuple(sorted(v.number for v in current_versions)),
+    )
+
+
+# -- the queries ---------------------------------------------------------------------------
+
+Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> value -> count
+
+
+def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = [RC.day >= filters.date_from, RC.day <= filters.date_to]
+    if filters.department_id is not None:
+        conditions.append(RC.department_id == filters.department_id)
+    if filters.channel is not None:
+        conditions.append(RC.channel == filters.channel)
+    if filters.version_id is not None:
+        conditions.append(RC.version_id == filters.version_id)
+    return conditions
+
+
+def _value_totals(filters: Filters) -> Totals:
+    rows = db.session.execute(
+        select(RC.version_id, RC.question_key, RC.value, func.sum(RC.count))
+        .where(*_conditions(filters))
+        .group_by(RC.version_id, RC.question_key, RC.value)
+    )
+    totals: Totals = defaultdict(dict)
+    for version_id, key, value, count in rows:
+        totals[(version_id, key)][value] = int(count)
+    return totals
+
+
+def _rating_filter(versions: Iterable[VersionDef]) -> ColumnElement[bool]:
+    """Rows of whole responses and of rating answers (a key's kind is its version's)."""
+    by_version = [
+        and_(RC.version_id == v.id, RC.question_key.in_(keys))
+        for v in versions
+        if (keys := [q.key for q in v.questions.values() if q.kind == "rating"])
+    ]
+    return or_(RC.question_key == RESPONSES_KEY, *by_version)
+
+
+def _breakdown(
+    filters: Filters, dimension, rating_filter: ColumnElement[bool]
+) -> dict[object, tuple[int, Distribution]]:
+    """Per value of ``dimension``: the number of responses and all their ratings together."""
+    rows = db.session.execute(
+        select(dimension, RC.value, func.sum(RC.count))
+        .where(*_conditions(filters), rating_filter)
+        .group_by(dimension, RC.value)
+    )
+    responses: Counter = Counter()
+    ratings: dict[object, Distribution] = defaultdict(Counter)
+    for group, value, count in rows:
+        if value == _RESPONSE_VALUE:
+            responses[group] += int(count)
+        else:
+            ratings[group][value] += int(count)
+    return {group: (responses[group], ratings[group]) for group in responses.keys() | ratings}
+
+
+# -- definitions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Question:
+    definition: QuestionDef
+    area_key: str
+    area: str
+
+
+def _load_versions(version_ids: set[int]) -> dict[int, VersionDef]:
+    versions = {}
+    for version_id in version_ids:
+        version = published_version(version_id)
+        if version is None:  # responses only ever point at published versions
+            raise LookupError(f"counts refer to survey version {version_id}, not published")
+        versions[version_id] = version
+    return versions
+
+
+def _latest_questions(
+    newest_first: list[VersionDef], kinds: tuple[str, ...]
+) -> dict[str, _Question]:
+    """Question key -> its text and section in the newest version that has it, in the order
+    of the newest version, then the keys only older versions have."""
+    found: dict[str, _Question] = {}
+    for version in newest_first:
+        for section in version.sections:
+            for question in section.questions:
+                if question.kind in kinds and question.key not in found:
+                    found[question.key] = _Question(question, section.key, section.title)
+    return found
+
+
+# -- the numbers ---------------------------------------------------------------------------
+
+
+def _responses(totals: Totals) -> int:
+    return sum(sum(values.values()) for (_, key), values in totals.items() if key == RESPONSES_KEY)
+
+
+def _ratings_by_key(totals: Totals, versions: Mapping[int, VersionDef]) -> dict[str, Distribution]:
+    ratings: dict[str, Distribution] = defaultdict(Counter)
+    for (version_id, key), values in totals.items():
+        question = versions[version_id].questions.get(key)
+        if question is not None and question.kind == "rating":
+            ratings[key].update(values)
+    return ratings
+
+
+def _answered(ratings: Distribution) -> int:
+    """The responses that answered an item: its ratings and its "nie dotyczy" answers."""
+    return sum(ratings[v] for v in (*RATING_VALUES, NOT_APPLICABLE))
+
+
+def _score(ratings: Distribution, n_responses: int) -> Score:
+    counts = {int(value): ratings[value] for value in RATING_VALUES}
+    n_answers = sum(counts.values())
+    if n_responses < MIN_GROUP or n_answers == 0:
+        return HIDDEN
+    mean = sum(v * c for v, c in counts.items()) / n_answers
+    squares = sum(v * v * c for v, c in counts.items())
+    variance = (squares - n_answers * mean * mean) / (n_answers - 1) if n_answers > 1 else 0.0
+    n = min(n_responses, n_answers)
+    index = (mean - 1) * 25
+    index_se = 25 * sqrt(max(variance, 0.0)) / sqrt(n)
+    share_top = sum(ratings[v] for v in TOP_RATINGS) / n_answers
+    share_low, share_high = _wilson(share_top, n)
+    return Score(
+        hidden=False,
+        n_responses=n_responses,
+        n_answers=n_answers,
+        n_not_applicable=ratings[NOT_APPLICABLE],
+        mean=mean,
+        index=index,
+        index_se=index_se,
+        index_low=max(0.0, index - Z_95 * index_se),
+        index_high=min(100.0, index + Z_95 * index_se),
+        share_top=share_top,
+        share_top_low=share_low,
+        share_top_high=share_high,
+    )
+
+
+def _wilson(share: float, n: int) -> tuple[float, float]:
+    z2 = Z_95 * Z_95
+    denominator = 1 + z2 / n
+    centre = (share + z2 / (2 * n)) / denominator
+    half = Z_95 * sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _compare(current: Score, previous: Score) -> tuple[float | None, bool]:
+    """The change of the index and whether it is significant (two-sample z test)."""
+    if current.hidden or previous.hidden:
+        return None, False
+    change = current.index - previous.index
+    se = sqrt(current.index_se**2 + previous.index_se**2)
+    return change, abs(change) > Z_95 * se if se > 0 else change != 0
+
+
+def _weakest_first(rows):
+    # Stable: equal indexes and hidden rows keep the survey's order.
+    return tuple(sorted(rows, key=lambda r: (r.score.hidden, r.score.index or 0.0)))
+
+
+def _is_below(score: Score, threshold: float) -> bool:
+    return not score.hidden and score.index < threshold
+
+
+def _items(
+    questions: Mapping[str, _Question],
+    ratings: Mapping[str, Distribution],
+    previous_ratings: Mapping[str, Distribution],
+    threshold: float,
+) -> tuple[ItemScore, ...]:
+    items = []
+    for key, question in questions.items():
+        now, before = ratings.get(key, Counter()), previous_ratings.get(key, Counter())
+        score = _score(now, _answered(now))
+        change, significant = _compare(score, _score(before, _answered(before)))
+        items.append(
+            ItemScore(
+                key=key,
+                text=question.definition.text,
+                area_key=question.area_key,
+                area=question.area,
+                score=score,
+                change=change,
+                below_threshold=_is_below(score, threshold),
+                significantly_worse=significant and change < 0,
+            )
+        )
+    return _weakest_first(items)
+
+
+def _areas(
+    questions: Mapping[str, _Question],
+    ratings: Mapping[str, Distribution],
+    previous_ratings: Mapping[str, Distribution],
+    threshold: float,
+) -> tuple[AreaScore, ...]:
+    titles: dict[str, str] = {}
+    keys: dict[str, list[str]] = defaultdict(list)
+    for key, question in questions.items():
+        titles.setdefault(question.area_key, question.area)
+        keys[question.area_key].append(key)
+
+    def area_score(source: Mapping[str, Distribution], area_key: str) -> Score:
+        parts = [source.get(key, Counter()) for key in keys[area_key]]
+        return _score(sum(parts, Counter()), max(_answered(part) for part in parts))
+
+    areas = []
+    for area_key, title in titles.items():
+        score = area_score(ratings, area_key)
+        change, significant = _compare(score, area_score(previous_ratings, area_key))
+        areas.append(
+            AreaScore(
+                key=area_key,
+                title=title,
+                score=score,
+                change=change,
+                below_threshold=_is_below(score, threshold),
+                significantly_worse=significant and change < 0,
+            )
+        )
+    return _weakest_first(areas)
+
+
+def _group(key: int | str, label: str, responses: int, ratings: Distribution) -> GroupRow:
+    if responses < MIN_GROUP:
+        return GroupRow(key, label, None, HIDDEN)
+    return GroupRow(key, label, responses, _score(ratings, responses))
+
+
+def _departments(breakdown: Mapping) -> tuple[GroupRow, ...]:
+    """Departments in the office's order (inactive ones too), "not given" last."""
+    known = db.session.execute(
+        select(Department.id, Department.name).order_by(Department.position, Department.name)
+    ).all()
+    order = {department_id: rank for rank, (department_id, _) in enumerate(known)}
+    names = dict(known)
+    rows = []
+    for department_id in sorted(breakdown, key=lambda d: (d == NO_DEPARTMENT, order.get(d, d))):
+        if department_id == NO_DEPARTMENT:
+            label = NO_DEPARTMENT_LABEL
+        else:
+            label = names.get(department_id, f"wydział nr {department_id}")
+        rows.append(_group(department_id, label, *breakdown[department_id]))
+    return tuple(rows)
+
+
+def _channels(breakdown: Mapping) -> tuple[GroupRow, ...]:
+    order = list(CHANNEL_LABELS)
+    return tuple(
+        _group(channel, CHANNEL_LABELS.get(channel, channel), *breakdown[channel])
+        for channel in sorted(breakdown, key=lambda c: (order.index(c) if c in order else 99, c))
+    )
+
+
+def _months(filters: Filters, by_day: Mapping) -> tuple[GroupRow, ...]:
+    """One row per calendar month of the range, the days folded in."""
+    responses: Counter = Counter()
+    ratings: dict[tuple[int, int], Distribution] = defaultdict(Counter)
+    for day, (day_responses, day_ratings) in by_day.items():
+        responses[(day.year, day.month)] += day_responses
+        ratings[(day.year, day.month)].update(day_ratings)
+    rows = []
+    year, month = filters.date_from.year, filters.date_from.month
+    while (year, month) <= (filters.date_to.year, filters.date_to.month):
+        key, label = f"{year:04d}-{month:02d}", f"{MONTH_NAMES[month - 1]} {year}"
+        rows.append(_group(key, label, responses[(year, month)], ratings[(year, month)]))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(rows)
+
+
+def _choices(newest_first: list[VersionDef], totals: Totals) -> tuple[ChoiceQuestion, ...]:
+    result = []
+    for key, question in _latest_questions(newest_first, CHOICE_KINDS).items():
+        counts: Counter = Counter()
+        labels: dict[str, str] = {}
+        base = 0
+        surely_answered = 0  # a lower bound on the responses that answered
+        for version in newest_first:
+            definition = version.questions.get(key)
+            if definition is None or definition.kind not in CHOICE_KINDS:
+                continue
+            for value, label in definition.choices:
+                labels.setdefault(value, label)
+            values = totals.get((version.id, key), {})
+            counts.update(values)
+            if definition.kind == "multiple_choice":
+                base += sum(totals.get((version.id, RESPONSES_KEY), {}).values())
+                surely_answered += max(values.values(), default=0)
+            else:
+                base += sum(values.values())
+                surely_answered += sum(values.values())
+        hidden = surely_answered < MIN_GROUP
+        options = tuple(
+            ChoiceShare(value, label, counts[value], counts[value] / base)
+            for value, label in labels.items()
+            if not hidden
+        )
+        result.append(
+            ChoiceQuestion(
+                key=key,
+                kind=question.definition.kind,
+                text=question.definition.text,
+                area=question.area,
+                hidden=hidden,
+                n_responses=None if hidden else base,
+                options=options,
+            )
+        )
+    return tuple(result)
