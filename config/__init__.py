@@ -44,6 +44,13 @@ class BaseConfig:
     # Login throttling must not lock staff out when Redis is down: fail open, and log it.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = False
+    # Scheduled reports: made on this day after their period ends, at this hour (platform-wide).
+    SCHEDULED_REPORTS_DAY = int(os.environ.get("SCHEDULED_REPORTS_DAY", "2"))
+    SCHEDULED_REPORTS_HOUR = int(os.environ.get("SCHEDULED_REPORTS_HOUR", "6"))
+    REPORT_QUEUED_GRACE_SECONDS = 120
+    REPORT_RUNNING_TIMEOUT_SECONDS = 15 * 60
+    # Reports larger than this are not attached; the e-mail carries a link to the panel.
+    REPORT_ATTACHMENT_LIMIT = 8 * 1024 * 1024
     RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge
 
 

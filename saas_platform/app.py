@@ -50,9 +50,11 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     csrf.exempt(site.site_index)
     app.register_blueprint(site.health)
 
-    from tenants.panel import account_views, admin_views, views  # noqa: F401 - routes
+    from tenants.panel import account_views, admin_views, response_views, views  # noqa: F401
+    from tenants.panel import office_views, paper_views  # noqa: F401 - routes
     from tenants.panel.audit import action_label
     from tenants.panel.blueprint import bp as panel_bp
+    from tenants.reports import views as report_views  # noqa: F401 - routes
     from tenants.survey.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)
@@ -66,4 +68,5 @@ def _import_models() -> None:
     """Every model module, so that metadata (and Alembic's autogenerate) sees all tables."""
     import saas_platform.tenancy.models  # noqa: F401
     import tenants.panel.models
+    import tenants.reports.models
     import tenants.survey.models  # noqa: F401

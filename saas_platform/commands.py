@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import func, select
 
-from saas_platform.db import db
+from saas_platform.db import db, utcnow
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant
@@ -93,6 +95,38 @@ def demo_command(responses: int, seed: int) -> None:
         click.echo(f"{tenant.slug}: {tenant.name} ({state})")
 
 
+reports = AppGroup("reports", help="Raporty urzędów.")
+
+
+@reports.command("generate")
+@click.option("--tenant", "slug", required=True, help="Adres (slug) urzędu.")
+@click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--department", "department_id", type=int, default=None, help="Id wydziału.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+def generate_report(slug: str, date_from, date_to, department_id: int | None, out: str) -> None:
+    """Write a report PDF synchronously (the same PDF the workers make)."""
+    from tenants.reports.pdf import ReportRequest, build_report_pdf
+    from tenants.reports.services import ReportError, validate_period
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise click.ClickException(f"Nie ma urzędu „{slug}”.")
+    start, end = date_from.date(), date_to.date()
+    with tenant_scope(tenant):
+        try:
+            validate_period(start, end, department_id, today=date.today())
+        except ReportError as exc:
+            raise click.ClickException(str(exc)) from exc
+        pdf = build_report_pdf(
+            tenant, ReportRequest(start, end, department_id), generated_at=utcnow()
+        )
+    with open(out, "wb") as fh:
+        fh.write(pdf)
+    click.echo(f"Zapisano {out} ({len(pdf)} bajtów).")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(tenants)
+    app.cli.add_command(reports)
     app.cli.add_command(demo_command)

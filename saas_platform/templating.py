@@ -40,10 +40,30 @@ def local_datetime(moment: datetime | None) -> str:
     return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
+def pl_number(value: float | None, digits: int = 1) -> str:
+    """A number the Polish way (decimal comma); "—" when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
+
+
+def pl_percent(share: float | None, digits: int = 0) -> str:
+    """A share (0–1) as a Polish percentage: 0.734 -> "73%"."""
+    return "—" if share is None else pl_number(share * 100, digits) + "%"
+
+
+def pl_date(value) -> str:
+    """A date as 26.11.2026."""
+    return value.strftime("%d.%m.%Y") if value else "—"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["safe_colour"] = safe_colour
     app.jinja_env.filters["text_colour_on"] = text_colour_on
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["pl_number"] = pl_number
+    app.jinja_env.filters["pl_percent"] = pl_percent
+    app.jinja_env.filters["pl_date"] = pl_date
 
     @app.context_processor
     def _limits() -> dict:

@@ -3,6 +3,8 @@ SQL), the ORM scoping hook, and the request layer."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import psycopg2
 import pytest
 from sqlalchemy import func, select, text
@@ -11,14 +13,15 @@ from saas_platform.db import db
 from saas_platform.tenancy import CrossTenantWrite, TenantNotSet
 from saas_platform.tenancy.models import TenantDomain
 from tenants.panel import staff
+from tenants.reports.services import request_report
 from tenants.survey.models import Department, Response
 from tests.conftest import APP_ROLE, PG_HOST
 
 
 @pytest.fixture
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
-    """Both offices with a row in every tenant table: a response, a custom domain and an
-    invited staff member (with its link and audit entry) each."""
+    """Both offices with a row in every tenant table: a response, a custom domain, an invited
+    staff member (with its link and audit entry) and a report each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -27,6 +30,7 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
         with in_office(office):
             db.session.add(TenantDomain(host=f"ankieta.{office.slug}.pl"))
             staff.invite(f"kierownik@{office.slug}.example", "admin")
+            request_report("on_demand", date(2026, 1, 1), date(2026, 3, 31))
             db.session.commit()
     return two_offices
 

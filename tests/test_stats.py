@@ -123,14 +123,20 @@ def by_key(rows):
 
 
 def test_previous_period_is_the_same_length_right_before():
+    # whole calendar months compare with as many months before
     march = Filters(date(2025, 3, 1), date(2025, 3, 31), department_id=3, channel="qr")
     assert previous_period(march) == Filters(
-        date(2025, 1, 29), date(2025, 2, 28), department_id=3, channel="qr"
+        date(2025, 2, 1), date(2025, 2, 28), department_id=3, channel="qr"
     )
+    year_2025 = Filters(date(2025, 1, 1), date(2025, 12, 31))  # 2024 was a leap year
+    assert previous_period(year_2025) == Filters(date(2024, 1, 1), date(2024, 12, 31))
+    quarter = Filters(date(2026, 1, 1), date(2026, 3, 31))
+    assert previous_period(quarter) == Filters(date(2025, 10, 1), date(2025, 12, 31))
+    # any other period: as many days before
     one_day = Filters(date(2025, 1, 1), date(2025, 1, 1))
     assert previous_period(one_day) == Filters(date(2024, 12, 31), date(2024, 12, 31))
-    year_2024 = Filters(date(2024, 1, 1), date(2024, 12, 31))  # leap year: 366 days
-    assert previous_period(year_2024) == Filters(date(2022, 12, 31), date(2023, 12, 31))
+    ten_days = Filters(date(2025, 3, 5), date(2025, 3, 14))
+    assert previous_period(ten_days) == Filters(date(2025, 2, 23), date(2025, 3, 4))
 
 
 def test_period_presets():
@@ -268,12 +274,12 @@ def test_change_against_the_previous_period_counts_people_not_answers(
     two_offices, record, results_for
 ):
     wolomin, _ = two_offices
-    # the previous period of March is 29 January to 28 February, both ends included
+    # the previous period of March is February, both ends included
     record(
         wolomin,
         6,
         {"lokalizacja": {"5": 6}, "oznakowanie": {"4": 3, "5": 3}, "czystosc": {"3": 6}},
-        day=date(2025, 1, 29),
+        day=date(2025, 2, 1),
     )
     record(
         wolomin,
@@ -293,7 +299,7 @@ def test_change_against_the_previous_period_counts_people_not_answers(
         {"lokalizacja": {"4": 5}, "oznakowanie": {"5": 3, "4": 2}, "czystosc": {"5": 5}},
         day=date(2025, 3, 31),
     )
-    for outside in (date(2025, 1, 28), date(2025, 4, 1)):
+    for outside in (date(2025, 1, 31), date(2025, 4, 1)):
         record(wolomin, 7, {"lokalizacja": {"1": 7}}, day=outside)
 
     results = results_for(wolomin)

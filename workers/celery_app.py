@@ -8,6 +8,7 @@ Flask app from the environment. Every task runs inside an app context; a task th
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask
 
@@ -52,6 +53,16 @@ def celery_init_app(app: Flask) -> Celery:
         broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 5},
         timezone="Europe/Warsaw",
     )
+    celery.conf.beat_schedule = {
+        "dispatch-due-reports": {
+            "task": "tenants.reports.tasks.dispatch_due_reports",
+            "schedule": crontab(hour=app.config["SCHEDULED_REPORTS_HOUR"], minute=0),
+        },
+        "sweep-stuck-reports": {
+            "task": "tenants.reports.tasks.sweep_stuck_reports",
+            "schedule": 300.0,
+        },
+    }
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

@@ -43,6 +43,10 @@ class Tenant(db.Model):
     # Items whose index (0-100) falls under this are flagged on the dashboard and in reports.
     score_threshold: Mapped[int] = mapped_column(default=75, server_default="75")
     report_recipients: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # The yearly report always comes; an office may add "quarterly" and/or "monthly".
+    extra_report_frequencies: Mapped[list] = mapped_column(
+        sa.JSON, default=list, server_default="[]"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -43,6 +43,8 @@ def changed_fields(obj, fields: tuple[str, ...], new_values: dict) -> tuple[dict
 
 
 ACTION_LABELS = {
+    "report.request": "Zamówienie raportu",
+    "report.retry": "Ponowienie raportu",
     "staff.invite": "Zaproszenie pracownika",
     "staff.update": "Zmiana konta pracownika",
     "staff.invitation.used": "Przyjęcie zaproszenia",

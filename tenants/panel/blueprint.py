@@ -44,8 +44,10 @@ def safe_next(target: str | None) -> str:
 
 # (endpoint, label, admin only) for the panel's navigation; areas add their pages here.
 MENU = [
+    ("panel.reports", "Raporty", False),
     ("panel.staff_list", "Użytkownicy", True),
     ("panel.audit_log", "Dziennik zmian", True),
+    ("panel.responses", "Odpowiedzi", False),
 ]
 
 

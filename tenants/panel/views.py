@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
+from saas_platform.tenancy import current_tenant
 from tenants.panel.blueprint import bp
+from tenants.panel.filters import office_today, parse_filters
+from tenants.reports.comments import comments
+from tenants.reports.stats import compute_results, previous_period
+
+LATEST_COMMENTS = 10
 
 
 @bp.get("/")
 def dashboard():
     """How are we doing, and where must we improve?"""
-    return render_template("panel/dashboard.html")
+    chosen = parse_filters(request.args, office_today())
+    results = compute_results(chosen.filters, current_tenant.score_threshold)
+    page = render_template(
+        "panel/dashboard.html",
+        chosen=chosen,
+        results=results,
+        previous=previous_period(chosen.filters),
+        latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
+    )
+    return page, 400 if chosen.errors else 200

@@ -92,8 +92,26 @@ class Filters:
             raise ValueError("date_to is before date_from")
 
 
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def previous_period(filters: Filters) -> Filters:
-    """The same filters for the period of the same length that ends the day before."""
+    """The same filters for the period of the same length that ends the day before.
+
+    A period of whole calendar months (a year, a quarter, a month) is compared with the same
+    number of months before it, so 2025 is compared with 2024 whatever the leap days; any other
+    period with the same number of days before it.
+    """
+    next_day = filters.date_to + timedelta(days=1)
+    if filters.date_from.day == 1 and next_day.day == 1:
+        months = _month_index(next_day) - _month_index(filters.date_from)
+        start = _month_start(_month_index(filters.date_from) - months)
+        return replace(filters, date_from=start, date_to=filters.date_from - timedelta(days=1))
     length = filters.date_to - filters.date_from + timedelta(days=1)
     return replace(
         filters,

@@ -55,8 +55,13 @@ def check_submission(
     form: MultiDict,
     active_department_ids: frozenset[int],
     text_limit: int,
+    allowed_channels: tuple[str, ...] = RESIDENT_CHANNELS,
 ) -> SubmissionCheck:
-    """Check a posted form against the published version; collect every problem at once."""
+    """Check a posted form against the published version; collect every problem at once.
+
+    ``allowed_channels`` are the channels the form may name in ``kanal``; the first is the
+    default. Residents choose among theirs; staff typing in a paper form pass ``("paper",)``.
+    """
     errors: list[FieldError] = []
     fields_by_name = {q.field_name: q for q in version.questions.values()}
 
@@ -71,8 +76,8 @@ def check_submission(
     submission_key = form.get("submission", "")
     if not SUBMISSION_KEY.match(submission_key):
         errors.append(FieldError("Formularz jest niekompletny. Odśwież stronę i spróbuj ponownie."))
-    channel = form.get("kanal", "web")
-    if channel not in RESIDENT_CHANNELS:
+    channel = form.get("kanal", allowed_channels[0])
+    if channel not in allowed_channels:
         errors.append(FieldError("Nieznany sposób wypełnienia ankiety."))
 
     answers: list[tuple[str, str]] = []

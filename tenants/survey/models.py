@@ -127,6 +127,7 @@ class Response(TenantScoped, db.Model):
         _same_tenant_fk("department_id", "departments"),
         sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
         sa.Index(None, "tenant_id", "submitted_at"),
+        sa.Index(None, "tenant_id", "answered_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +147,8 @@ class Answer(TenantScoped, db.Model):
     __table_args__ = (
         _same_tenant_fk("response_id", "responses", ondelete="CASCADE"),
         sa.Index(None, "tenant_id", "response_id"),
+        # Comments are read by question (the open-text ones), then filtered by period.
+        sa.Index(None, "tenant_id", "question_key", "response_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

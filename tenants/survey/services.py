@@ -55,14 +55,17 @@ def submit_response(
     version: VersionDef,
     submission: SurveySubmission,
     now: datetime | None = None,
+    answered_on: date | None = None,
 ) -> int | None:
     """Store a checked submission with its answers and counts; flushes only.
 
+    ``answered_on`` is the date written on a paper form: the response and its counts belong to
+    that day. Electronic submissions leave it out and count on the day they arrive.
     Returns the new response id, or None when this submission key is already stored (a double
     click or a re-sent form), in which case nothing is written.
     """
     now = now or utcnow()
-    day = local_day(now, timezone)
+    day = answered_on or local_day(now, timezone)
     response_id = db.session.scalar(
         insert_for_dialect(Response)
         .values(

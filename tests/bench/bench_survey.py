@@ -19,6 +19,11 @@ What it does, in one run:
 4. Checks that the stored responses equal the successful (303) POSTs exactly; exits 1 if not.
 5. Prints a table, writes ``tests/bench/results/latest.json``, stops gunicorn and drops the
    database. Missed targets are reported, not asserted.
+
+The client keeps connections open, but gunicorn's sync workers close them after every response;
+http.client then reconnects, which the report shows as "TCP conn/req". On a shared machine each
+measurement first waits (up to ``--quiet-wait`` seconds) for other processes to calm down, and
+reports the share of the CPU they used meanwhile ("other load"): above a few %, compare nothing.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import multiprocessing
 import os
 import platform
 import random
+import runpy
 import signal
 import socket
 import subprocess
@@ -44,7 +51,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import psycopg2
@@ -58,6 +65,7 @@ REPO_ROOT = BENCH_DIR.parent.parent
 RESULTS_DIR = BENCH_DIR / "results"
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
 BIN = VENV_BIN if VENV_BIN.is_dir() else Path(sys.executable).parent
+GUNICORN_CONFIG = REPO_ROOT / "config" / "gunicorn.py"
 
 OWNER_ROLE = "bench_owner"
 APP_ROLE = "bench_app"
@@ -80,6 +88,8 @@ COMMENTS = (
     "Formularze są nieczytelne, a strona internetowa źle działa na telefonie.",
     "Szybko, sprawnie i uprzejmie. Żółta tabliczka przy wejściu jest myląca.",
 )
+
+FOREIGN_LOAD_WARNING = 0.05  # other processes' share of the machine that makes figures noisy
 
 TARGETS = {
     "survey_get_vs_hello_min": 0.50,
@@ -233,8 +243,14 @@ class Server:
         return [line for line in lines if any(m in line for m in markers)]
 
 
+def configured_workers() -> int:
+    """The worker count config/gunicorn.py asks for in this environment."""
+    return int(runpy.run_path(str(GUNICORN_CONFIG))["workers"])
+
+
 def start_server(name: str, app_spec: str, extra_args: list[str], env: dict[str, str]) -> Server:
-    """Start gunicorn with config/gunicorn.py on a free port; wait until it answers."""
+    """Start gunicorn with config/gunicorn.py on a free port; wait until every worker has
+    booted and one answers."""
     port = free_port()
     log_path = RESULTS_DIR / f"gunicorn-{name}.log"
     log = log_path.open("w")
@@ -242,7 +258,7 @@ def start_server(name: str, app_spec: str, extra_args: list[str], env: dict[str,
         [
             str(BIN / "gunicorn"),
             "-c",
-            "config/gunicorn.py",
+            str(GUNICORN_CONFIG),
             "--bind",
             f"127.0.0.1:{port}",
             *extra_args,
@@ -262,12 +278,14 @@ def start_server(name: str, app_spec: str, extra_args: list[str], env: dict[str,
 
 def wait_until_ready(server: Server, timeout: float = 30.0) -> None:
     path = "/healthz" if server.name == "survey" else "/hello"
+    workers = configured_workers()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"gunicorn ({server.name}) exited; see {server.log_path}")
         with suppress(OSError, http.client.HTTPException):
-            if HttpClient(server.port).request("GET", path)[0] == 200:
+            answered = HttpClient(server.port).request("GET", path)[0] == 200
+            if answered and server.workers() >= workers:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"gunicorn ({server.name}) did not answer within {timeout:.0f} s")
@@ -302,6 +320,7 @@ class HttpClient:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.host = host
         self.cookies: dict[str, str] = {}
+        self.connects = 0  # TCP connections opened: more than one means the server closed
 
     def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
         headers = {"Host": self.host}
@@ -309,6 +328,8 @@ class HttpClient:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             headers["Content-Type"] = FORM_TYPE
+        if self.conn.sock is None:
+            self.connects += 1  # http.client (re)connects on its own
         try:
             self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
@@ -419,8 +440,8 @@ class Scenario:
     method: str
     path: str
     expected_status: int
-    survey_post: bool = False  # fetch the form first, then POST complete responses
-    insert_post: bool = False  # POST a small form to the floor
+    # "survey": fetch the form first, then POST complete responses; "floor": a one-field form
+    body: Literal["none", "survey", "floor"] = "none"
 
 
 @dataclass
@@ -437,14 +458,16 @@ class ConnectionStats:
     errors: int = 0  # measured window only
     expected_total: int = 0  # every expected answer, warm-up included (to verify storage)
     errors_total: int = 0
+    requests_total: int = 0
+    connects: int = 0
     unexpected_sample: str = ""
 
 
 def request_factory(scenario: Scenario, client: HttpClient, rng: random.Random):
     """Return a function that builds the next request body (None for GET)."""
-    if scenario.insert_post:
+    if scenario.body == "floor":
         return lambda: urlencode({"v": f"floor-{rng.random()}"}).encode()
-    if not scenario.survey_post:
+    if scenario.body == "none":
         return lambda: None
     status, html = client.request("GET", scenario.path)
     if status != 200:
@@ -477,6 +500,7 @@ def run_connection(
         latency = time.perf_counter() - started
         finished = time.time()
         ok = status == scenario.expected_status
+        stats.requests_total += 1
         stats.expected_total += ok
         stats.errors_total += status == -1
         if not ok and not stats.unexpected_sample:
@@ -485,6 +509,7 @@ def run_connection(
             stats.latencies.append(latency)
             stats.statuses[status] += 1
             stats.errors += status == -1
+    stats.connects = client.connects
     client.close()
 
 
@@ -509,9 +534,106 @@ def client_process(
         "errors": sum(s.errors for s in stats),
         "expected_total": sum(s.expected_total for s in stats),
         "errors_total": sum(s.errors_total for s in stats),
+        "requests_total": sum(s.requests_total for s in stats),
+        "connects": sum(s.connects for s in stats),
         "unexpected_sample": next((s.unexpected_sample for s in stats if s.unexpected_sample), ""),
         "cpu_seconds": time.process_time() - cpu_from,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Other load on the machine (Linux /proc; skipped elsewhere)
+# --------------------------------------------------------------------------------------------
+
+POSTGRES_AUXILIARY = (
+    "checkpointer",
+    "background writer",
+    "walwriter",
+    "autovacuum",
+    "stats collector",
+    "logical replication",
+    "archiver",
+)
+
+
+def _process_table() -> dict[int, tuple[int, int, str]]:
+    """pid -> (parent pid, CPU ticks used so far, command line) for every process."""
+    table: dict[int, tuple[int, int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]), cmdline)
+    return table
+
+
+def _accounted_ticks(table: dict[int, tuple[int, int, str]]) -> dict[int, int]:
+    """CPU ticks of this benchmark's processes (this process and its descendants: clients and
+    gunicorn; PostgreSQL backends of the bench database) and of PostgreSQL's own helpers."""
+    me = os.getpid()
+
+    def descends_from_me(pid: int) -> bool:
+        for _ in range(64):
+            if pid == me:
+                return True
+            if pid not in table or pid <= 1:
+                return False
+            pid = table[pid][0]
+        return False
+
+    def accounted(pid: int, cmdline: str) -> bool:
+        if descends_from_me(pid) or DATABASE in cmdline:
+            return True
+        return cmdline.startswith("postgres:") and any(a in cmdline for a in POSTGRES_AUXILIARY)
+
+    return {pid: ticks for pid, (_, ticks, cmdline) in table.items() if accounted(pid, cmdline)}
+
+
+def _machine_busy_ticks() -> int:
+    """User and system time of all processes since boot (interrupt time left out)."""
+    user, nice, system = Path("/proc/stat").read_text().split()[1:4]
+    return int(user) + int(nice) + int(system)
+
+
+class ForeignLoad:
+    """The share of the machine that other processes used between ``__init__`` and ``share()``
+    (someone's test suite, say): all busy time minus this benchmark's processes. None where
+    /proc is unavailable."""
+
+    def __init__(self) -> None:
+        self.available = Path("/proc/stat").exists()
+        if self.available:
+            self.started = time.monotonic()
+            self.busy = _machine_busy_ticks()
+            self.accounted = _accounted_ticks(_process_table())
+
+    def share(self) -> float | None:
+        """Call while the client processes still run, so that their time is accounted."""
+        if not self.available:
+            return None
+        busy = _machine_busy_ticks() - self.busy
+        after = _accounted_ticks(_process_table())
+        ours = sum(ticks - self.accounted.get(pid, 0) for pid, ticks in after.items())
+        seconds = max(0, busy - ours) / os.sysconf("SC_CLK_TCK")
+        return seconds / ((time.monotonic() - self.started) * (os.cpu_count() or 1))
+
+
+def wait_for_quiet(max_wait: float) -> None:
+    """Wait (at most ``max_wait`` seconds) until other processes leave the machine alone."""
+    deadline = time.monotonic() + max_wait
+    while time.monotonic() < deadline:
+        sample = ForeignLoad()
+        time.sleep(1.0)
+        share = sample.share()
+        if share is None or share < FOREIGN_LOAD_WARNING:
+            return
+    if max_wait > 0:
+        print(f"    (the machine did not get quiet within {max_wait:g} s; measuring anyway)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -525,14 +647,15 @@ class LoadSettings:
     processes: int
     warmup: float
     duration: float
+    quiet_wait: float  # seconds to wait, at most, for other processes to calm down
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
     """Nearest-rank percentile of an ascending list."""
     if not sorted_values:
         return float("nan")
-    rank = max(1, round(fraction * len(sorted_values) + 0.5))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
 
 
 def measure(scenario: Scenario, port: int, load: LoadSettings) -> dict[str, Any]:
@@ -540,6 +663,8 @@ def measure(scenario: Scenario, port: int, load: LoadSettings) -> dict[str, Any]
     per_process = [load.connections // load.processes] * load.processes
     for i in range(load.connections % load.processes):
         per_process[i] += 1
+    wait_for_quiet(load.quiet_wait)
+    foreign = ForeignLoad()
     start_at = time.time() + 1.5  # time for the client processes to start
     window = Window(start_at, start_at + load.warmup, start_at + load.warmup + load.duration)
     context = multiprocessing.get_context("spawn")
@@ -549,7 +674,9 @@ def measure(scenario: Scenario, port: int, load: LoadSettings) -> dict[str, Any]
             for i, threads in enumerate(per_process)
         ]
         parts = [f.result() for f in futures]
+        foreign_share = foreign.share()
     latencies = sorted(x for p in parts for x in p["latencies"])
+    requests_total = sum(p["requests_total"] for p in parts)
     statuses = sum((p["statuses"] for p in parts), Counter())
     ok = statuses.get(scenario.expected_status, 0)
     result = {
@@ -561,8 +688,13 @@ def measure(scenario: Scenario, port: int, load: LoadSettings) -> dict[str, Any]
         "errors": sum(p["errors"] for p in parts),
         "expected_total": sum(p["expected_total"] for p in parts),
         "errors_total": sum(p["errors_total"] for p in parts),
+        # Share of the whole machine the load generator itself used while measuring.
         "client_cpu_share": sum(p["cpu_seconds"] for p in parts)
         / (load.duration * (os.cpu_count() or 1)),
+        "connections_opened_per_request": sum(p["connects"] for p in parts)
+        / max(1, requests_total),
+        # Share of the machine other processes used meanwhile: above ~5%, figures are noisy.
+        "foreign_cpu_share": foreign_share,
     }
     sample = next((p["unexpected_sample"] for p in parts if p["unexpected_sample"]), "")
     if sample:
@@ -570,10 +702,14 @@ def measure(scenario: Scenario, port: int, load: LoadSettings) -> dict[str, Any]
     print(
         f"  {scenario.name:<28} {result['requests_per_s']:8.1f} req/s"
         f"  p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms"
+        f"  client CPU {result['client_cpu_share']:4.0%}"
+        f"  TCP conn/req {result['connections_opened_per_request']:.2f}"
         f"  statuses {result['statuses']}"
     )
     if sample:
         print(f"    first unexpected answer: {sample[:200]!r}")
+    if (result["foreign_cpu_share"] or 0) > FOREIGN_LOAD_WARNING:
+        print(f"    warning: other processes used {result['foreign_cpu_share']:.0%} of the machine")
     return result
 
 
@@ -622,16 +758,25 @@ def print_report(
     phases: dict[str, dict[str, Any]], ratios: dict[str, dict[str, Any]], labels: dict[str, str]
 ) -> None:
     print()
-    print(f"{'measurement':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ok':>8}{'other':>7}")
+    print(
+        f"{'measurement':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ok':>8}{'other':>7}"
+        f"{'client CPU':>12}{'other load':>12}"
+    )
     for key, label in labels.items():
         p = phases[key]
         other = sum(p["statuses"].values()) - p["ok"]
+        share = p["foreign_cpu_share"]
+        foreign = "n/a" if share is None else f"{share:.0%}"
         print(
             f"{label:<34}{p['requests_per_s']:9.1f}{p['p50_ms']:9.1f}{p['p99_ms']:9.1f}"
-            f"{p['ok']:8d}{other:7d}"
+            f"{p['ok']:8d}{other:7d}{p['client_cpu_share']:12.0%}{foreign:>12}"
         )
+    print(
+        "client CPU: the load generator's share of the machine; other load: the share used by"
+        " unrelated processes (noise when above a few %)."
+    )
     print()
-    print(f"{'ratio / target':<34}{'value':>9}  {'target':<12}{'met':>4}")
+    print(f"{'ratio or limit':<34}{'value':>9}  {'target':<12}{'met':>4}")
     for key, r in ratios.items():
         print(f"{key:<34}{r['value']:9.2f}  {r['target']:<12}{'yes' if r['met'] else 'NO':>4}")
 
@@ -647,6 +792,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=10.0,
+        help="before each measurement, wait up to this many seconds for other load to stop",
+    )
     parser.add_argument("--offices", type=int, default=3000, help="offices added for (c)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     return parser.parse_args()
@@ -689,10 +840,74 @@ def describe_form(port: int) -> dict[str, int]:
     return summary
 
 
+SCENARIOS = {
+    "hello": Scenario("floor GET /hello", "GET", "/hello", 200),
+    "survey_get": Scenario("survey GET / (1 office)", "GET", "/", 200),
+    "insert": Scenario("floor POST /insert", "POST", "/insert", 201, body="floor"),
+    "survey_post": Scenario("survey POST / (complete)", "POST", "/", 303, body="survey"),
+}
+
+
+def measure_one_office(
+    survey: Server, floor: Server, load: LoadSettings
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Phases (a) and (b); returns the figures and the responses stored meanwhile."""
+    phases: dict[str, dict[str, Any]] = {}
+    before = count_responses(OFFICE_SLUG)
+    for key, scenario in SCENARIOS.items():
+        server = survey if scenario.name.startswith("survey") else floor
+        phases[key] = measure(scenario, server.port, load)
+    return phases, count_responses(OFFICE_SLUG) - before
+
+
+def measure_many_offices(survey: Server, load: LoadSettings, count: int) -> dict[str, Any]:
+    """Phase (c): register ``count`` more offices, then the first office's survey again."""
+    print(f"Registering {count} more offices …")
+    seconds = register_many_offices(count)
+    offices = count_offices()
+    print(f"  {offices} offices in total, registered in {seconds:.1f} s")
+    scenario = Scenario(f"survey GET / ({offices} offices)", "GET", "/", 200)
+    result = measure(scenario, survey.port, load)
+    result.update(offices=offices, registration_seconds=seconds)
+    return result
+
+
+def source_revision() -> str:
+    """The commit measured, with "+dirty" when the working tree has changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+dirty" if status.strip() else "")
+
+
+def write_results(results: dict[str, Any]) -> Path:
+    path = RESULTS_DIR / "latest.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     RESULTS_DIR.mkdir(exist_ok=True)
-    load = LoadSettings(args.connections, args.processes, args.warmup, args.duration)
+    load = LoadSettings(
+        args.connections, args.processes, args.warmup, args.duration, args.quiet_wait
+    )
     started = time.monotonic()
+    revision = source_revision()
+    print(f"Benchmarking {revision} in {REPO_ROOT}")
     servers: list[Server] = []
     try:
         setup_database()
@@ -701,70 +916,52 @@ def run(args: argparse.Namespace) -> int:
         servers.append(survey)
         floor = start_server("floor", "floor_app:app", ["--pythonpath", str(BENCH_DIR)], env)
         servers.append(floor)
-        print(f"gunicorn workers: survey {survey.workers()}, floor {floor.workers()}")
+        workers = {s.name: s.workers() for s in servers}
+        print(f"gunicorn workers: {workers}")
         form_summary = describe_form(survey.port)
 
-        print(f"Measuring, {load.connections} connections, {load.duration:.0f} s each …")
-        phases: dict[str, dict[str, Any]] = {}
-        scenarios = [
-            ("hello", floor, Scenario("floor GET /hello", "GET", "/hello", 200)),
-            ("survey_get", survey, Scenario("survey GET / (1 office)", "GET", "/", 200)),
-            ("insert", floor, Scenario("floor POST /insert", "POST", "/insert", 201, False, True)),
-            ("survey_post", survey, Scenario("survey POST / (complete)", "POST", "/", 303, True)),
-        ]
-        before = count_responses(OFFICE_SLUG)
-        for key, server, scenario in scenarios:
-            phases[key] = measure(scenario, server.port, load)
-            phases[key]["expected"] = scenario.expected_status
-        stored = count_responses(OFFICE_SLUG) - before
+        print(f"Measuring: {load.connections} connections, {load.duration:g} s each …")
+        phases, stored = measure_one_office(survey, floor, load)
         accepted = phases["survey_post"]["expected_total"]
-        print(f"  stored responses: {stored}, successful POSTs (303, warm-up included): {accepted}")
-
-        print(f"Registering {args.offices} more offices …")
-        seconds = register_many_offices(args.offices)
-        offices = count_offices()
-        print(f"  {offices} offices in total, registered in {seconds:.1f} s")
-        phases["survey_get_many_offices"] = measure(
-            Scenario(f"survey GET / ({offices} offices)", "GET", "/", 200), survey.port, load
+        storage_ok = stored == accepted
+        print(
+            f"  stored responses: {stored}; POSTs answered 303 (warm-up included): {accepted}"
+            f" → {'OK' if storage_ok else 'MISMATCH'}"
         )
-        phases["survey_get_many_offices"]["expected"] = 200
+        phases["survey_get_many_offices"] = measure_many_offices(survey, load, args.offices)
 
         ratios = summarise(phases)
-        labels = {
-            "hello": "floor GET /hello",
-            "survey_get": "survey GET (1 office)",
-            "insert": "floor POST /insert",
-            "survey_post": "survey POST (complete response)",
-            "survey_get_many_offices": f"survey GET ({offices} offices)",
-        }
+        labels = {key: scenario.name for key, scenario in SCENARIOS.items()}
+        labels["survey_get_many_offices"] = (
+            f"survey GET / ({phases['survey_get_many_offices']['offices']} offices)"
+        )
         print_report(phases, ratios, labels)
         problems = {s.name: s.log_problems() for s in servers}
         for name, lines in problems.items():
             if lines:
                 print(f"\ngunicorn ({name}) logged {len(lines)} problem lines, e.g.: {lines[0]}")
-        storage_ok = stored == accepted
-        results = {
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "python": platform.python_version(),
-                "platform": platform.platform(),
-            },
-            "load": vars(load),
-            "gunicorn_workers": {s.name: s.workers() for s in servers},
-            "survey_form": form_summary,
-            "phases": phases,
-            "ratios": ratios,
-            "offices": offices,
-            "office_registration_seconds": seconds,
-            "stored_responses": stored,
-            "successful_posts": accepted,
-            "storage_ok": storage_ok,
-            "server_log_problems": {k: v[:20] for k, v in problems.items()},
-            "runtime_seconds": time.monotonic() - started,
-        }
-        (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-        print(f"\nResults: {RESULTS_DIR / 'latest.json'} ({results['runtime_seconds']:.0f} s)")
+        path = write_results(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "revision": revision,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                },
+                "load": vars(load),
+                "gunicorn_workers": workers,
+                "survey_form": form_summary,
+                "phases": phases,
+                "ratios": ratios,
+                "stored_responses": stored,
+                "successful_posts": accepted,
+                "storage_ok": storage_ok,
+                "server_log_problems": {k: v[:20] for k, v in problems.items()},
+                "runtime_seconds": round(time.monotonic() - started, 1),
+            }
+        )
+        print(f"\nResults: {path} ({time.monotonic() - started:.0f} s)")
         if not storage_ok:
             print(
                 f"FAILURE: {stored} responses stored but {accepted} POSTs answered 303",

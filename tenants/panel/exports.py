@@ -1,0 +1,232 @@
+"""The filtered responses as a spreadsheet: CSV for Polish Excel and XLSX.
+
+One row per response. Neither format holds all responses in memory: the responses are read
+through a server-side cursor in batches of ``EXPORT_BATCH``, with the answers of a batch fetched
+by one IN query; CSV goes out batch by batch, XLSX is written by openpyxl's write-only workbook
+to a temporary file that is then sent from disk in chunks.
+
+Values are what the resident saw (option labels, "Tak"/"Nie", "nie dotyczy"), except ratings,
+which stay numbers 1–5 so that a spreadsheet can average them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import select
+
+from saas_platform.db import db
+from tenants.reports.stats import Filters
+from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
+from tenants.survey.models import Answer, Response
+from tenants.panel.responses import (
+    ResponseSearch,
+    filtered_conditions,
+    channel_label,
+    department_names,
+    value_label,
+    version_ids,
+    versions_newest_first,
+)
+
+EXPORT_BATCH = 1000
+FILE_CHUNK = 64 * 1024
+SPOOL_LIMIT = 4 * 1024 * 1024  # a small workbook stays in memory, a large one goes to disk
+FIXED_HEADERS = ("id", "data", "data i godzina wysłania", "kanał", "wydział")
+NOT_APPLICABLE_TEXT = "nie dotyczy"
+# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | date | datetime
+
+
+@dataclass(frozen=True)
+class Export:
+    """The header and a generator of row batches; ``batches`` reads the database lazily."""
+
+    header: list[str]
+    batches: Iterator[list[list[Cell]]]
+
+
+def neutralise(value: Cell) -> Cell:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def export_filename(slug: str, filters: Filters, extension: str) -> str:
+    return f"odpowiedzi-{slug}-{filters.date_from}-{filters.date_to}.{extension}"
+
+
+def question_columns(newest_first: list[VersionDef]) -> list[tuple[str, str]]:
+    """(key, "key – text") of every question of the versions, in the newest version's order,
+    then keys only older versions have. The department has its own column."""
+    columns: dict[str, str] = {}
+    for version in newest_first:
+        for question in version.questions.values():
+            if question.kind != "department" and question.key not in columns:
+                columns[question.key] = f"{question.key} – {question.text}"
+    return list(columns.items())
+
+
+def build_export(
+    filters: Filters, search: ResponseSearch, timezone: str, batch_size: int = EXPORT_BATCH
+) -> Export:
+    """The export of the filtered responses, oldest first."""
+    versions = versions_newest_first(version_ids(filters, search))
+    columns = question_columns(versions)
+    header = [*FIXED_HEADERS, *(title for _, title in columns)]
+    keys = [key for key, _ in columns]
+    by_id = {version.id: version for version in versions}
+    return Export(header, _batches(filters, search, timezone, keys, by_id, batch_size))
+
+
+def _batches(
+    filters: Filters,
+    search: ResponseSearch,
+    timezone: str,
+    keys: list[str],
+    versions: dict[int, VersionDef],
+    batch_size: int,
+) -> Iterator[list[list[Cell]]]:
+    zone = ZoneInfo(timezone)
+    names = department_names()
+    responses = db.session.execute(
+        select(
+            Response.id,
+            Response.answered_on,
+            Response.submitted_at,
+            Response.channel,
+            Response.department_id,
+            Response.version_id,
+        )
+        .where(*filtered_conditions(filters, search))
+        .order_by(Response.answered_on, Response.id)
+        .execution_options(yield_per=batch_size)  # a server-side cursor on PostgreSQL
+    )
+    for batch in responses.partitions():
+        answers: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for response_id, key, value in db.session.execute(
+            select(Answer.response_id, Answer.question_key, Answer.value)
+            .where(Answer.response_id.in_([row.id for row in batch]))
+            .order_by(Answer.id)
+        ):
+            answers[response_id][key].append(value)
+        rows = []
+        for response in batch:
+            version = versions.get(response.version_id)
+            given = answers.get(response.id, {})
+            rows.append(
+                [
+                    response.id,
+                    response.answered_on,
+                    response.submitted_at.astimezone(zone).replace(tzinfo=None, microsecond=0),
+                    channel_label(response.channel),
+                    names.get(response.department_id, "") if response.department_id else "",
+                    *(_cell(version, key, given.get(key, [])) for key in keys),
+                ]
+            )
+        yield [[neutralise(cell) for cell in row] for row in rows]
+
+
+def _cell(version: VersionDef | None, key: str, values: list[str]) -> Cell:
+    question = version.questions.get(key) if version else None
+    if not values:
+        return ""
+    if question is None:  # not asked in this response's version
+        return ", ".join(values)
+    if question.kind == "rating":
+        return NOT_APPLICABLE_TEXT if values[0] == NOT_APPLICABLE else int(values[0])
+    return ", ".join(_ordered_labels(question, values))
+
+
+def _ordered_labels(question: QuestionDef, values: list[str]) -> list[str]:
+    order = {value: rank for rank, (value, _) in enumerate(question.choices)}
+    return [value_label(question, v) for v in sorted(values, key=lambda v: order.get(v, 99))]
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+
+def csv_chunks(export: Export) -> Iterator[bytes]:
+    """UTF-8 with BOM, semicolons, CRLF: what Excel in Polish opens with a double click."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(export.header)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for batch in export.batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_text(cell) for cell in row] for row in batch)
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _csv_text(cell: Cell) -> str | int:
+    if isinstance(cell, datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return cell
+
+
+# -- XLSX ------------------------------------------------------------------------------------
+
+
+def write_xlsx(export: Export) -> IO[bytes]:
+    """The workbook in a temporary file (on disk when large), positioned at its start."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Odpowiedzi")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_header_cell(sheet, title, bold) for title in export.header])
+    for batch in export.batches:
+        for row in batch:
+            sheet.append([_xlsx_cell(sheet, cell) for cell in row])
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)
+    workbook.save(target)
+    target.seek(0)
+    return target
+
+
+def _header_cell(sheet, title: str, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=title)
+    cell.font = font
+    return cell
+
+
+def _xlsx_cell(sheet, value: Cell) -> Any:
+    if isinstance(value, str):
+        # A string cell, always: openpyxl would otherwise store "=..." as a formula.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        return cell
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    return value
+
+
+def file_chunks(file: IO[bytes], size: int = FILE_CHUNK) -> Iterator[bytes]:
+    """Read ``file`` to its end in chunks, then close it (deleting a temporary file)."""
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()

@@ -1,0 +1,199 @@
+"""The results filters staff pick on the dashboard, the responses list and the exports.
+
+Read from the query string and checked against this office's departments and survey versions.
+A value that does not fit is never an error page: its filter falls back to the default and the
+page says, in Polish, what was wrong (``errors``), so that a pasted or edited link still works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from saas_platform.db import db, utcnow
+from saas_platform.tenancy import current_tenant
+from tenants.reports.stats import (
+    CHANNEL_LABELS,
+    NO_DEPARTMENT_LABEL,
+    PERIOD_PRESETS,
+    Filters,
+    period_preset,
+)
+from tenants.survey.models import NO_DEPARTMENT, Department, SurveyVersion
+from tenants.survey.services import local_day
+
+CUSTOM_PERIOD = "custom"
+PERIOD_CHOICES = {**PERIOD_PRESETS, CUSTOM_PERIOD: "własny zakres dat"}
+DEFAULT_PERIOD = "this_year"
+NO_DEPARTMENT_ARG = "brak"
+EARLIEST_YEAR = 2000
+# Ten years at most: the monthly trend has a row per month, and the previous period is as long.
+MAX_RANGE = timedelta(days=3653)
+FILTER_ARGS = ("okres", "od", "do", "wydzial", "kanal", "wersja")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the filter form offers: (query value, label) pairs for each select."""
+
+    periods: tuple[tuple[str, str], ...]
+    departments: tuple[tuple[str, str], ...]
+    channels: tuple[tuple[str, str], ...]
+    versions: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ChosenFilters:
+    """The filters in force, what the form shows again, and what was wrong with the input.
+
+    ``form`` holds the input as typed (so a mistake can be corrected); ``args`` the filters
+    actually applied, for links to other pages and to the exports.
+    """
+
+    filters: Filters
+    period: str
+    form: dict[str, str]
+    args: dict[str, str]
+    choices: FilterChoices
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def period_label(self) -> str:
+        return PERIOD_CHOICES[self.period]
+
+    @property
+    def department_label(self) -> str | None:
+        return _label(self.choices.departments, self.args.get("wydzial"))
+
+    @property
+    def channel_label(self) -> str | None:
+        return _label(self.choices.channels, self.args.get("kanal"))
+
+    @property
+    def version_label(self) -> str | None:
+        return _label(self.choices.versions, self.args.get("wersja"))
+
+
+def _label(pairs: tuple[tuple[str, str], ...], value: str | None) -> str | None:
+    return dict(pairs).get(value) if value else None
+
+
+def office_today() -> date:
+    """Today in the current office's timezone: what "this year" means to its staff."""
+    return local_day(utcnow(), current_tenant.timezone)
+
+
+def filter_choices() -> FilterChoices:
+    """The current office's departments (inactive ones too), channels and published versions."""
+    departments = db.session.execute(
+        select(Department.id, Department.name, Department.is_active).order_by(
+            Department.position, Department.name
+        )
+    ).all()
+    versions = db.session.execute(
+        select(SurveyVersion.id, SurveyVersion.number, SurveyVersion.title)
+        .where(SurveyVersion.published_at.is_not(None))
+        .order_by(SurveyVersion.number.desc())
+    ).all()
+    return FilterChoices(
+        periods=tuple(PERIOD_CHOICES.items()),
+        departments=(
+            *((str(i), name if active else f"{name} (nieaktywny)") for i, name, active in departments),
+            (NO_DEPARTMENT_ARG, NO_DEPARTMENT_LABEL),
+        ),
+        channels=tuple(CHANNEL_LABELS.items()),
+        versions=tuple((str(i), f"wersja {number}: {title}") for i, number, title in versions),
+    )
+
+
+def parse_filters(args: Mapping[str, str], today: date) -> ChosenFilters:
+    """The filters asked for in ``args`` (a query string), checked; see the module docstring."""
+    choices = filter_choices()
+    form = {name: (args.get(name) or "").strip()[:40] for name in FILTER_ARGS}
+    errors: dict[str, str] = {}
+
+    period, date_from, date_to = _period(form, today, errors)
+    applied = {"okres": period}
+    if period == CUSTOM_PERIOD:
+        applied.update(od=date_from.isoformat(), do=date_to.isoformat())
+
+    department_id = None
+    if form["wydzial"]:
+        if form["wydzial"] in dict(choices.departments):
+            applied["wydzial"] = form["wydzial"]
+            department_id = (
+                NO_DEPARTMENT if form["wydzial"] == NO_DEPARTMENT_ARG else int(form["wydzial"])
+            )
+        else:
+            errors["wydzial"] = "Nie ma takiego wydziału w tym urzędzie; pokazano wszystkie."
+
+    channel = None
+    if form["kanal"]:
+        if form["kanal"] in CHANNEL_LABELS:
+            channel = applied["kanal"] = form["kanal"]
+        else:
+            errors["kanal"] = "Nieznany sposób wypełnienia ankiety; pokazano wszystkie."
+
+    version_id = None
+    if form["wersja"]:
+        if form["wersja"] in dict(choices.versions):
+            applied["wersja"] = form["wersja"]
+            version_id = int(form["wersja"])
+        else:
+            errors["wersja"] = "Nie ma takiej wersji ankiety; pokazano wszystkie."
+
+    return ChosenFilters(
+        filters=Filters(date_from, date_to, department_id, channel, version_id),
+        period=period,
+        form=form,
+        args=applied,
+        choices=choices,
+        errors=errors,
+    )
+
+
+def _period(form: dict[str, str], today: date, errors: dict[str, str]) -> tuple[str, date, date]:
+    """(period, from, to); dates count only with the custom period (or with no period given)."""
+    period = form["okres"] or (CUSTOM_PERIOD if form["od"] or form["do"] else DEFAULT_PERIOD)
+    if period not in PERIOD_CHOICES:
+        errors["okres"] = "Nieznany okres; pokazano bieżący rok."
+        period = DEFAULT_PERIOD
+    if period != CUSTOM_PERIOD:
+        return (period, *period_preset(period, today))
+
+    date_from = _date(form, "od", "Data „od”", today, errors)
+    date_to = _date(form, "do", "Data „do”", today, errors)
+    if date_from and date_to:
+        if date_from > date_to:
+            errors["od"] = "Data „od” jest późniejsza niż data „do”."
+        elif date_to - date_from >= MAX_RANGE:
+            errors["od"] = "Zakres dat może obejmować najwyżej 10 lat."
+        else:
+            return period, date_from, date_to
+    errors.setdefault("okres", "Nie udało się ustalić własnego zakresu dat; pokazano bieżący rok.")
+    return (DEFAULT_PERIOD, *period_preset(DEFAULT_PERIOD, today))
+
+
+def _date(
+    form: dict[str, str], name: str, label: str, today: date, errors: dict[str, str]
+) -> date | None:
+    value = form[name]
+    if not value:
+        errors[name] = f"{label}: podaj datę (własny zakres wymaga obu dat)."
+        return None
+    try:
+        parsed = date.fromisoformat(value) if _ISO_DATE.match(value) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        errors[name] = f"{label}: niepoprawna data; wpisz ją jako RRRR-MM-DD, np. 2026-01-31."
+        return None
+    if not EARLIEST_YEAR <= parsed.year <= today.year + 1:
+        errors[name] = f"{label}: podaj datę z lat {EARLIEST_YEAR}–{today.year + 1}."
+        return None
+    return parsed

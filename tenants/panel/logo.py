@@ -1,0 +1,99 @@
+"""The office's logo: an uploaded PNG or JPEG, checked by its content and re-encoded, so what
+the survey serves is a clean PNG the platform made itself."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from saas_platform.db import db
+from saas_platform.tenancy.models import Tenant
+from tenants.panel import audit
+
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_MAX_SIDE = 2000
+LOGO_HEIGHT = 400  # stored logos are downscaled to this height; the header shows 56 px
+LOGO_MIME_TYPE = "image/png"
+# Pillow's own decompression-bomb limit is process-wide and far larger; a logo gets this one,
+# checked from the header before a single pixel is decoded.
+LOGO_MAX_PIXELS = LOGO_MAX_SIDE * LOGO_MAX_SIDE
+ACCEPTED_FORMATS = ("PNG", "JPEG")
+
+
+class LogoError(ValueError):
+    """The upload cannot be a logo; the message says why, in Polish."""
+
+
+def prepare_logo(data: bytes) -> bytes:
+    """The upload as a metadata-free PNG at most ``LOGO_HEIGHT`` px high; ``LogoError`` when it
+    is not a PNG or JPEG (judged by content, never by name or declared type), is truncated,
+    too big, or too large in pixels."""
+    if not data:
+        raise LogoError("Wybierz plik z logo (PNG lub JPEG).")
+    if len(data) > LOGO_MAX_BYTES:
+        raise LogoError(f"Plik jest za duży: logo może mieć najwyżej {_megabytes(LOGO_MAX_BYTES)}.")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise LogoError("Logo musi być obrazem PNG lub JPEG.") from exc
+    with image:
+        width, height = image.size
+        if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE or width * height > LOGO_MAX_PIXELS:
+            raise LogoError(
+                f"Obraz ma {width}×{height} px; logo może mieć najwyżej "
+                f"{LOGO_MAX_SIDE}×{LOGO_MAX_SIDE} px."
+            )
+        try:
+            image.load()
+            return _reencoded(image)
+        except Exception as exc:  # Pillow raises many kinds for truncated or damaged data
+            raise LogoError(
+                "Nie udało się odczytać obrazu: plik jest uszkodzony lub niekompletny."
+            ) from exc
+
+
+def _reencoded(image: Image.Image) -> bytes:
+    # A phone photo stores its rotation in EXIF, which is about to be dropped: apply it first.
+    image = ImageOps.exif_transpose(image)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    if image.height > LOGO_HEIGHT:
+        image.thumbnail((LOGO_MAX_SIDE, LOGO_HEIGHT), Image.Resampling.LANCZOS)
+    # Only the pixels cross over: no EXIF, ICC profile, text chunks or anything else.
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    output = io.BytesIO()
+    clean.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB".replace(".", ",")
+
+
+def logo_facts(data: bytes | None) -> dict | None:
+    """What the audit log keeps of a logo: its size and digest, never the image itself."""
+    if not data:
+        return None
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def set_logo(tenant: Tenant, upload: bytes) -> None:
+    """Check, re-encode and store the office's logo; audited. Flushes only."""
+    logo = prepare_logo(upload)
+    before = logo_facts(tenant.logo)
+    tenant.logo, tenant.logo_mime_type = logo, LOGO_MIME_TYPE
+    db.session.flush()
+    audit.record("office.logo", "tenant", tenant.id, before=before, after=logo_facts(logo))
+
+
+def remove_logo(tenant: Tenant) -> bool:
+    """Take the logo off the survey; False when there was none."""
+    if tenant.logo is None:
+        return False
+    before = logo_facts(tenant.logo)
+    tenant.logo, tenant.logo_mime_type = None, None
+    db.session.flush()
+    audit.record("office.logo_remove", "tenant", tenant.id, before=before)
+    return True

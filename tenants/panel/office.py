@@ -1,0 +1,235 @@
+"""The office's own data and its departments, as an admin edits them. Services flush, never
+commit; every change is audited with the values before and after.
+
+Renaming or deactivating a department changes how past results read. The pre-change report
+(a later issue) belongs at the start of ``rename_department`` and ``deactivate_department``,
+before anything is changed: they are the only ways the panel makes those changes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from saas_platform.db import db
+from saas_platform.templating import COLOUR
+from saas_platform.tenancy.models import Tenant
+from tenants.panel import audit
+from tenants.panel.staff import StaffError, normalise_email
+from tenants.survey.models import Department, Response
+
+OFFICE_FIELDS = (
+    "name",
+    "address",
+    "contact_email",
+    "contact_phone",
+    "brand_colour",
+    "score_threshold",
+    "report_recipients",
+)
+MAX_REPORT_RECIPIENTS = 20
+MAX_DEPARTMENT_NAME = 200
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()./-]{4,38}$")
+# Recipients come one a line; commas, semicolons and spaces (as pasted from a mail client)
+# separate addresses too: none of them can appear in an address we accept.
+RECIPIENT_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+class OfficeError(ValueError):
+    """A change to the office or its departments breaks a rule; the message says which."""
+
+
+def clean_text(value: str, limit: int, what: str) -> str:
+    """Trimmed single-line text of at most ``limit`` characters, without control characters."""
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise OfficeError(f"{what} może mieć najwyżej {limit} znaków.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
+        raise OfficeError(f"{what} zawiera niedozwolone znaki.")
+    return value
+
+
+def normalise_colour(value: str) -> str:
+    """A brand colour as ``#rrggbb`` in lower case."""
+    value = value.strip()
+    if not COLOUR.match(value):
+        raise OfficeError("Podaj kolor w postaci #rrggbb, np. #1d4f91.")
+    return value.lower()
+
+
+def normalise_phone(value: str) -> str:
+    """A contact phone number (digits, spaces, + ( ) - / .), or "" when none is given."""
+    value = " ".join(value.split())
+    if value and not PHONE_PATTERN.match(value):
+        raise OfficeError("Podaj numer telefonu z cyfr, np. +48 22 123 45 67.")
+    return value
+
+
+def normalise_contact_email(value: str) -> str:
+    """A lower-cased e-mail address, or "" when none is given."""
+    if not value.strip():
+        return ""
+    try:
+        return normalise_email(value)
+    except StaffError as exc:
+        raise OfficeError(str(exc)) from exc
+
+
+def parse_recipients(text: str) -> list[str]:
+    """Report recipients from a textarea: checked, lower-cased, without repeats, in order."""
+    recipients: list[str] = []
+    for item in RECIPIENT_SEPARATORS.split(text):
+        if not item:
+            continue
+        try:
+            email = normalise_email(item)
+        except StaffError as exc:
+            raise OfficeError(f"„{item[:80]}” nie jest poprawnym adresem e-mail.") from exc
+        if email not in recipients:
+            recipients.append(email)
+    if len(recipients) > MAX_REPORT_RECIPIENTS:
+        raise OfficeError(f"Podaj najwyżej {MAX_REPORT_RECIPIENTS} adresów odbiorców raportów.")
+    return recipients
+
+
+def update_office(tenant: Tenant, values: dict) -> dict:
+    """Apply checked values (keys from ``OFFICE_FIELDS``); audit and return what changed."""
+    unknown = set(values) - set(OFFICE_FIELDS)
+    if unknown:
+        raise ValueError(f"not office fields: {sorted(unknown)}")
+    if not 0 <= values.get("score_threshold", tenant.score_threshold) <= 100:
+        raise OfficeError("Próg oceny musi mieścić się między 0 a 100.")
+    before, after = audit.changed_fields(tenant, OFFICE_FIELDS, values)
+    if after:
+        db.session.flush()
+        audit.record("office.update", "tenant", tenant.id, before=before, after=after)
+    return after
+
+
+# -- departments ---------------------------------------------------------------------------
+
+
+def all_departments() -> list[Department]:
+    """Every department of the current office, active or not, in display order."""
+    return list(
+        db.session.scalars(select(Department).order_by(Department.position, Department.name))
+    )
+
+
+def department_or_none(department_id: int) -> Department | None:
+    """The current office's department with this id (another office's is never found)."""
+    return db.session.scalar(select(Department).where(Department.id == department_id))
+
+
+def department_has_responses(department_id: int) -> bool:
+    """Whether any response names this department (then it is kept, never deleted)."""
+    return bool(db.session.scalar(select(exists().where(Response.department_id == department_id))))
+
+
+def departments_with_responses() -> set[int]:
+    """Ids of the current office's departments that some response names."""
+    named = select(Response.department_id).where(Response.department_id == Department.id)
+    return set(db.session.scalars(select(Department.id).where(exists(named))))
+
+
+def _check_department_name(name: str, keep_id: int | None = None) -> str:
+    name = clean_text(name, MAX_DEPARTMENT_NAME, "Nazwa wydziału")
+    if not name:
+        raise OfficeError("Podaj nazwę wydziału.")
+    # Case-insensitive: "wydział podatków" beside "Wydział Podatków" would confuse residents.
+    clash = select(Department.id).where(func.lower(Department.name) == name.lower())
+    if keep_id is not None:
+        clash = clash.where(Department.id != keep_id)
+    if db.session.scalar(clash) is not None:
+        raise OfficeError(f"Wydział „{name}” już istnieje w tym urzędzie.")
+    return name
+
+
+@contextmanager
+def _refused_as(message: str) -> Iterator[None]:
+    """Changes made inside reach the database in a savepoint, so a constraint that refuses them
+    (a duplicate saved meanwhile, a response naming a department being deleted) becomes an
+    ``OfficeError`` with ``message``, not a 500."""
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        raise OfficeError(message) from exc
+
+
+def add_department(name: str) -> Department:
+    """A new active department at the end of the list."""
+    name = _check_department_name(name)
+    last = db.session.scalar(select(func.max(Department.position)))
+    department = Department(name=name, position=(last or 0) + 1)
+    with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
+        db.session.add(department)
+    audit.record("department.create", "department", department.id, after={"name": name})
+    return department
+
+
+def rename_department(department: Department, name: str) -> bool:
+    """Give a department a new name; past responses follow it. False when nothing changed."""
+    name = _check_department_name(name, keep_id=department.id)
+    with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
+        before, after = audit.changed_fields(department, ("name",), {"name": name})
+    if not after:
+        return False
+    audit.record("department.rename", "department", department.id, before=before, after=after)
+    return True
+
+
+def deactivate_department(department: Department) -> bool:
+    """Take a department off the residents' list; its results stay. False if already off."""
+    return _set_active(department, False, "department.deactivate")
+
+
+def reactivate_department(department: Department) -> bool:
+    """Put a deactivated department back on the residents' list."""
+    return _set_active(department, True, "department.reactivate")
+
+
+def _set_active(department: Department, active: bool, action: str) -> bool:
+    before, after = audit.changed_fields(department, ("is_active",), {"is_active": active})
+    if not after:
+        return False
+    db.session.flush()
+    audit.record(action, "department", department.id, before=before, after=after)
+    return True
+
+
+def delete_department(department: Department) -> None:
+    """Delete a department no response names; one that has responses can only be deactivated."""
+    if department_has_responses(department.id):
+        raise OfficeError(
+            f"Wydział „{department.name}” ma już odpowiedzi: nie można go usunąć, "
+            "można go tylko wyłączyć."
+        )
+    before = {"name": department.name, "is_active": department.is_active}
+    department_id = department.id
+    with _refused_as(f"Wydział „{department.name}” ma już odpowiedzi: nie można go usunąć."):
+        db.session.delete(department)
+    audit.record("department.delete", "department", department_id, before=before)
+
+
+def move_department(department: Department, step: int) -> bool:
+    """Move a department one place up (-1) or down (+1) the list. False at either end."""
+    ordered = all_departments()
+    index = ordered.index(department)
+    target = index + step
+    if step not in (-1, 1) or not 0 <= target < len(ordered):
+        return False
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    before = {"position": index + 1}
+    for position, item in enumerate(ordered, start=1):
+        item.position = position  # renumbered from 1: older rows may share a position
+    db.session.flush()
+    audit.record(
+        "department.reorder", "department", department.id, before=before, after={"position": target + 1}
+    )
+    return True

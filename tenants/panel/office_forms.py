@@ -1,0 +1,104 @@
+"""Forms of the office pages (Flask-WTF: CSRF on every one). The rules themselves live in
+``tenants.panel.office``; these forms only carry them to the fields."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    ColorField,
+    EmailField,
+    IntegerField,
+    StringField,
+    TelField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+from saas_platform.tenancy.models import Tenant
+from tenants.panel import office
+from tenants.panel.forms import REQUIRED
+
+THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
+
+
+class WholeNumberField(IntegerField):
+    """An integer field that says what is wrong in Polish."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0].strip())
+            except ValueError as exc:
+                self.data = None
+                raise ValueError(THRESHOLD_MESSAGE) from exc
+
+
+class RecipientsField(TextAreaField):
+    """E-mail addresses in a textarea, one a line; ``data`` becomes a list once checked."""
+
+    def _value(self) -> str:
+        if isinstance(self.data, list):
+            return "\n".join(self.data)
+        return super()._value()
+
+
+def _checked_by(rule):
+    """A WTForms validator from an ``office`` rule: its result replaces the field's data."""
+
+    def validator(form, field):
+        try:
+            field.data = rule(field.data or "")
+        except office.OfficeError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    return validator
+
+
+def _recipients(value: list | str) -> list[str]:
+    return office.parse_recipients(value if isinstance(value, str) else "\n".join(value))
+
+
+def _single_line(limit: int, what: str):
+    return _checked_by(lambda value: office.clean_text(value, limit, what))
+
+
+class OfficeForm(FlaskForm):
+    name = StringField(
+        "Oficjalna nazwa urzędu",
+        validators=[DataRequired(REQUIRED), _single_line(200, "Nazwa urzędu")],
+    )
+    address = StringField("Adres", validators=[_single_line(300, "Adres")])
+    contact_email = EmailField(
+        "Adres e-mail do kontaktu", validators=[_checked_by(office.normalise_contact_email)]
+    )
+    contact_phone = TelField("Telefon do kontaktu", validators=[_checked_by(office.normalise_phone)])
+    brand_colour = ColorField(
+        "Kolor urzędu", validators=[DataRequired(REQUIRED), _checked_by(office.normalise_colour)]
+    )
+    score_threshold = WholeNumberField(
+        "Próg oceny (0–100)",
+        validators=[
+            InputRequired(THRESHOLD_MESSAGE),
+            NumberRange(min=0, max=100, message=THRESHOLD_MESSAGE),
+        ],
+    )
+    report_recipients = RecipientsField(
+        "Odbiorcy raportów", validators=[_checked_by(_recipients)]
+    )
+
+    @classmethod
+    def for_office(cls, tenant: Tenant) -> OfficeForm:
+        """The form filled with the office's current data (the posted data when there is)."""
+        return cls(data={name: getattr(tenant, name) for name in office.OFFICE_FIELDS})
+
+    def values(self) -> dict:
+        """The checked values, ready for ``office.update_office``."""
+        return {name: self[name].data for name in office.OFFICE_FIELDS}
+
+
+class DepartmentForm(FlaskForm):
+    name = StringField(
+        "Nazwa wydziału",
+        validators=[DataRequired(REQUIRED), _single_line(office.MAX_DEPARTMENT_NAME, "Nazwa")],
+    )

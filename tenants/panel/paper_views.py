@@ -1,0 +1,58 @@
+"""Typing in paper surveys (admins and analysts alike)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from saas_platform.db import db
+from saas_platform.tenancy import current_tenant
+from tenants.panel import paper
+from tenants.panel.blueprint import bp
+from tenants.survey.definition import VersionDef, live_version_id, published_version
+from tenants.survey.forms import FieldError
+from tenants.survey.services import active_departments
+
+
+def _render(version: VersionDef | None, values: MultiDict, errors: list[FieldError], status=200):
+    return (
+        render_template(
+            "panel/paper_entry.html",
+            version=version,
+            departments=active_departments(),
+            values=values,
+            errors=errors,
+            date_field=paper.DATE_FIELD,
+            earliest=paper.EARLIEST_PAPER_DATE,
+            today=paper.office_today(current_tenant),
+            submission_key=values.get("submission") or str(uuid.uuid4()),
+        ),
+        status,
+    )
+
+
+@bp.route("/ankieta-papierowa", methods=["GET", "POST"])
+def paper_entry():
+    """The live survey as a form for staff to copy a paper one into, one after another."""
+    version_id = live_version_id()
+    live = published_version(version_id) if version_id else None
+    if request.method == "GET" or live is None:
+        return _render(live, MultiDict(), [], 200 if live else 409)
+
+    entry = paper.enter_paper_response(
+        current_tenant._get_current_object(),
+        request.form,
+        current_app.config["OPEN_TEXT_MAX_LENGTH"],
+    )
+    if entry.errors:
+        if entry.version is None:  # no such version: start again on the live one
+            return _render(live, MultiDict(), entry.errors, 422)
+        return _render(entry.version, request.form, entry.errors, 422)
+    db.session.commit()
+    if entry.already_stored:
+        flash("Ta ankieta papierowa była już zapisana; nie zapisano jej drugi raz.", "info")
+    else:
+        flash("Zapisano ankietę papierową. Możesz przepisać następną.", "success")
+    return redirect(url_for("panel.paper_entry"), code=303)

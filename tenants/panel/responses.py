@@ -1,0 +1,288 @@
+"""Individual responses for the staff: the filtered list page by page, one response with its
+answers labelled as the resident saw them, and the query the exports read in batches.
+
+Everything here runs inside the current office's scope; the ORM hook and row-level security
+keep other offices' responses out, the explicit ``tenant_id`` joins only help the indexes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, and_, func, select
+
+from saas_platform.db import db
+from tenants.reports.stats import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
+from tenants.survey.definition import QuestionDef, VersionDef, published_version
+from tenants.survey.models import NO_DEPARTMENT, Answer, Department, Question, Response
+
+PAGE_SIZE = 50
+MAX_PAGE = 100_000  # keeps OFFSET far inside the database's integer range
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one in a URL simply does not exist
+COMMENT_SEPARATOR = " · "
+
+
+@dataclass(frozen=True)
+class ResponseSearch:
+    """Narrows the filtered responses to those with a comment, or a comment containing
+    ``text`` (any case)."""
+
+    text: str = ""
+    with_comment: bool = False
+
+
+def response_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``Response`` for the same filters the counts are read with."""
+    conditions = [
+        Response.answered_on >= filters.date_from,
+        Response.answered_on <= filters.date_to,
+    ]
+    if filters.department_id == NO_DEPARTMENT:
+        conditions.append(Response.department_id.is_(None))
+    elif filters.department_id is not None:
+        conditions.append(Response.department_id == filters.department_id)
+    if filters.channel is not None:
+        conditions.append(Response.channel == filters.channel)
+    if filters.version_id is not None:
+        conditions.append(Response.version_id == filters.version_id)
+    return conditions
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, with the user's ``%``, ``_`` and ``\\``
+    taken literally (use with ``escape="\\\\"``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _comments_of_outer_response() -> Select:
+    """The open-text answers of the enclosing query's response (a correlated subquery)."""
+    return (
+        select(Answer.id)
+        .join(
+            Question,
+            and_(Question.tenant_id == Answer.tenant_id, Question.key == Answer.question_key),
+        )
+        .where(
+            Answer.tenant_id == Response.tenant_id,
+            Answer.response_id == Response.id,
+            Question.version_id == Response.version_id,
+            Question.kind == "text",
+        )
+    )
+
+
+def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``Response`` for a comment search."""
+    if search.text:
+        matching = Answer.value.ilike(like_pattern(search.text), escape="\\")
+        return [_comments_of_outer_response().where(matching).exists()]
+    if search.with_comment:
+        return [_comments_of_outer_response().exists()]
+    return []
+
+
+def filtered_conditions(filters: Filters, search: ResponseSearch) -> list[ColumnElement[bool]]:
+    """Every WHERE condition on ``Response`` for the filters and the comment search."""
+    return [*response_conditions(filters), *search_conditions(search)]
+
+
+def department_names() -> dict[int, str]:
+    """Every department of the office (inactive ones too) by id."""
+    return dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
+
+
+def version_ids(filters: Filters, search: ResponseSearch) -> list[int]:
+    """The survey versions the filtered responses answered."""
+    return list(
+        db.session.scalars(select(Response.version_id).where(*filtered_conditions(filters, search)).distinct())
+    )
+
+
+def versions_newest_first(ids: Iterable[int]) -> list[VersionDef]:
+    """The published definitions of ``ids``, the newest version first."""
+    found = (published_version(version_id) for version_id in ids)
+    return sorted((v for v in found if v is not None), key=lambda v: -v.number)
+
+
+def text_keys(version: VersionDef) -> list[str]:
+    return [q.key for q in version.questions.values() if q.kind == "text"]
+
+
+def value_label(question: QuestionDef, value: str) -> str:
+    """An answer as the resident saw it ("4 – dobrze", "Złożenie wniosku"); open text as is."""
+    return dict(question.choices).get(value, value)
+
+
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+# -- the list ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    id: int
+    answered_on: date
+    submitted_at: datetime
+    channel: str
+    department: str
+    version_number: int | None
+    comment: str
+
+
+@dataclass(frozen=True)
+class ResponsePage:
+    rows: tuple[ResponseRow, ...]
+    page: int
+    has_next: bool
+    total: int
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def responses_page(filters: Filters, search: ResponseSearch, page: int) -> ResponsePage:
+    """One page of the filtered responses, newest first, each with its comments."""
+    page = min(max(page, 1), MAX_PAGE)
+    where = filtered_conditions(filters, search)
+    found = db.session.scalars(
+        select(Response)
+        .where(*where)
+        .order_by(Response.answered_on.desc(), Response.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    total = db.session.scalar(select(func.count(Response.id)).where(*where))
+    shown = found[:PAGE_SIZE]
+    comments = comments_by_response(shown)
+    names = department_names()
+    rows = []
+    for response in shown:
+        version = published_version(response.version_id)
+        rows.append(
+            ResponseRow(
+                id=response.id,
+                answered_on=response.answered_on,
+                submitted_at=response.submitted_at,
+                channel=channel_label(response.channel),
+                department=_department_name(response.department_id, names),
+                version_number=version.number if version else None,
+                comment=COMMENT_SEPARATOR.join(comments.get(response.id, ())),
+            )
+        )
+    return ResponsePage(tuple(rows), page, len(found) > PAGE_SIZE, total)
+
+
+def _department_name(department_id: int | None, names: dict[int, str]) -> str:
+    if department_id is None:
+        return NO_DEPARTMENT_LABEL
+    return names.get(department_id, f"wydział nr {department_id}")
+
+
+def comments_by_response(responses: Iterable[Response]) -> dict[int, list[str]]:
+    """The open-text answers of ``responses`` (one query), in the survey's order."""
+    keys_by_response = {}
+    for response in responses:
+        version = published_version(response.version_id)
+        keys_by_response[response.id] = text_keys(version) if version else []
+    all_keys = {key for keys in keys_by_response.values() for key in keys}
+    if not all_keys:
+        return {}
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    rows = db.session.execute(
+        select(Answer.response_id, Answer.question_key, Answer.value).where(
+            Answer.response_id.in_(list(keys_by_response)),
+            Answer.question_key.in_(sorted(all_keys)),
+        )
+    )
+    for response_id, key, value in rows:
+        found[response_id][key] = value
+    return {
+        response_id: [found[response_id][k] for k in keys if k in found[response_id]]
+        for response_id, keys in keys_by_response.items()
+        if found.get(response_id)
+    }
+
+
+# -- one response ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    key: str
+    text: str
+    kind: str
+    values: tuple[str, ...]  # labels; empty when not answered
+
+
+@dataclass(frozen=True)
+class AnsweredSection:
+    title: str
+    questions: tuple[AnsweredQuestion, ...]
+
+
+@dataclass(frozen=True)
+class ResponseDetail:
+    id: int
+    answered_on: date
+    submitted_at: datetime
+    channel: str
+    department: str
+    version: VersionDef
+    sections: tuple[AnsweredSection, ...]
+
+
+def response_detail(response_id: int) -> ResponseDetail | None:
+    """One response of the current office with every question of its version, or None."""
+    if not 0 < response_id <= MAX_ID:
+        return None
+    response = db.session.get(Response, response_id)  # other offices' responses are invisible
+    if response is None:
+        return None
+    version = published_version(response.version_id)
+    if version is None:
+        return None
+    values: dict[str, list[str]] = defaultdict(list)
+    for key, value in db.session.execute(
+        select(Answer.question_key, Answer.value)
+        .where(Answer.response_id == response.id)
+        .order_by(Answer.id)
+    ):
+        values[key].append(value)
+    department = _department_name(response.department_id, department_names())
+    sections = tuple(
+        AnsweredSection(
+            section.title,
+            tuple(
+                AnsweredQuestion(
+                    q.key,
+                    q.text,
+                    q.kind,
+                    (department,) if q.kind == "department" else _labels(q, values.get(q.key, [])),
+                )
+                for q in section.questions
+            ),
+        )
+        for section in version.sections
+    )
+    return ResponseDetail(
+        id=response.id,
+        answered_on=response.answered_on,
+        submitted_at=response.submitted_at,
+        channel=channel_label(response.channel),
+        department=department,
+        version=version,
+        sections=sections,
+    )
+
+
+def _labels(question: QuestionDef, values: list[str]) -> tuple[str, ...]:
+    order = {value: rank for rank, (value, _) in enumerate(question.choices)}
+    ordered = sorted(values, key=lambda v: order.get(v, len(order)))
+    return tuple(value_label(question, v) for v in ordered)

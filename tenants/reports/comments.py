@@ -1,0 +1,76 @@
+"""Open-text answers (comments) of a period, read page by page, newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, select
+
+from saas_platform.db import db
+from tenants.reports.stats import Filters
+from tenants.survey.models import Answer, Department, Question, Response
+
+
+@dataclass(frozen=True)
+class Comment:
+    response_id: int
+    answered_on: date
+    department: str | None
+    text: str
+
+
+def _text_question_keys() -> list[str]:
+    return list(db.session.scalars(select(Question.key).where(Question.kind == "text").distinct()))
+
+
+def _comments_query(filters: Filters, search: str | None = None) -> Select:
+    query = (
+        select(Answer.response_id, Response.answered_on, Department.name, Answer.value)
+        .join(
+            Response, (Response.id == Answer.response_id) & (Response.tenant_id == Answer.tenant_id)
+        )
+        .outerjoin(
+            Department,
+            (Department.id == Response.department_id)
+            & (Department.tenant_id == Response.tenant_id),
+        )
+        .where(
+            Answer.question_key.in_(_text_question_keys()),
+            Response.answered_on.between(filters.date_from, filters.date_to),
+        )
+    )
+    if filters.department_id is not None:
+        query = query.where(
+            Response.department_id == filters.department_id
+            if filters.department_id
+            else Response.department_id.is_(None)
+        )
+    if filters.channel:
+        query = query.where(Response.channel == filters.channel)
+    if filters.version_id:
+        query = query.where(Response.version_id == filters.version_id)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Answer.value.ilike(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def comments(
+    filters: Filters, limit: int, offset: int = 0, search: str | None = None
+) -> list[Comment]:
+    """One page of the period's comments, newest first."""
+    rows = db.session.execute(
+        _comments_query(filters, search)
+        .order_by(Response.answered_on.desc(), Answer.response_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [Comment(*row) for row in rows]
+
+
+def comment_count(filters: Filters, search: str | None = None) -> int:
+    """How many comments the period holds."""
+    return db.session.scalar(
+        select(func.count()).select_from(_comments_query(filters, search).subquery())
+    )

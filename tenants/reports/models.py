@@ -1,0 +1,84 @@
+"""Reports: one row per PDF asked for (by staff, by the schedule, or before a survey change).
+
+The row is the source of truth: it is written first, the task that renders it is sent after
+the commit, and the sweeper sends it again if the broker lost it or a worker died.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+
+REPORT_KINDS = ("on_demand", "scheduled", "pre_change")
+REPORT_STATUSES = ("queued", "running", "done", "failed")
+EMAIL_STATUSES = ("none", "pending", "sent", "failed")
+FREQUENCIES = ("yearly", "quarterly", "monthly")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Report(TenantScoped, db.Model):
+    """A PDF report of one office's results for a period, and the state of making it."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "department_id"], ["departments.tenant_id", "departments.id"]
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "requested_by_id"], ["staff_users.tenant_id", "staff_users.id"]
+        ),
+        sa.CheckConstraint(_in("kind", REPORT_KINDS), name="kind"),
+        sa.CheckConstraint(_in("status", REPORT_STATUSES), name="status"),
+        sa.CheckConstraint(_in("email_status", EMAIL_STATUSES), name="email_status"),
+        sa.CheckConstraint(
+            "frequency IS NULL OR " + _in("frequency", FREQUENCIES), name="frequency"
+        ),
+        sa.CheckConstraint("period_start <= period_end", name="period_order"),
+        sa.CheckConstraint("status <> 'done' OR pdf IS NOT NULL", name="done_has_pdf"),
+        # The dispatcher may run twice: one scheduled report per office and period, ever.
+        sa.Index(
+            "uq_reports_scheduled_period",
+            "tenant_id",
+            "period_start",
+            "period_end",
+            unique=True,
+            postgresql_where=sa.text("kind = 'scheduled'"),
+            sqlite_where=sa.text("kind = 'scheduled'"),
+        ),
+        sa.Index(None, "tenant_id", "created_at"),
+        sa.Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    frequency: Mapped[str | None] = mapped_column(sa.String(16))
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    period_end: Mapped[date] = mapped_column(sa.Date)
+    department_id: Mapped[int | None] = mapped_column()
+    requested_by_id: Mapped[int | None] = mapped_column()
+    recipients: Mapped[list] = mapped_column(sa.JSON, default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    pdf_size: Mapped[int | None] = mapped_column()
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    email_status: Mapped[str] = mapped_column(sa.String(16), default="none")
+    email_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in ("queued", "running")

@@ -1,0 +1,106 @@
+"""The PDF: xhtml2pdf renders the report template with the fonts shipped in the repo.
+
+Resources are confined: no remote fetch at all, local reads only inside the report assets
+(fonts); charts and the logo travel as data URIs. xhtml2pdf renders one document at a time per
+process, so workers scale with processes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import render_template
+from xhtml2pdf import pisa
+from xhtml2pdf.config.resources import ResourceAccessPolicy
+
+from saas_platform.db import db
+from tenants.reports import comments as comments_service
+from tenants.reports.charts import report_charts
+from tenants.reports.stats import MIN_GROUP, Filters, compute_results, previous_period
+from tenants.survey.models import Department
+
+ASSETS = Path(__file__).with_name("fonts")
+ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
+# A yearly report of a busy office has thousands of comments; the PDF prints the newest ones
+# and says how many there are (all of them are in the panel and the CSV export).
+COMMENT_LIMIT = 500
+KIND_LABELS = {
+    "on_demand": "Raport na żądanie",
+    "scheduled": "Raport okresowy",
+    "pre_change": "Raport przed zmianą ankiety",
+}
+
+
+class ReportRenderError(RuntimeError):
+    """xhtml2pdf could not produce the document."""
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What to put in a report: the office is the current one."""
+
+    period_start: date
+    period_end: date
+    department_id: int | None = None
+    kind: str = "on_demand"
+
+
+def _data_uri(png: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(png).decode('ascii')}"
+
+
+def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
+    """The report as HTML for xhtml2pdf (every number from the dashboard's code path)."""
+    filters = Filters(request.period_start, request.period_end, request.department_id)
+    results = compute_results(filters, float(tenant.score_threshold))
+    department = (
+        db.session.get(Department, request.department_id) if request.department_id else None
+    )
+    charts = {name: _data_uri(png) for name, png in report_charts(results).items()}
+    total_comments = comments_service.comment_count(filters)
+    return render_template(
+        "reports/report.html",
+        office=tenant,
+        logo=_data_uri(tenant.logo, tenant.logo_mime_type) if tenant.logo else None,
+        kind_label=KIND_LABELS[request.kind],
+        results=results,
+        previous=previous_period(filters),
+        department=department,
+        charts=charts,
+        comments=comments_service.comments(filters, COMMENT_LIMIT),
+        total_comments=total_comments,
+        comment_limit=COMMENT_LIMIT,
+        min_group=MIN_GROUP,
+        generated_at=generated_at,
+        improvement_items=[
+            item
+            for item in results.items
+            if not item.score.hidden and (item.below_threshold or item.significantly_worse)
+        ],
+        strongest=[i for i in results.items if not i.score.hidden][::-1][:3],
+        weakest=[i for i in results.items if not i.score.hidden][:3],
+    )
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render HTML to PDF bytes with the confined resource policy."""
+    output = io.BytesIO()
+    status = pisa.CreatePDF(
+        html,
+        dest=output,
+        path=str(ASSETS / "report.html"),
+        encoding="utf-8",
+        resource_policy=ASSET_POLICY,
+    )
+    if status.err:
+        raise ReportRenderError(f"xhtml2pdf reported {status.err} error(s)")
+    return output.getvalue()
+
+
+def build_report_pdf(tenant, request: ReportRequest, generated_at: datetime) -> bytes:
+    """The finished PDF for the current office."""
+    return html_to_pdf(report_html(tenant, request, generated_at))

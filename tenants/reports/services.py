@@ -1,0 +1,183 @@
+"""Asking for reports, making them, and the schedule. Services flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from saas_platform.db import db, utcnow
+from tenants.reports.models import FREQUENCIES, Report
+from tenants.reports.pdf import ReportRequest, build_report_pdf
+from tenants.survey.models import Department
+
+MAX_PERIOD_DAYS = 5 * 366
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+class ReportError(ValueError):
+    """A report cannot be asked for like this; the message says why, in Polish."""
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    frequency: str
+
+
+def validate_period(start: date, end: date, department_id: int | None, today: date) -> None:
+    """Raise ``ReportError`` unless the period and department make a sensible report."""
+    if start > end:
+        raise ReportError("Początek okresu musi być przed jego końcem.")
+    if start < EARLIEST_DATE or end > today + timedelta(days=366):
+        raise ReportError("Okres raportu jest poza dozwolonym zakresem.")
+    if (end - start).days > MAX_PERIOD_DAYS:
+        raise ReportError("Raport może obejmować najwyżej 5 lat.")
+    if department_id is not None and db.session.get(Department, department_id) is None:
+        raise ReportError("Nie ma takiego wydziału.")
+
+
+def request_report(
+    kind: str,
+    start: date,
+    end: date,
+    *,
+    department_id: int | None = None,
+    requested_by_id: int | None = None,
+    recipients: list[str] | None = None,
+    frequency: str | None = None,
+    today: date | None = None,
+) -> Report:
+    """Write the report row (status "queued"); the caller commits, then sends the task."""
+    validate_period(start, end, department_id, today or date.today())
+    report = Report(
+        kind=kind,
+        frequency=frequency,
+        period_start=start,
+        period_end=end,
+        department_id=department_id,
+        requested_by_id=requested_by_id,
+        recipients=list(recipients or []),
+        email_status="pending" if recipients else "none",
+        status="queued",
+    )
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def claim(report_id: int) -> Report | None:
+    """Take a queued report for rendering, atomically: of two workers handed the same report
+    (the sweeper re-sent it), only one gets it. None when it is not queued."""
+    claimed = db.session.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.status == "queued")
+        .values(status="running", started_at=utcnow(), attempts=Report.attempts + 1, error="")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return None
+    report = db.session.get(Report, report_id)
+    db.session.refresh(report)
+    return report
+
+
+def render_report_pdf(report: Report, tenant) -> bytes:
+    """The PDF of a report row, for the current office."""
+    request = ReportRequest(
+        report.period_start, report.period_end, report.department_id, report.kind
+    )
+    return build_report_pdf(tenant, request, generated_at=utcnow())
+
+
+def mark_failed(report: Report, error: Exception) -> None:
+    """Record why the report could not be made; staff may retry it."""
+    report.status = "failed"
+    report.error = f"{type(error).__name__}: {error}"[:2000]
+    report.finished_at = utcnow()
+
+
+def store_pdf(report: Report, pdf: bytes) -> None:
+    """Keep the PDF with its size and sha256, and mark the report done."""
+    report.pdf = pdf
+    report.pdf_size = len(pdf)
+    report.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    report.status = "done"
+    report.finished_at = utcnow()
+
+
+def retry_report(report: Report) -> None:
+    """Put a failed report back in the queue."""
+    if report.status != "failed":
+        raise ReportError("Ponowić można tylko raport, którego nie udało się przygotować.")
+    report.status = "queued"
+    report.queued_at = utcnow()
+    report.error = ""
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def last_completed_periods(today: date, frequencies: list[str]) -> list[Period]:
+    """The most recent finished period of each frequency (the year always)."""
+    periods = [Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), "yearly")]
+    if "quarterly" in frequencies:
+        this_quarter = _quarter_start(today)
+        end = this_quarter - timedelta(days=1)
+        periods.append(Period(_quarter_start(end), end, "quarterly"))
+    if "monthly" in frequencies:
+        end = today.replace(day=1) - timedelta(days=1)
+        periods.append(Period(end.replace(day=1), end, "monthly"))
+    return periods
+
+
+def create_due_reports(tenant, today: date) -> list[Report]:
+    """The scheduled reports this office should have by ``today`` and does not; flushes.
+
+    A period's report is due from ``SCHEDULED_REPORTS_DAY`` days after it ends. Running this
+    twice creates nothing new (and the partial unique index stops a racing second run).
+    """
+    delay = timedelta(days=current_app.config["SCHEDULED_REPORTS_DAY"] - 1)
+    frequencies = [f for f in tenant.extra_report_frequencies or [] if f in FREQUENCIES]
+    existing = {
+        (r.period_start, r.period_end)
+        for r in db.session.scalars(select(Report).where(Report.kind == "scheduled"))
+    }
+    created = []
+    for period in last_completed_periods(today, frequencies):
+        if today < period.end + timedelta(days=1) + delay:
+            continue
+        if (period.start, period.end) in existing:
+            continue
+        created.append(
+            request_report(
+                "scheduled",
+                period.start,
+                period.end,
+                recipients=list(tenant.report_recipients or []),
+                frequency=period.frequency,
+                today=today,
+            )
+        )
+    return created
+
+
+def stuck_reports(now: datetime) -> list[Report]:
+    """Reports of the current office waiting too long: queued (the broker lost them) or
+    running past the timeout (the worker died)."""
+    config = current_app.config
+    queued_before = now - timedelta(seconds=config["REPORT_QUEUED_GRACE_SECONDS"])
+    running_before = now - timedelta(seconds=config["REPORT_RUNNING_TIMEOUT_SECONDS"])
+    return list(
+        db.session.scalars(
+            select(Report).where(
+                ((Report.status == "queued") & (Report.queued_at < queued_before))
+                | ((Report.status == "running") & (Report.started_at < running_before))
+            )
+        )
+    )

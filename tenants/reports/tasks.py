@@ -1,0 +1,117 @@
+"""Report work for the Celery workers: render, e-mail, the daily dispatcher, the sweeper."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from saas_platform.db import db, utcnow
+from saas_platform.mail import send_mail
+from saas_platform.tenancy import current_tenant, tenant_scope
+from saas_platform.tenancy.models import Tenant
+from saas_platform.tenancy.services import office_url
+from tenants.reports import services
+from tenants.reports.models import Report
+from workers.dispatch import enqueue
+
+log = logging.getLogger(__name__)
+
+
+def send_report_tasks(report: Report) -> bool:
+    """Send the render task of a committed report row (ids only)."""
+    return enqueue(render_report, report_id=report.id, tenant_id=report.tenant_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def render_report(report_id: int, tenant_id: int) -> None:
+    """Make the PDF of one report. Idempotent: only a queued report is taken, atomically."""
+    report = services.claim(report_id)
+    if report is None:
+        return  # done already, being made by another worker, or gone
+    db.session.commit()  # the panel shows "running" while the PDF is made
+    try:
+        pdf = services.render_report_pdf(report, current_tenant)
+    except Exception as exc:  # any failure ends on the row, with its reason, never in limbo
+        db.session.rollback()
+        log.exception("report %s of office %s failed", report_id, tenant_id)
+        services.mark_failed(report, exc)
+        db.session.commit()
+        return
+    services.store_pdf(report, pdf)
+    db.session.commit()
+    if report.recipients:
+        enqueue(email_report, report_id=report.id, tenant_id=tenant_id)
+
+
+@shared_task(bind=True, max_retries=8, retry_backoff=30, retry_backoff_max=3600, acks_late=True)
+def email_report(self, report_id: int, tenant_id: int) -> None:
+    """E-mail a finished report to its recipients: attached, or linked when too large."""
+    report = db.session.get(Report, report_id)
+    if report is None or report.status != "done" or report.email_status == "sent":
+        return
+    too_large = report.pdf_size > current_app.config["REPORT_ATTACHMENT_LIMIT"]
+    filename = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}.pdf"
+    body = render_template(
+        "email/report.txt",
+        office=current_tenant,
+        report=report,
+        link=office_url(current_tenant, f"/panel/raporty/{report.id}/pdf") if too_large else None,
+    )
+    subject = (
+        f"Raport z badania satysfakcji klientów – {current_tenant.name} – "
+        f"{report.period_start:%d.%m.%Y}–{report.period_end:%d.%m.%Y}"
+    )
+    attachments = [] if too_large else [(filename, "application/pdf", report.pdf)]
+    try:
+        send_mail(report.recipients, subject, body, attachments=attachments)
+    except OSError as exc:  # SMTP down or refusing: the report stays stored, mail is retried
+        report.email_status = "failed" if self.request.retries >= self.max_retries else "pending"
+        report.email_error = f"{type(exc).__name__}: {exc}"[:500]
+        db.session.commit()
+        raise self.retry(exc=exc) from exc
+    report.email_status = "sent"
+    report.email_error = ""
+    report.emailed_at = utcnow()
+    db.session.commit()
+
+
+def _offices(active_only: bool) -> list[Tenant]:
+    query = select(Tenant).order_by(Tenant.id)
+    if active_only:
+        query = query.where(Tenant.status == "active")
+    return list(db.session.scalars(query))
+
+
+@shared_task
+def dispatch_due_reports(today: str | None = None) -> int:
+    """Beat, daily: create and send the due scheduled reports of every active office."""
+    day = date.fromisoformat(today) if today else date.today()
+    created = 0
+    for office in _offices(active_only=True):
+        with tenant_scope(office):
+            reports = services.create_due_reports(office, day)
+            db.session.commit()
+            for report in reports:
+                send_report_tasks(report)
+            created += len(reports)
+    return created
+
+
+@shared_task
+def sweep_stuck_reports() -> int:
+    """Beat, every few minutes: send again the reports the broker lost or a worker dropped."""
+    now = utcnow()
+    resent = 0
+    for office in _offices(active_only=False):
+        with tenant_scope(office):
+            for report in services.stuck_reports(now):
+                report.status = "queued"
+                report.queued_at = now
+                db.session.commit()
+                if send_report_tasks(report):
+                    resent += 1
+    return resent

@@ -1,0 +1,130 @@
+"""Reports in the staff panel: ask for one, watch it being made, download it, retry it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from saas_platform.db import db
+from saas_platform.tenancy import current_tenant
+from tenants.panel import audit
+from tenants.panel.blueprint import bp
+from tenants.reports import services
+from tenants.reports.forms import ReportRequestForm
+from tenants.reports.models import Report
+from tenants.reports.pdf import KIND_LABELS
+from tenants.reports.stats import period_preset
+from tenants.reports.tasks import send_report_tasks
+from tenants.survey.models import Department
+
+LIST_SIZE = 50
+
+
+def _report_or_404(report_id: int) -> Report:
+    report = db.session.get(Report, report_id)  # other offices' reports are invisible
+    if report is None:
+        abort(404)
+    return report
+
+
+def _requested_period(form: ReportRequestForm) -> tuple[date, date]:
+    if form.period.data == "custom":
+        if not form.date_from.data or not form.date_to.data:
+            raise services.ReportError("Podaj obie daty własnego zakresu.")
+        return form.date_from.data, form.date_to.data
+    try:
+        return period_preset(form.period.data, date.today())
+    except ValueError as exc:
+        raise services.ReportError("Wybierz okres z listy.") from exc
+
+
+def _department_id(form: ReportRequestForm) -> int | None:
+    value = form.department.data or ""
+    if not value:
+        return None
+    if not value.isdigit():
+        raise services.ReportError("Nie ma takiego wydziału.")
+    return int(value)
+
+
+@bp.route("/raporty", methods=["GET", "POST"])
+def reports():
+    """The office's reports, newest first, and the form to ask for a new one."""
+    form = ReportRequestForm()
+    departments = db.session.scalars(
+        select(Department).order_by(Department.position, Department.name)
+    ).all()
+    form.department.choices = [("", "wszystkie wydziały")] + [
+        (str(d.id), d.name) for d in departments
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            start, end = _requested_period(form)
+            report = services.request_report(
+                "on_demand",
+                start,
+                end,
+                department_id=_department_id(form),
+                requested_by_id=current_user.id,
+                recipients=sorted({current_user.email, *(current_tenant.report_recipients or [])}),
+            )
+        except services.ReportError as exc:
+            db.session.rollback()
+            form.period.errors.append(str(exc))
+            status = 422
+        else:
+            audit.record(
+                "report.request",
+                "report",
+                report.id,
+                after={"period": f"{start}–{end}", "department_id": report.department_id},
+            )
+            db.session.commit()
+            send_report_tasks(report)
+            flash("Raport został zamówiony. Lista odświeża się sama, aż będzie gotowy.", "success")
+            return redirect(url_for("panel.reports"))
+    elif form.errors:
+        status = 422
+    listed = db.session.scalars(
+        select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(LIST_SIZE)
+    ).all()
+    return render_template(
+        "panel/reports.html",
+        form=form,
+        reports=listed,
+        kinds=KIND_LABELS,
+        departments={d.id: d.name for d in departments},
+        refresh=any(r.is_pending for r in listed),
+    ), status
+
+
+@bp.get("/raporty/<int:report_id>/pdf")
+def report_pdf(report_id: int):
+    """Download a finished report."""
+    report = _report_or_404(report_id)
+    if report.status != "done":
+        abort(404)
+    filename = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}.pdf"
+    response = current_app.response_class(report.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/raporty/<int:report_id>/ponow")
+def retry_report(report_id: int):
+    """Put a failed report back in the queue."""
+    report = _report_or_404(report_id)
+    try:
+        services.retry_report(report)
+    except services.ReportError as exc:
+        abort(409, description=str(exc))
+    audit.record("report.retry", "report", report.id)
+    db.session.commit()
+    send_report_tasks(report)
+    flash("Raport ponownie trafił do kolejki.", "success")
+    return redirect(url_for("panel.reports"))

@@ -1,0 +1,344 @@
+"""Reports end to end: a real Celery worker renders the PDF, stores it and mails it; the
+schedule, the sweeper, and the walls between offices."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from datetime import date, timedelta
+
+import pytest
+from celery import Celery
+from sqlalchemy import func, select
+
+from saas_platform.db import db, utcnow
+from saas_platform.templating import pl_number
+from saas_platform.tenancy.models import Tenant
+from tenants.reports.models import Report
+from tenants.reports.pdf import html_to_pdf
+from tenants.reports.stats import Filters, compute_results
+from tenants.reports.tasks import dispatch_due_reports, render_report, sweep_stuck_reports
+from tests.conftest import csrf_token_of
+from workers.dispatch import enqueue
+
+POLISH_COMMENT = "Zażółć gęślą jaźń – świetna obsługa, dziękuję!"
+HOSTILE_COMMENT = '<img src="file:///etc/passwd"><style>body{display:none}</style><b>pogrubione</b>'
+
+
+def pdf_text(pdf: bytes) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return result.stdout.decode("utf-8")
+
+
+def wait_for_report(in_office, office, report_id: int, timeout: float = 60.0) -> Report:
+    deadline = time.monotonic() + timeout
+    while True:
+        with in_office(office):
+            report = db.session.get(Report, report_id)
+            if report.status in ("done", "failed") or time.monotonic() > deadline:
+                db.session.expunge(report)
+                return report
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def offices_with_responses(two_offices, client_for, complete_answers):
+    """Wołomin: 6 responses with a Polish and a hostile comment; Sierpc: 5 others."""
+    wolomin, sierpc = two_offices
+    for office, comments, rating in (
+        (wolomin, [POLISH_COMMENT, HOSTILE_COMMENT] + ["ok"] * 4, "5"),
+        (sierpc, ["Sierpc komentarz"] * 5, "2"),
+    ):
+        client = client_for(office)
+        for comment in comments:
+            form = {
+                **client.survey_form(),
+                **complete_answers(comment=comment),
+                "q-ogolna_satysfakcja": rating,
+            }
+            assert client.post("/", data=form).status_code == 303
+    return two_offices
+
+
+def _ask_for_report(client, period="this_year"):
+    token = csrf_token_of(client.get("/panel/raporty").get_data(as_text=True))
+    return client.post(
+        "/panel/raporty", data={"csrf_token": token, "period": period, "department": ""}
+    )
+
+
+def test_staff_report_is_made_by_the_worker_stored_and_mailed(
+    offices_with_responses, logged_in, in_office, mailbox
+):
+    wolomin, sierpc = offices_with_responses
+    staff = logged_in(wolomin, "analyst")
+    assert _ask_for_report(staff).status_code == 302
+    listing = staff.get("/panel/raporty").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in listing or "gotowy" in listing
+    with in_office(wolomin):
+        report_id = db.session.scalar(select(Report.id))
+    report = wait_for_report(in_office, wolomin, report_id)
+    assert report.status == "done", report.error
+    assert report.pdf_size > 10_000 and len(report.pdf_sha256) == 64
+
+    download = staff.get(f"/panel/raporty/{report_id}/pdf")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    text = pdf_text(download.data)
+    assert "Urząd Miejski w Wołominie" in text
+    assert POLISH_COMMENT in text  # ą, ę, ł, ó, ś, ź, ż survive
+    assert '<img src="file:///etc/passwd">' in text  # shown as text, never fetched
+    assert "Strona 1 z" in text and "Obszary do poprawy" in text and "Metodologia" in text
+    assert "Sierpc komentarz" not in text
+    with in_office(wolomin):
+        today = date.today()
+        results = compute_results(Filters(date(today.year, 1, 1), today), 75.0)
+    assert results.responses == 6
+    assert f"Liczba odpowiedzi w okresie {results.responses}" in " ".join(text.split())
+    assert pl_number(results.overall.index) in text
+
+    message = mailbox.wait_for(1)[0]
+    assert message["X-Envelope-To"] == staff.email
+    assert "Urząd Miejski w Wołominie" in message["Subject"]
+    attachment = next(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == download.data
+    deadline = time.monotonic() + 10
+    while wait_for_report(in_office, wolomin, report_id).email_status != "sent":
+        assert time.monotonic() < deadline
+
+
+def test_report_over_the_attachment_limit_is_mailed_as_a_link(
+    app, offices_with_responses, logged_in, in_office, mailbox, monkeypatch
+):
+    monkeypatch.setitem(app.config, "REPORT_ATTACHMENT_LIMIT", 1000)
+    wolomin, _ = offices_with_responses
+    staff = logged_in(wolomin)
+    _ask_for_report(staff)
+    message = mailbox.wait_for(1, timeout=60)[0]
+    assert list(message.iter_attachments()) == []
+    body = message.get_body(("plain",)).get_content()
+    assert "http://wolomin.satysfakcja.test/panel/raporty/" in body
+
+
+def test_another_offices_report_is_404_by_id(offices_with_responses, logged_in, in_office):
+    wolomin, sierpc = offices_with_responses
+    _ask_for_report(logged_in(wolomin))
+    with in_office(wolomin):
+        report_id = db.session.scalar(select(Report.id))
+    wait_for_report(in_office, wolomin, report_id)
+    stranger = logged_in(sierpc)
+    assert stranger.get(f"/panel/raporty/{report_id}/pdf").status_code == 404
+    token = csrf_token_of(stranger.get("/panel/raporty").get_data(as_text=True))
+    assert (
+        stranger.post(f"/panel/raporty/{report_id}/ponow", data={"csrf_token": token}).status_code
+        == 404
+    )
+    assert f"/panel/raporty/{report_id}/pdf" not in stranger.get("/panel/raporty").get_data(
+        as_text=True
+    )
+
+
+def test_failed_report_shows_why_and_can_be_retried(offices_with_responses, logged_in, in_office):
+    wolomin, _ = offices_with_responses
+    staff = logged_in(wolomin)
+    with in_office(wolomin):
+        report = Report(
+            kind="on_demand",
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 6, 30),
+            status="failed",
+            error="ConnectionError: baza danych niedostępna",
+        )
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+    assert "baza danych niedostępna" in staff.get("/panel/raporty").get_data(as_text=True)
+    token = csrf_token_of(staff.get("/panel/raporty").get_data(as_text=True))
+    assert (
+        staff.post(f"/panel/raporty/{report_id}/ponow", data={"csrf_token": token}).status_code
+        == 302
+    )
+    assert wait_for_report(in_office, wolomin, report_id).status == "done"
+
+
+def test_invalid_report_request_is_refused_clearly(offices_with_responses, logged_in, in_office):
+    staff = logged_in(offices_with_responses[0])
+    token = csrf_token_of(staff.get("/panel/raporty").get_data(as_text=True))
+    response = staff.post(
+        "/panel/raporty",
+        data={
+            "csrf_token": token,
+            "period": "custom",
+            "date_from": "2026-05-01",
+            "date_to": "2026-01-01",
+        },
+    )
+    assert response.status_code == 422
+    assert "Początek okresu musi być przed jego końcem." in response.get_data(as_text=True)
+    response = staff.post(
+        "/panel/raporty", data={"csrf_token": token, "period": "this_year", "department": "999999"}
+    )
+    assert response.status_code == 422
+    with in_office(offices_with_responses[0]):
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_dispatcher_twice_makes_one_yearly_report_per_active_office(
+    app, two_offices, make_office, in_office
+):
+    wolomin, sierpc = two_offices
+    suspended = make_office("radzymin")
+    with app.app_context():
+        db.session.get(Tenant, suspended.id).status = "suspended"
+        db.session.get(Tenant, sierpc.id).extra_report_frequencies = ["quarterly"]
+        db.session.commit()
+    assert dispatch_due_reports(today="2027-01-05") == 3  # yearly for both, quarterly for Sierpc
+    assert dispatch_due_reports(today="2027-01-05") == 0
+    assert dispatch_due_reports(today="2027-01-06") == 0
+    with in_office(wolomin):
+        periods = db.session.execute(
+            select(Report.kind, Report.period_start, Report.period_end)
+        ).all()
+        assert periods == [("scheduled", date(2026, 1, 1), date(2026, 12, 31))]
+    with in_office(sierpc):
+        frequencies = set(db.session.scalars(select(Report.frequency)))
+        assert frequencies == {"yearly", "quarterly"}
+    with in_office(suspended):
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_dispatcher_waits_for_the_platform_day(app, two_offices, in_office):
+    assert dispatch_due_reports(today="2027-01-01") == 0  # SCHEDULED_REPORTS_DAY is the 2nd
+    assert dispatch_due_reports(today="2027-01-02") == 2
+
+
+def test_report_asked_while_the_broker_is_down_is_made_after_the_sweeper_runs(
+    app, offices_with_responses, logged_in, in_office
+):
+    wolomin, _ = offices_with_responses
+    dead_broker = Celery(
+        "dead",
+        set_as_current=False,
+        broker="redis://127.0.0.1:1/0",
+        broker_connection_retry=False,
+        broker_connection_max_retries=0,
+    )
+    dead_broker.conf.broker_transport_options = {"max_retries": 0, "socket_connect_timeout": 0.5}
+    with in_office(wolomin):
+        report = Report(
+            kind="on_demand", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31)
+        )
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+        # The same task, as an app whose broker is down would send it (the web's view of an
+        # unreachable Redis): enqueue reports failure, and the row stays queued.
+        started = time.monotonic()
+        task = dead_broker.tasks[render_report.name]
+        assert enqueue(task, report_id=report_id, tenant_id=wolomin.id) is False
+        assert time.monotonic() - started < 10
+    time.sleep(1)
+    with in_office(wolomin):
+        assert db.session.get(Report, report_id).status == "queued"
+        db.session.get(Report, report_id).queued_at = utcnow() - timedelta(minutes=10)
+        db.session.commit()
+    assert sweep_stuck_reports() == 1
+    assert wait_for_report(in_office, wolomin, report_id).status == "done"
+    assert sweep_stuck_reports() == 0
+
+
+def test_report_running_past_the_timeout_is_sent_again_and_made_once(
+    app, offices_with_responses, in_office
+):
+    wolomin, _ = offices_with_responses
+    with in_office(wolomin):
+        report = Report(
+            kind="on_demand",
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 12, 31),
+            status="running",
+            started_at=utcnow() - timedelta(hours=1),
+            attempts=1,
+        )
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+    assert sweep_stuck_reports() == 1
+    done = wait_for_report(in_office, wolomin, report_id)
+    assert (done.status, done.attempts) == ("done", 2)
+
+
+def test_render_is_idempotent(app, offices_with_responses, in_office):
+    wolomin, _ = offices_with_responses
+    with in_office(wolomin):
+        report = Report(
+            kind="on_demand", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31)
+        )
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+    render_report(report_id=report_id, tenant_id=wolomin.id)
+    render_report(report_id=report_id, tenant_id=wolomin.id)
+    with in_office(wolomin):
+        report = db.session.get(Report, report_id)
+        assert (report.status, report.attempts) == ("done", 1)
+
+
+def test_pdf_renderer_fetches_no_local_or_remote_resource(tmp_path):
+    secret = tmp_path / "secret.png"
+    from PIL import Image
+
+    Image.new("RGB", (400, 400), "red").save(secret)
+    html = f'<html><body><p>x</p><img src="{secret}"><img src="file://{secret}"><img src="http://127.0.0.1:9/x.png"></body></html>'
+    pdf = html_to_pdf(html)
+    listing = subprocess.run(
+        [
+            "pdfimages",
+            "-list",
+            "-",
+        ],
+        input=pdf,
+        capture_output=True,
+    )
+    assert listing.returncode == 0 or b"" == listing.stdout
+    assert len(pdf) < 20_000  # a 400×400 image would be embedded otherwise
+
+
+def test_cli_writes_the_same_report_synchronously(app, offices_with_responses, tmp_path):
+    out = tmp_path / "raport.pdf"
+    today = date.today()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "reports",
+            "generate",
+            "--tenant",
+            "wolomin",
+            "--from",
+            f"{today.year}-01-01",
+            "--to",
+            today.isoformat(),
+            "--out",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    text = pdf_text(out.read_bytes())
+    assert "Urząd Miejski w Wołominie" in text and POLISH_COMMENT in text
+    assert "Sierpc komentarz" not in text
+    bad = app.test_cli_runner().invoke(
+        args=[
+            "reports",
+            "generate",
+            "--tenant",
+            "nie-ma",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-02-01",
+            "--out",
+            str(out),
+        ]
+    )
+    assert bad.exit_code != 0 and "Nie ma urzędu" in bad.output
