@@ -51,6 +51,8 @@ class BaseConfig:
     REPORT_RUNNING_TIMEOUT_SECONDS = 15 * 60
     # Reports larger than this are not attached; the e-mail carries a link to the panel.
     REPORT_ATTACHMENT_LIMIT = 8 * 1024 * 1024
+    # A failed e-mail is retried after 30 s, 60 s, 120 s, ... (at most an hour apart).
+    EMAIL_RETRY_BASE_SECONDS = 30
     RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge
 
 

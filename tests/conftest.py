@@ -97,24 +97,40 @@ class MailBox:
         return self.messages
 
 
+class SmtpServer:
+    """A real SMTP server in-process, which a test may stop and start again (same port)."""
+
+    def __init__(self, mailbox: MailBox):
+        self.mailbox = mailbox
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it started
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
 @pytest.fixture(scope="session")
 def smtp_server():
-    """A real SMTP server, in-process."""
-    mailbox = MailBox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it started
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, mailbox
-    controller.stop()
+    server = SmtpServer(MailBox())
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
 def mailbox(smtp_server) -> MailBox:
-    _, box = smtp_server
-    box.messages.clear()
-    return box
+    if smtp_server.controller is None:  # a test that stopped it failed before starting it
+        smtp_server.start()
+    smtp_server.mailbox.messages.clear()
+    return smtp_server.mailbox
 
 
 def app_settings(database: TestDatabase, smtp_port: int) -> dict:
@@ -148,8 +164,7 @@ def sqlite_app_settings(url: str) -> dict:
 
 @pytest.fixture(scope="session")
 def migrated_app(database, smtp_server):
-    controller, _ = smtp_server
-    app = create_app(app_settings(database, controller.port))
+    app = create_app(app_settings(database, smtp_server.port))
     with app.app_context():
         upgrade()
     yield app

@@ -342,3 +342,28 @@ def test_cli_writes_the_same_report_synchronously(app, offices_with_responses, t
         ]
     )
     assert bad.exit_code != 0 and "Nie ma urzędu" in bad.output
+
+
+def test_smtp_failure_keeps_the_report_and_the_mail_is_retried_until_sent(
+    app, offices_with_responses, logged_in, in_office, mailbox, smtp_server, monkeypatch
+):
+    wolomin, _ = offices_with_responses
+    monkeypatch.setitem(app.config, "EMAIL_RETRY_BASE_SECONDS", 1)
+    staff = logged_in(wolomin)
+    smtp_server.stop()  # SMTP is down
+    _ask_for_report(staff)
+    with in_office(wolomin):
+        report_id = db.session.scalar(select(Report.id))
+    assert wait_for_report(in_office, wolomin, report_id).status == "done"
+    deadline = time.monotonic() + 20
+    while (report := wait_for_report(in_office, wolomin, report_id)).email_error == "":
+        assert time.monotonic() < deadline, "the failed delivery was not recorded"
+    assert report.email_status == "pending" and "Connection" in report.email_error
+    assert "oczekuje" in staff.get("/panel/raporty").get_data(as_text=True)
+
+    smtp_server.start()  # SMTP is back
+    message = mailbox.wait_for(1, timeout=30)[0]
+    assert message["X-Envelope-To"] == staff.email
+    deadline = time.monotonic() + 10
+    while wait_for_report(in_office, wolomin, report_id).email_status != "sent":
+        assert time.monotonic() < deadline

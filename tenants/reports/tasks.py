@@ -47,7 +47,7 @@ def render_report(report_id: int, tenant_id: int) -> None:
         enqueue(email_report, report_id=report.id, tenant_id=tenant_id)
 
 
-@shared_task(bind=True, max_retries=8, retry_backoff=30, retry_backoff_max=3600, acks_late=True)
+@shared_task(bind=True, max_retries=8, acks_late=True)
 def email_report(self, report_id: int, tenant_id: int) -> None:
     """E-mail a finished report to its recipients: attached, or linked when too large."""
     report = db.session.get(Report, report_id)
@@ -69,10 +69,14 @@ def email_report(self, report_id: int, tenant_id: int) -> None:
     try:
         send_mail(report.recipients, subject, body, attachments=attachments)
     except OSError as exc:  # SMTP down or refusing: the report stays stored, mail is retried
-        report.email_status = "failed" if self.request.retries >= self.max_retries else "pending"
+        last_try = self.request.retries >= self.max_retries
+        report.email_status = "failed" if last_try else "pending"
         report.email_error = f"{type(exc).__name__}: {exc}"[:500]
         db.session.commit()
-        raise self.retry(exc=exc) from exc
+        if last_try:
+            return
+        backoff = current_app.config["EMAIL_RETRY_BASE_SECONDS"] * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=min(backoff, 3600)) from exc
     report.email_status = "sent"
     report.email_error = ""
     report.emailed_at = utcnow()
