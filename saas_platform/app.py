@@ -50,8 +50,15 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     csrf.exempt(site.site_index)
     app.register_blueprint(site.health)
 
-    from tenants.panel import account_views, admin_views, response_views, views  # noqa: F401
-    from tenants.panel import office_views, paper_views  # noqa: F401 - routes
+    from saas_platform.operator.views import bp as operator_bp
+    from tenants.panel import (  # noqa: F401 - routes
+        account_views,
+        admin_views,
+        office_views,
+        paper_views,
+        response_views,
+        views,
+    )
     from tenants.panel.audit import action_label
     from tenants.panel.blueprint import bp as panel_bp
     from tenants.reports import views as report_views  # noqa: F401 - routes
@@ -59,6 +66,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
 
     app.register_blueprint(survey_bp)
     app.register_blueprint(panel_bp)
+    app.register_blueprint(operator_bp)
     app.jinja_env.filters["audit_action"] = action_label
     register_commands(app)
     return app
@@ -66,6 +74,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic's autogenerate) sees all tables."""
+    import saas_platform.operator.models
     import saas_platform.tenancy.models  # noqa: F401
     import tenants.panel.models
     import tenants.reports.models

@@ -126,7 +126,29 @@ def generate_report(slug: str, date_from, date_to, department_id: int | None, ou
     click.echo(f"Zapisano {out} ({len(pdf)} bajtów).")
 
 
+operators = AppGroup("operators", help="Operatorzy platformy.")
+
+
+@operators.command("create")
+@click.argument("email")
+def create_operator_command(email: str) -> None:
+    """Create an operator and print the one-time link to set a password and enrol TOTP."""
+    from saas_platform.operator import services as operator_services
+    from saas_platform.tenancy.services import platform_url
+
+    try:
+        operator, signed = operator_services.create_operator(email)
+    except operator_services.OperatorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    operator_services.record(None, "operator.create", email=operator.email)
+    db.session.commit()
+    click.echo(f"Utworzono operatora {operator.email}.")
+    click.echo("Jednorazowy link do ustawienia hasła i aplikacji uwierzytelniającej (ważny 2 dni):")
+    click.echo(platform_url(f"/operator/konfiguracja/{signed}"))
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(operators)
     app.cli.add_command(tenants)
     app.cli.add_command(reports)
     app.cli.add_command(demo_command)

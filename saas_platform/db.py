@@ -25,6 +25,12 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def is_id(value: str) -> bool:
+    """Whether a string from a form or URL is a plausible row id: ASCII digits only (Python's
+    ``isdigit`` also accepts "²" and other digits that ``int`` refuses), and not absurdly long."""
+    return value.isascii() and value.isdigit() and len(value) <= 12
+
+
 def utcnow() -> datetime:
     """The current moment, timezone-aware, in UTC."""
     return datetime.now(UTC)

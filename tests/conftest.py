@@ -144,6 +144,9 @@ def app_settings(database: TestDatabase, smtp_port: int) -> dict:
         "REDIS_URL": TEST_REDIS_URL,
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
         "CELERY_TASK_ALWAYS_EAGER": False,
+        # Each test run has its own queue, so two runs on one machine never take each
+        # other's tasks.
+        "CELERY_TASK_DEFAULT_QUEUE": f"tests-{uuid.uuid4().hex[:8]}",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": smtp_port,
         "MAIL_DEFAULT_SENDER": "ankieta@satysfakcja.test",
@@ -196,7 +199,9 @@ def celery_worker(migrated_app):
 def app(migrated_app, owner_engine, celery_worker):
     """The app, with every office's rows and every rate-limit counter removed before each test."""
     with owner_engine.begin() as connection:
-        connection.execute(text("TRUNCATE tenants CASCADE"))
+        connection.execute(
+            text("TRUNCATE tenants, platform_operators, platform_audit_entries CASCADE")
+        )
     with migrated_app.app_context():
         limiter.reset()
     # Another app made in this process (the embedded-mode test) may have taken over as

@@ -47,10 +47,12 @@ def _post_form(client, form: dict):
         ({"q-komentarz": "zero\x00bajt"}, "niedozwolone znaki"),
         ({"q-wydzial": "999999"}, "Wybierz wydział z listy"),
         ({"q-wydzial": "abc"}, "Wybierz wydział z listy"),
+        ({"q-wydzial": "²"}, "Wybierz wydział z listy"),  # a digit to isdigit(), not to int()
         ({"q-ogolna_satysfakcja": ["4", "5"]}, "ma jedną odpowiedź"),
         ({"kanal": "paper"}, "Nieznany sposób wypełnienia"),
         ({"submission": "not-a-key"}, "Formularz jest niekompletny"),
         ({"version": "abc"}, "Ta wersja ankiety nie jest już dostępna"),
+        ({"version": "²"}, "Ta wersja ankiety nie jest już dostępna"),
         ({"version": "99999999"}, "Ta wersja ankiety nie jest już dostępna"),
     ],
 )

@@ -72,7 +72,7 @@ def _ask_for_report(client, period="this_year"):
 def test_staff_report_is_made_by_the_worker_stored_and_mailed(
     offices_with_responses, logged_in, in_office, mailbox
 ):
-    wolomin, sierpc = offices_with_responses
+    wolomin, _ = offices_with_responses
     staff = logged_in(wolomin, "analyst")
     assert _ask_for_report(staff).status_code == 302
     listing = staff.get("/panel/raporty").get_data(as_text=True)
@@ -302,7 +302,7 @@ def test_pdf_renderer_fetches_no_local_or_remote_resource(tmp_path):
         input=pdf,
         capture_output=True,
     )
-    assert listing.returncode == 0 or b"" == listing.stdout
+    assert listing.returncode == 0 or listing.stdout == b""
     assert len(pdf) < 20_000  # a 400×400 image would be embedded otherwise
 
 

@@ -41,6 +41,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery = Celery(app.import_name, task_cls=FlaskTask)
     celery.conf.update(
         broker_url=app.config.get("REDIS_URL") or "memory://",
+        task_default_queue=app.config.get("CELERY_TASK_DEFAULT_QUEUE", "celery"),
         task_always_eager=app.config["CELERY_TASK_ALWAYS_EAGER"],
         task_eager_propagates=True,
         task_ignore_result=True,

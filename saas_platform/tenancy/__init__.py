@@ -5,6 +5,7 @@ from saas_platform.tenancy.isolation import (
     TenantNotSet,
     current_tenant,
     current_tenant_id,
+    ensure_tenant_setting,
     tenant_scope,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "TenantNotSet",
     "current_tenant",
     "current_tenant_id",
+    "ensure_tenant_setting",
     "tenant_scope",
 ]

@@ -4,8 +4,11 @@
 - ORM hook: every SELECT/UPDATE/DELETE touching a ``TenantScoped`` model gets
   ``tenant_id = <current office>``; with no office set, the query is refused.
 - Flush guard: new or changed tenant rows must belong to the current office.
-- ``after_begin``: every PostgreSQL transaction carries ``app.tenant_id`` (transaction-local,
-  so it never leaks through the pool), which the row-level-security policies read.
+- Database setting: before the first statement of a transaction that touches tenant tables,
+  PostgreSQL gets ``app.tenant_id`` (transaction-local, so it never leaks through the pool),
+  which the row-level-security policies read. Statements that touch no tenant table (the host
+  lookup, a cached survey page) cost no extra round trip. Raw SQL on tenant tables calls
+  ``ensure_tenant_setting`` first; forgetting it fails closed (RLS shows no rows).
 
 The single escape hatch is the execution option ``cross_tenant="<reason>"``; each use is logged.
 """
@@ -48,12 +51,13 @@ def current_tenant_id() -> int | None:
 
 
 def set_current_tenant(tenant) -> None:
-    """Make ``tenant`` (or None) the office of this app context, in Python and in PostgreSQL."""
+    """Make ``tenant`` (or None) the office of this app context. The database hears of it
+    before the next statement on a tenant table (``ensure_tenant_setting``)."""
     g.tenant = tenant
     g.tenant_id = tenant.id if tenant is not None else None
     session = db.session()
-    if session.in_transaction():
-        _apply_database_setting(session.connection())
+    if tenant is None and session.info.get(_APPLIED) is not None and session.in_transaction():
+        ensure_tenant_setting(session)  # clear it now: raw SQL must not see the old office
 
 
 @contextmanager
@@ -67,19 +71,33 @@ def tenant_scope(tenant) -> Iterator:
         set_current_tenant(previous)
 
 
-def _apply_database_setting(connection) -> None:
-    if connection.dialect.name != "postgresql":
-        return
+_APPLIED = "app.tenant_id applied"
+
+
+def ensure_tenant_setting(session: Session | None = None) -> None:
+    """Give the current PostgreSQL transaction the current office, if it does not have it."""
+    session = session if session is not None else db.session()
     tenant_id = current_tenant_id()
-    connection.execute(
-        text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
-        {"tenant_id": "" if tenant_id is None else str(tenant_id)},
-    )
+    transaction = session.get_transaction()
+    applied = session.info.get(_APPLIED)
+    if applied is not None and applied[0] is transaction and applied[1] == tenant_id:
+        return
+    if applied is None and tenant_id is None:
+        return  # a new transaction starts with the setting empty: nothing to clear
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
+            {"tenant_id": "" if tenant_id is None else str(tenant_id)},
+        )
+    session.info[_APPLIED] = (session.get_transaction(), tenant_id)
 
 
-@event.listens_for(Session, "after_begin")
-def _set_tenant_for_transaction(session, transaction, connection) -> None:
-    _apply_database_setting(connection)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_setting(session, transaction) -> None:
+    applied = session.info.get(_APPLIED)
+    if applied is not None and applied[0] is transaction:
+        del session.info[_APPLIED]
 
 
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
@@ -93,15 +111,18 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_query_to_tenant(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     reason = state.execution_options.get("cross_tenant")
     if reason:
         log.info("cross-tenant query: %s", reason)
         return
+    touches_tenant_data = _touches_tenant_data(state)
+    if touches_tenant_data:
+        ensure_tenant_setting(state.session)
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
     tenant_id = current_tenant_id()
     if tenant_id is None:
-        if _touches_tenant_data(state):
+        if touches_tenant_data:
             raise TenantNotSet("a tenant-scoped query ran with no office set")
         return
     state.statement = state.statement.options(
@@ -117,6 +138,8 @@ def _guard_tenant_writes(session, flush_context, instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, TenantScoped):
             continue
+        if tenant_id is not None:
+            ensure_tenant_setting(session)
         if tenant_id is None:
             raise TenantNotSet(f"writing {obj!r} with no office set")
         if obj.tenant_id is None and obj in session.new:

@@ -34,7 +34,8 @@ class Tenant(db.Model):
     brand_colour: Mapped[str] = mapped_column(
         sa.String(7), default="#1d4f91", server_default="#1d4f91"
     )
-    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # Deferred: the tenant row is read on every request, the logo only by /logo and reports.
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     logo_mime_type: Mapped[str | None] = mapped_column(sa.String(20))
     timezone: Mapped[str] = mapped_column(
         sa.String(64), default="Europe/Warsaw", server_default="Europe/Warsaw"
@@ -47,11 +48,19 @@ class Tenant(db.Model):
     extra_report_frequencies: Mapped[list] = mapped_column(
         sa.JSON, default=list, server_default="[]"
     )
+    # Bumped whenever the office's data, departments or survey versions change (see
+    # tenants.survey.cache): what the survey page caches is keyed by it.
+    survey_revision: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def has_logo(self) -> bool:
+        """Whether a logo is set, without loading the (deferred) image."""
+        return self.logo_mime_type is not None
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -46,6 +46,13 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+def platform_url(path: str = "/") -> str:
+    """The public address of a page on the apex host (landing page, operator console)."""
+    config = current_app.config
+    port = f":{config['PUBLIC_PORT']}" if config.get("PUBLIC_PORT") else ""
+    return f"{config['PREFERRED_URL_SCHEME']}://{config['PLATFORM_DOMAIN']}{port}{path}"
+
+
 def office_url(tenant: Tenant, path: str = "/") -> str:
     """The public address of a page of the office, for links in e-mails and on the landing
     page: ``<scheme>://<slug>.<PLATFORM_DOMAIN>[:PUBLIC_PORT]<path>``."""

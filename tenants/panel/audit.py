@@ -50,6 +50,16 @@ ACTION_LABELS = {
     "staff.invitation.used": "Przyjęcie zaproszenia",
     "staff.password_reset.used": "Ustawienie nowego hasła",
     "staff.password_change": "Zmiana hasła",
+    "office.update": "Zmiana danych urzędu",
+    "office.logo": "Nowe logo urzędu",
+    "office.logo_remove": "Usunięcie logo urzędu",
+    "department.create": "Dodanie wydziału",
+    "department.rename": "Zmiana nazwy wydziału",
+    "department.deactivate": "Wyłączenie wydziału",
+    "department.reactivate": "Ponowne włączenie wydziału",
+    "department.reorder": "Zmiana kolejności wydziałów",
+    "department.delete": "Usunięcie wydziału",
+    "response.paper_entry": "Wprowadzenie ankiety papierowej",
 }
 
 

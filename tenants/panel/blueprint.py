@@ -48,6 +48,9 @@ MENU = [
     ("panel.staff_list", "Użytkownicy", True),
     ("panel.audit_log", "Dziennik zmian", True),
     ("panel.responses", "Odpowiedzi", False),
+    ("panel.paper_entry", "Ankieta papierowa", False),
+    ("panel.office_details", "Dane urzędu", True),
+    ("panel.departments", "Wydziały", True),
 ]
 
 

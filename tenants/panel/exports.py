@@ -27,18 +27,18 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from saas_platform.db import db
-from tenants.reports.stats import Filters
-from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
-from tenants.survey.models import Answer, Response
 from tenants.panel.responses import (
     ResponseSearch,
-    filtered_conditions,
     channel_label,
     department_names,
+    filtered_conditions,
     value_label,
     version_ids,
     versions_newest_first,
 )
+from tenants.reports.stats import Filters
+from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
+from tenants.survey.models import Answer, Response
 
 EXPORT_BATCH = 1000
 FILE_CHUNK = 64 * 1024
@@ -82,15 +82,16 @@ def question_columns(newest_first: list[VersionDef]) -> list[tuple[str, str]]:
 
 
 def build_export(
-    filters: Filters, search: ResponseSearch, timezone: str, batch_size: int = EXPORT_BATCH
+    filters: Filters, search: ResponseSearch, timezone: str, batch_size: int | None = None
 ) -> Export:
-    """The export of the filtered responses, oldest first."""
+    """The export of the filtered responses, oldest first, read ``batch_size`` at a time."""
     versions = versions_newest_first(version_ids(filters, search))
     columns = question_columns(versions)
     header = [*FIXED_HEADERS, *(title for _, title in columns)]
     keys = [key for key, _ in columns]
     by_id = {version.id: version for version in versions}
-    return Export(header, _batches(filters, search, timezone, keys, by_id, batch_size))
+    batches = _batches(filters, search, timezone, keys, by_id, batch_size or EXPORT_BATCH)
+    return Export(header, batches)
 
 
 def _batches(
@@ -194,7 +195,8 @@ def write_xlsx(export: Export) -> IO[bytes]:
     for batch in export.batches:
         for row in batch:
             sheet.append([_xlsx_cell(sheet, cell) for cell in row])
-    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)
+    # Not a ``with``: the caller streams the file and closes it (``file_chunks``).
+    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
     workbook.save(target)
     target.seek(0)
     return target

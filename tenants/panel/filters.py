@@ -1,8 +1,9 @@
 """The results filters staff pick on the dashboard, the responses list and the exports.
 
 Read from the query string and checked against this office's departments and survey versions.
-A value that does not fit is never an error page: its filter falls back to the default and the
-page says, in Polish, what was wrong (``errors``), so that a pasted or edited link still works.
+A value that does not fit is never a server error: its filter falls back to the default and
+``errors`` says, in Polish, what was wrong. The pages then show the defaults with the message
+(status 400); the exports refuse with the message, rather than hand over a file of other data.
 """
 
 from __future__ import annotations
@@ -62,6 +63,17 @@ class ChosenFilters:
     choices: FilterChoices
     errors: dict[str, str] = field(default_factory=dict)
 
+    def shown(self, name: str) -> str:
+        """What the form field ``name`` shows: the filter applied, except that a custom range
+        which could not be used keeps the dates as typed, so they can be corrected."""
+        period_failed = "okres" in self.errors
+        asked_custom = self.form["okres"] == CUSTOM_PERIOD or (
+            not self.form["okres"] and (self.form["od"] or self.form["do"])
+        )
+        if period_failed and asked_custom and name in ("okres", "od", "do"):
+            return CUSTOM_PERIOD if name == "okres" else self.form[name]
+        return self.args.get(name, "")
+
     @property
     def period_label(self) -> str:
         return PERIOD_CHOICES[self.period]
@@ -103,7 +115,10 @@ def filter_choices() -> FilterChoices:
     return FilterChoices(
         periods=tuple(PERIOD_CHOICES.items()),
         departments=(
-            *((str(i), name if active else f"{name} (nieaktywny)") for i, name, active in departments),
+            *(
+                (str(i), name if active else f"{name} (nieaktywny)")
+                for i, name, active in departments
+            ),
             (NO_DEPARTMENT_ARG, NO_DEPARTMENT_LABEL),
         ),
         channels=tuple(CHANNEL_LABELS.items()),

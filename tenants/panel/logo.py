@@ -14,12 +14,13 @@ from tenants.panel import audit
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 2000
-LOGO_HEIGHT = 400  # stored logos are downscaled to this height; the header shows 56 px
+# Stored logos fit in this box (the header shows them 56 px high) and, as PNG, in
+# LOGO_MAX_BYTES too: the office's row, logo included, is read on every request.
+LOGO_HEIGHT = 400
+LOGO_WIDTH = 1200
 LOGO_MIME_TYPE = "image/png"
-# Pillow's own decompression-bomb limit is process-wide and far larger; a logo gets this one,
-# checked from the header before a single pixel is decoded.
-LOGO_MAX_PIXELS = LOGO_MAX_SIDE * LOGO_MAX_SIDE
 ACCEPTED_FORMATS = ("PNG", "JPEG")
+TOO_LARGE = f"Plik jest za duży: logo może mieć najwyżej {LOGO_MAX_BYTES // (1024 * 1024)} MB."
 
 
 class LogoError(ValueError):
@@ -27,20 +28,28 @@ class LogoError(ValueError):
 
 
 def prepare_logo(data: bytes) -> bytes:
-    """The upload as a metadata-free PNG at most ``LOGO_HEIGHT`` px high; ``LogoError`` when it
-    is not a PNG or JPEG (judged by content, never by name or declared type), is truncated,
-    too big, or too large in pixels."""
+    """The upload as a metadata-free PNG that fits ``LOGO_WIDTH``×``LOGO_HEIGHT``.
+
+    ``LogoError`` when it is not a PNG or JPEG (judged by content, never by name or declared
+    type), is truncated, too big, or too large in pixels."""
     if not data:
         raise LogoError("Wybierz plik z logo (PNG lub JPEG).")
     if len(data) > LOGO_MAX_BYTES:
-        raise LogoError(f"Plik jest za duży: logo może mieć najwyżej {_megabytes(LOGO_MAX_BYTES)}.")
+        raise LogoError(TOO_LARGE)
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError as exc:
         raise LogoError("Logo musi być obrazem PNG lub JPEG.") from exc
+    except Image.DecompressionBombError as exc:  # a header claiming billions of pixels
+        raise LogoError(
+            f"Obraz jest za duży: logo może mieć najwyżej {LOGO_MAX_SIDE}×{LOGO_MAX_SIDE} px."
+        ) from exc
     with image:
+        # The decompression-bomb guard: the size comes from the header, checked before a single
+        # pixel is decoded. Pillow's own MAX_IMAGE_PIXELS (process-wide, ~89 Mpx) stops only
+        # the most absurd headers, above; 2000×2000 is 4 Mpx, 16 MB decoded at most.
         width, height = image.size
-        if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE or width * height > LOGO_MAX_PIXELS:
+        if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
             raise LogoError(
                 f"Obraz ma {width}×{height} px; logo może mieć najwyżej "
                 f"{LOGO_MAX_SIDE}×{LOGO_MAX_SIDE} px."
@@ -48,6 +57,8 @@ def prepare_logo(data: bytes) -> bytes:
         try:
             image.load()
             return _reencoded(image)
+        except LogoError:
+            raise
         except Exception as exc:  # Pillow raises many kinds for truncated or damaged data
             raise LogoError(
                 "Nie udało się odczytać obrazu: plik jest uszkodzony lub niekompletny."
@@ -59,17 +70,19 @@ def _reencoded(image: Image.Image) -> bytes:
     image = ImageOps.exif_transpose(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     image = image.convert("RGBA" if has_alpha else "RGB")
-    if image.height > LOGO_HEIGHT:
-        image.thumbnail((LOGO_MAX_SIDE, LOGO_HEIGHT), Image.Resampling.LANCZOS)
+    if image.height > LOGO_HEIGHT or image.width > LOGO_WIDTH:
+        image.thumbnail((LOGO_WIDTH, LOGO_HEIGHT), Image.Resampling.LANCZOS)
     # Only the pixels cross over: no EXIF, ICC profile, text chunks or anything else.
     clean = Image.frombytes(image.mode, image.size, image.tobytes())
     output = io.BytesIO()
     clean.save(output, format="PNG", optimize=True)
+    if output.tell() > LOGO_MAX_BYTES:  # a photograph: PNG keeps every grain of noise
+        raise LogoError(
+            f"Ten obraz zapisany jako PNG zająłby ponad {LOGO_MAX_BYTES // (1024 * 1024)} MB. "
+            "Użyj prostszej grafiki, "
+            "np. herbu lub logo na jednolitym tle."
+        )
     return output.getvalue()
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB".replace(".", ",")
 
 
 def logo_facts(data: bytes | None) -> dict | None:

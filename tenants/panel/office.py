@@ -230,6 +230,10 @@ def move_department(department: Department, step: int) -> bool:
         item.position = position  # renumbered from 1: older rows may share a position
     db.session.flush()
     audit.record(
-        "department.reorder", "department", department.id, before=before, after={"position": target + 1}
+        "department.reorder",
+        "department",
+        department.id,
+        before=before,
+        after={"position": target + 1},
     )
     return True

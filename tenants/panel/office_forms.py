@@ -72,7 +72,9 @@ class OfficeForm(FlaskForm):
     contact_email = EmailField(
         "Adres e-mail do kontaktu", validators=[_checked_by(office.normalise_contact_email)]
     )
-    contact_phone = TelField("Telefon do kontaktu", validators=[_checked_by(office.normalise_phone)])
+    contact_phone = TelField(
+        "Telefon do kontaktu", validators=[_checked_by(office.normalise_phone)]
+    )
     brand_colour = ColorField(
         "Kolor urzędu", validators=[DataRequired(REQUIRED), _checked_by(office.normalise_colour)]
     )
@@ -83,14 +85,14 @@ class OfficeForm(FlaskForm):
             NumberRange(min=0, max=100, message=THRESHOLD_MESSAGE),
         ],
     )
-    report_recipients = RecipientsField(
-        "Odbiorcy raportów", validators=[_checked_by(_recipients)]
-    )
+    report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])
 
     @classmethod
-    def for_office(cls, tenant: Tenant) -> OfficeForm:
-        """The form filled with the office's current data (the posted data when there is)."""
-        return cls(data={name: getattr(tenant, name) for name in office.OFFICE_FIELDS})
+    def for_office(cls, tenant: Tenant, read_request: bool = True) -> OfficeForm:
+        """The form filled with the office's current data, and with the posted data unless
+        ``read_request`` is False (another form of the page was posted)."""
+        data = {name: getattr(tenant, name) for name in office.OFFICE_FIELDS}
+        return cls(data=data) if read_request else cls(formdata=None, data=data)
 
     def values(self) -> dict:
         """The checked values, ready for ``office.update_office``."""

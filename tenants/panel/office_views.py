@@ -18,11 +18,12 @@ from tenants.survey.models import Department
 # The app refuses bodies over MAX_CONTENT_LENGTH (64 KiB); the logo upload alone may carry a
 # file of LOGO_MAX_BYTES plus the multipart envelope and the CSRF token.
 LOGO_UPLOAD_LIMIT = logo.LOGO_MAX_BYTES + 64 * 1024
-LOGO_TOO_LARGE = "Plik jest za duży: logo może mieć najwyżej 1 MB."
 
 
-def _render_office(form: OfficeForm, logo_error: str | None = None, status: int = 200):
+def _render_office(form: OfficeForm | None = None, logo_error: str | None = None, status=200):
+    """The office page; without ``form``, its data form shows the saved data, not the post."""
     tenant = current_tenant
+    form = form or OfficeForm.for_office(tenant, read_request=False)
     version = hashlib.sha256(tenant.logo).hexdigest()[:12] if tenant.logo else None
     return (
         render_template(
@@ -60,20 +61,20 @@ def office_details():
 def office_logo():
     """Upload a new logo (PNG or JPEG), stored re-encoded as PNG."""
     if (request.content_length or 0) > LOGO_UPLOAD_LIMIT:
-        return _render_office(OfficeForm.for_office(current_tenant), LOGO_TOO_LARGE, 413)
+        return _render_office(logo_error=logo.TOO_LARGE, status=413)
     request.max_content_length = LOGO_UPLOAD_LIMIT
     try:
         csrf.protect()
         upload = request.files.get("logo")
     except RequestEntityTooLarge:  # a body sent without a Content-Length
-        return _render_office(OfficeForm.for_office(current_tenant), LOGO_TOO_LARGE, 413)
+        return _render_office(logo_error=logo.TOO_LARGE, status=413)
     data = upload.read(logo.LOGO_MAX_BYTES + 1) if upload else b""
     try:
         logo.set_logo(current_tenant._get_current_object(), data)
     except logo.LogoError as exc:
         db.session.rollback()
         status = 413 if len(data) > logo.LOGO_MAX_BYTES else 422
-        return _render_office(OfficeForm.for_office(current_tenant), str(exc), status)
+        return _render_office(logo_error=str(exc), status=status)
     db.session.commit()
     flash("Zapisano nowe logo urzędu.", "success")
     return redirect(url_for("panel.office_details"))

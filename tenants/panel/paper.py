@@ -54,7 +54,9 @@ def read_paper_date(values: list[str], today: date) -> date | FieldError:
         else:
             raise ValueError(raw)
     except ValueError:
-        return FieldError("Podaj datę wypełnienia w postaci RRRR-MM-DD, np. 2026-03-15.", DATE_FIELD)
+        return FieldError(
+            "Podaj datę wypełnienia w postaci RRRR-MM-DD, np. 2026-03-15.", DATE_FIELD
+        )
     if answered_on > today:
         return FieldError("Data wypełnienia nie może być z przyszłości.", DATE_FIELD)
     if answered_on < EARLIEST_PAPER_DATE:
@@ -73,7 +75,9 @@ def office_today(tenant: Tenant) -> date:
 def enter_paper_response(tenant: Tenant, form: MultiDict, text_limit: int) -> PaperEntry:
     """Check a typed-in paper form and store it with channel "paper"; audited. Flushes only."""
     posted_version = form.get("version", "")
-    version = published_version(int(posted_version)) if posted_version.isdigit() else None
+    # isascii: "²".isdigit() is True, and int("²") raises
+    plain_number = posted_version.isascii() and posted_version.isdigit()
+    version = published_version(int(posted_version)) if plain_number else None
     if version is None:
         return PaperEntry(
             None, errors=[FieldError("Ta wersja ankiety nie jest już dostępna. Odśwież stronę.")]

@@ -38,8 +38,10 @@ def paper_entry():
     """The live survey as a form for staff to copy a paper one into, one after another."""
     version_id = live_version_id()
     live = published_version(version_id) if version_id else None
-    if request.method == "GET" or live is None:
-        return _render(live, MultiDict(), [], 200 if live else 409)
+    if live is None:  # nothing published yet: nothing to copy a paper form into
+        return _render(None, MultiDict(), [], 409 if request.method == "POST" else 200)
+    if request.method == "GET":
+        return _render(live, MultiDict(), [])
 
     entry = paper.enter_paper_response(
         current_tenant._get_current_object(),

@@ -24,9 +24,10 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def _search() -> responses.ResponseSearch:
+    # PostgreSQL refuses NUL in text, and no comment holds a control character anyway.
+    text = "".join(ch for ch in request.args.get("q") or "" if ch.isprintable())
     return responses.ResponseSearch(
-        text=(request.args.get("q") or "").strip()[:SEARCH_MAX_LENGTH],
-        with_comment=request.args.get("komentarz") == "1",
+        text=text.strip()[:SEARCH_MAX_LENGTH], with_comment=request.args.get("komentarz") == "1"
     )
 
 

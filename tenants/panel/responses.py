@@ -92,13 +92,15 @@ def filtered_conditions(filters: Filters, search: ResponseSearch) -> list[Column
 
 def department_names() -> dict[int, str]:
     """Every department of the office (inactive ones too) by id."""
-    return dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
+    return dict(db.session.execute(select(Department.id, Department.name)).all())
 
 
 def version_ids(filters: Filters, search: ResponseSearch) -> list[int]:
     """The survey versions the filtered responses answered."""
     return list(
-        db.session.scalars(select(Response.version_id).where(*filtered_conditions(filters, search)).distinct())
+        db.session.scalars(
+            select(Response.version_id).where(*filtered_conditions(filters, search)).distinct()
+        )
     )
 
 

@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas_platform.db import db
+from saas_platform.db import db, is_id
 from saas_platform.tenancy import current_tenant
 from tenants.panel import audit
 from tenants.panel.blueprint import bp
@@ -45,7 +45,7 @@ def _department_id(form: ReportRequestForm) -> int | None:
     value = form.department.data or ""
     if not value:
         return None
-    if not value.isdigit():
+    if not is_id(value):
         raise services.ReportError("Nie ma takiego wydziału.")
     return int(value)
 

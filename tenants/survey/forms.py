@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from saas_platform.db import is_id
 from tenants.survey.definition import VersionDef
 
 RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")
@@ -107,7 +108,7 @@ def check_submission(
             else:
                 answers.append((question.key, text))
         elif question.kind == "department":
-            chosen = int(values[0]) if values[0].isdigit() and len(values[0]) < 10 else None
+            chosen = int(values[0]) if is_id(values[0]) else None
             if chosen not in active_department_ids:
                 errors.append(FieldError("Wybierz wydział z listy.", name))
             else:

@@ -128,6 +128,8 @@ class Response(TenantScoped, db.Model):
         sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
         sa.Index(None, "tenant_id", "submitted_at"),
         sa.Index(None, "tenant_id", "answered_on"),
+        # A department's responses: "may it be deleted?" and the foreign-key check on delete.
+        sa.Index(None, "tenant_id", "department_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,21 +9,24 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import db
+from saas_platform.db import db, is_id
 from saas_platform.extensions import csrf
 from saas_platform.tenancy import current_tenant
 from saas_platform.tenancy.resolver import require_tenant_site
-from tenants.survey.definition import VersionDef, live_version_id, published_version
+from tenants.survey.cache import survey_state
+from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import RESIDENT_CHANNELS, FieldError, check_submission
-from tenants.survey.services import active_departments, submit_response
+from tenants.survey.services import submit_response
 
 bp = Blueprint("survey", __name__)
 bp.before_request(require_tenant_site)
@@ -38,7 +41,7 @@ def _unavailable():
 def _live_version_or_unavailable() -> VersionDef:
     if not current_tenant.is_active:
         _unavailable()
-    version_id = live_version_id()
+    version_id = survey_state().live_version_id
     version = published_version(version_id) if version_id else None
     if version is None:
         _unavailable()
@@ -51,13 +54,53 @@ def _render_form(version: VersionDef, values: MultiDict, errors: list[FieldError
         render_template(
             "survey/form.html",
             version=version,
-            departments=active_departments(),
+            departments=survey_state().departments,
             values=values,
             errors=errors,
             channel=channel if channel in RESIDENT_CHANNELS else "web",
             submission_key=values.get("submission") or str(uuid.uuid4()),
         ),
         status,
+    )
+
+
+# A blank survey page differs between requests only in three tokens, so it is rendered once
+# per office, version, channel and look, and the tokens are filled in per request.
+_BLANK_PAGE_LIMIT = 1024
+_TOKENS = {name: f"__{name}_{uuid.uuid4().hex}__" for name in ("csrf", "submission", "nonce")}
+
+
+def _blank_form(version: VersionDef):
+    channel = request.args.get("kanal", "web")
+    channel = channel if channel in RESIDENT_CHANNELS else "web"
+    departments = survey_state().departments
+    tenant = current_tenant
+    # The revision changes with anything the page shows of the office (tenants.survey.cache).
+    key = (tenant.id, tenant.survey_revision, version.id, channel)
+    pages = current_app.extensions.setdefault("blank_survey_pages", {})
+    page = pages.get(key)
+    if page is None:
+        nonce, g.csp_nonce = g.csp_nonce, _TOKENS["nonce"]
+        try:
+            page = render_template(
+                "survey/form.html",
+                version=version,
+                departments=departments,
+                values=MultiDict(),
+                errors=[],
+                channel=channel,
+                submission_key=_TOKENS["submission"],
+                csrf_token=lambda: _TOKENS["csrf"],
+            )
+        finally:
+            g.csp_nonce = nonce
+        if len(pages) >= _BLANK_PAGE_LIMIT:
+            pages.clear()
+        pages[key] = page
+    return (
+        page.replace(_TOKENS["csrf"], generate_csrf())
+        .replace(_TOKENS["submission"], str(uuid.uuid4()))
+        .replace(_TOKENS["nonce"], g.csp_nonce)
     )
 
 
@@ -79,7 +122,7 @@ def survey_page():
     """GET shows the live survey; POST stores a response and redirects to the thank-you page."""
     version = _live_version_or_unavailable()
     if request.method == "GET":
-        return _render_form(version, MultiDict(), [])
+        return _blank_form(version)
 
     form = _posted_form()
     csrf.protect()
@@ -87,12 +130,12 @@ def survey_page():
         # The honeypot: invisible to people, irresistible to form-filling bots.
         abort(400, description="Nie udało się przyjąć ankiety.")
     posted_version = form.get("version", "")
-    answered = published_version(int(posted_version)) if posted_version.isdigit() else None
+    answered = published_version(int(posted_version)) if is_id(posted_version) else None
     if answered is None:
         error = FieldError("Ta wersja ankiety nie jest już dostępna. Wypełnij aktualną ankietę.")
         return _render_form(version, MultiDict(), [error], status=422)
 
-    departments = frozenset(d.id for d in active_departments())
+    departments = survey_state().department_ids
     check = check_submission(
         answered, form, departments, current_app.config["OPEN_TEXT_MAX_LENGTH"]
     )

@@ -795,7 +795,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=10.0,
+        default=5.0,
         help="before each measurement, wait up to this many seconds for other load to stop",
     )
     parser.add_argument("--offices", type=int, default=3000, help="offices added for (c)")

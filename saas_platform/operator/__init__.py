@@ -1,0 +1,1 @@
+"""The operator console on the apex host: onboarding offices and running the platform."""

@@ -1,0 +1,341 @@
+"""Operators and what they do to offices. Services flush, never commit.
+
+Operators see counts and settings, never responses or comments: the overview reads only the
+running counts and the registry, one office at a time, inside that office's scope.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pyotp
+from sqlalchemy import delete, func, select
+
+from saas_platform.db import db, utcnow
+from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
+from saas_platform.security import (
+    hash_password,
+    password_problem,
+    read_link,
+    sign_link,
+    verify_password,
+)
+from saas_platform.tenancy import tenant_scope
+from saas_platform.tenancy.models import Tenant, TenantDomain
+from saas_platform.tenancy.services import create_tenant
+
+SETUP_LINK_LIFETIME = timedelta(days=2)
+TOTP_ISSUER = "Satysfakcja Klienta"
+POLISH_LETTERS = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+HOST_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class OperatorError(ValueError):
+    """An operator action breaks a rule; the message says which, in Polish."""
+
+
+def suggest_slug(text: str) -> str:
+    """A subdomain from a place name: "Wołomin" -> "wolomin", "Góra Kalwaria" -> "gora-kalwaria"."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(POLISH_LETTERS))
+    ascii_text = "".join(ch for ch in ascii_text if not unicodedata.combining(ch)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:63].rstrip("-")
+
+
+def record(operator_id: int | None, action: str, office_slug: str = "", **details) -> None:
+    """Write one line of the platform audit log."""
+    db.session.add(
+        PlatformAuditEntry(
+            operator_id=operator_id, action=action, office_slug=office_slug, details=details
+        )
+    )
+    db.session.flush()
+
+
+# --- operators ---------------------------------------------------------------------------
+
+
+def create_operator(email: str) -> tuple[PlatformOperator, str]:
+    """An operator without password or second factor, and the signed one-time setup link."""
+    email = email.strip().lower()
+    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
+        raise OperatorError("Podaj poprawny adres e-mail.")
+    if db.session.scalar(select(PlatformOperator).where(PlatformOperator.email == email)):
+        raise OperatorError(f"Operator {email} już istnieje.")
+    operator = PlatformOperator(email=email)
+    db.session.add(operator)
+    db.session.flush()
+    return operator, issue_setup_link(operator)
+
+
+def issue_setup_link(operator: PlatformOperator) -> str:
+    """A new setup link (earlier unused ones lapse), with the TOTP secret it will enrol."""
+    now = utcnow()
+    for old in db.session.scalars(
+        select(OperatorSetupLink).where(
+            OperatorSetupLink.operator_id == operator.id, OperatorSetupLink.used_at.is_(None)
+        )
+    ):
+        old.used_at = now
+    link = OperatorSetupLink(
+        operator_id=operator.id,
+        nonce=secrets.token_urlsafe(24),
+        pending_totp_secret=pyotp.random_base32(),
+        expires_at=now + SETUP_LINK_LIFETIME,
+    )
+    db.session.add(link)
+    db.session.flush()
+    return sign_link({"o": link.id, "n": link.nonce})
+
+
+def open_setup_link(signed: str) -> OperatorSetupLink | None:
+    """The unused, unexpired setup link the signed string names."""
+    payload = read_link(signed, int(SETUP_LINK_LIFETIME.total_seconds()))
+    if payload is None or not isinstance(payload.get("o"), int):
+        return None
+    link = db.session.get(OperatorSetupLink, payload["o"])
+    if (
+        link is None
+        or not secrets.compare_digest(link.nonce, str(payload.get("n", "")))
+        or link.used_at is not None
+        or link.expires_at <= utcnow()
+    ):
+        return None
+    return link
+
+
+def provisioning_uri(link: OperatorSetupLink) -> str:
+    """The otpauth:// address the authenticator app scans."""
+    operator = db.session.get(PlatformOperator, link.operator_id)
+    return pyotp.TOTP(link.pending_totp_secret).provisioning_uri(
+        name=operator.email, issuer_name=TOTP_ISSUER
+    )
+
+
+def _accept_code(secret: str, code: str, last_step: int, at: datetime | None = None) -> int | None:
+    """The time step of a valid, not yet used code (±1 step of clock drift), else None."""
+    code = code.strip().replace(" ", "")
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = at or utcnow()
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if step > last_step and secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def complete_setup(link: OperatorSetupLink, password: str, code: str) -> PlatformOperator:
+    """Set the password and enrol the second factor; the link is spent."""
+    problem = password_problem(password)
+    if problem:
+        raise OperatorError(problem)
+    step = _accept_code(link.pending_totp_secret, code, 0)
+    if step is None:
+        raise OperatorError("Kod z aplikacji uwierzytelniającej jest nieprawidłowy.")
+    operator = db.session.get(PlatformOperator, link.operator_id)
+    operator.password_hash = hash_password(password)
+    operator.totp_secret = link.pending_totp_secret
+    operator.last_totp_step = step
+    operator.session_version += 1
+    link.used_at = utcnow()
+    record(operator.id, "operator.enrolled")
+    return operator
+
+
+def check_password(email: str, password: str) -> PlatformOperator | None:
+    """The enrolled, active operator with this e-mail and password (first factor)."""
+    operator = db.session.scalar(
+        select(PlatformOperator).where(PlatformOperator.email == email.strip().lower())
+    )
+    matches = verify_password(operator.password_hash if operator else None, password)
+    if matches and operator.is_active and operator.is_enrolled:
+        return operator
+    return None
+
+
+def check_code(operator: PlatformOperator, code: str) -> bool:
+    """The second factor: a current TOTP code, never one used before."""
+    step = _accept_code(operator.totp_secret or "", code, operator.last_totp_step)
+    if step is None:
+        return False
+    operator.last_totp_step = step
+    operator.last_login_at = utcnow()
+    return True
+
+
+# --- offices -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeOverview:
+    """What an operator may know of an office: counts and settings, no content."""
+
+    tenant: Tenant
+    responses_this_year: int
+    responses_last_30_days: int
+    last_response_on: date | None
+    last_report_at: datetime | None
+    has_logo: bool
+    has_departments: bool
+    has_first_response: bool
+    has_banner_response: bool
+
+    @property
+    def checklist_done(self) -> int:
+        return sum(
+            (self.has_logo, self.has_departments, self.has_first_response, self.has_banner_response)
+        )
+
+
+def office_overview(tenant: Tenant, today: date) -> OfficeOverview:
+    """Counts of one office, read from its running counts inside its own scope."""
+    from tenants.reports.models import Report
+    from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount
+
+    with tenant_scope(tenant):
+        responses = select(func.coalesce(func.sum(ResponseCount.count), 0)).where(
+            ResponseCount.question_key == RESPONSES_KEY
+        )
+        this_year = db.session.scalar(responses.where(ResponseCount.day >= date(today.year, 1, 1)))
+        last_30 = db.session.scalar(responses.where(ResponseCount.day > today - timedelta(days=30)))
+        last_day = db.session.scalar(
+            select(func.max(ResponseCount.day)).where(ResponseCount.question_key == RESPONSES_KEY)
+        )
+        banner = db.session.scalar(
+            select(func.count())
+            .select_from(ResponseCount)
+            .where(ResponseCount.question_key == RESPONSES_KEY, ResponseCount.channel == "banner")
+        )
+        departments = db.session.scalar(
+            select(func.count()).select_from(Department).where(Department.is_active.is_(True))
+        )
+        last_report = db.session.scalar(select(func.max(Report.created_at)))
+    return OfficeOverview(
+        tenant=tenant,
+        responses_this_year=int(this_year),
+        responses_last_30_days=int(last_30),
+        last_response_on=last_day,
+        last_report_at=last_report,
+        has_logo=tenant.has_logo,
+        has_departments=departments > 0,
+        has_first_response=last_day is not None,
+        has_banner_response=banner > 0,
+    )
+
+
+def onboard_office(
+    operator_id: int,
+    name: str,
+    slug: str,
+    municipality: str,
+    teryt: str,
+    contact_email: str,
+    admin_email: str,
+    departments: list[str],
+):
+    """Register an office with its departments and invite its first admin. Flushes only."""
+    from tenants.panel import staff
+
+    if teryt and not re.fullmatch(r"\d{7}", teryt):
+        raise OperatorError("Kod TERYT gminy ma 7 cyfr (np. 1434034).")
+    names = [d.strip()[:200] for d in departments if d.strip()]
+    if len(set(n.lower() for n in names)) != len(names):
+        raise OperatorError("Nazwy wydziałów powtarzają się.")
+    tenant = create_tenant(
+        slug,
+        name,
+        departments=names,
+        municipality=municipality.strip()[:120],
+        teryt=teryt,
+        contact_email=contact_email.strip().lower()[:254],
+    )
+    with tenant_scope(tenant):
+        try:
+            _, link = staff.invite(admin_email, "admin")
+        except staff.StaffError as exc:
+            raise OperatorError(str(exc)) from exc
+    record(
+        operator_id,
+        "office.create",
+        tenant.slug,
+        name=tenant.name,
+        admin=admin_email.strip().lower(),
+    )
+    return tenant, link
+
+
+def set_office_status(operator_id: int, tenant: Tenant, status: str) -> None:
+    """Suspend or reactivate an office."""
+    if status not in ("active", "suspended"):
+        raise OperatorError("Nieznany stan.")
+    if tenant.status != status:
+        record(
+            operator_id,
+            f"office.{'suspend' if status == 'suspended' else 'reactivate'}",
+            tenant.slug,
+        )
+        tenant.status = status
+
+
+def add_domain(operator_id: int, tenant: Tenant, host: str, platform_domain: str) -> TenantDomain:
+    """Serve the office at a custom domain too (e.g. ankieta.wolomin.pl)."""
+    host = host.strip().lower().rstrip(".")
+    if not HOST_PATTERN.match(host):
+        raise OperatorError("Podaj poprawną nazwę domeny, np. ankieta.wolomin.pl.")
+    if host == platform_domain or host.endswith("." + platform_domain):
+        raise OperatorError("Domeny platformy nie dodaje się jako własnej domeny urzędu.")
+    taken = db.session.scalar(
+        select(func.count())
+        .select_from(TenantDomain)
+        .where(TenantDomain.host == host)
+        .execution_options(cross_tenant="operator: a custom domain must be unique")
+    )
+    if taken:
+        raise OperatorError(f"Domena {host} jest już przypisana.")
+    with tenant_scope(tenant):
+        domain = TenantDomain(tenant_id=tenant.id, host=host)
+        db.session.add(domain)
+        db.session.flush()
+    record(operator_id, "office.domain_add", tenant.slug, host=host)
+    return domain
+
+
+def remove_domain(operator_id: int, tenant: Tenant, domain_id: int) -> None:
+    """Stop serving the office at a custom domain."""
+    with tenant_scope(tenant):
+        domain = db.session.get(TenantDomain, domain_id)
+        if domain is None:
+            raise OperatorError("Nie ma takiej domeny.")
+        host = domain.host
+        db.session.delete(domain)
+        db.session.flush()
+    record(operator_id, "office.domain_remove", tenant.slug, host=host)
+
+
+def domains_of(tenant: Tenant) -> list[TenantDomain]:
+    """The office's custom domains."""
+    with tenant_scope(tenant):
+        return list(db.session.scalars(select(TenantDomain).order_by(TenantDomain.host)))
+
+
+def delete_office(operator_id: int, tenant: Tenant, typed_slug: str) -> None:
+    """Remove the office and every row it owns (the database cascades from the registry)."""
+    if typed_slug.strip() != tenant.slug:
+        raise OperatorError("Wpisany adres nie zgadza się z adresem urzędu. Nic nie usunięto.")
+    slug, name = tenant.slug, tenant.name
+    db.session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+    db.session.expunge_all()
+    record(operator_id, "office.delete", slug, name=name)
+
+
+def validate_new_slug(slug: str) -> str:
+    """Check a slug typed on the onboarding form (same rules as the CLI)."""
+    from saas_platform.tenancy.services import validate_slug
+
+    return validate_slug(slug.strip().lower())

@@ -1,0 +1,73 @@
+"""What the survey page needs of an office besides the form: the live version and the
+departments a resident can pick. Cached per process, keyed by the office's survey revision,
+which the flush hook below bumps whenever the office's data, departments or survey versions
+change, so a change is visible on the next request without any call site remembering to clear
+a cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from saas_platform.tenancy import current_tenant
+from saas_platform.tenancy.models import Tenant
+from tenants.survey.definition import live_version_id
+from tenants.survey.models import Department, Question, Section, SurveyVersion
+
+_CACHE_LIMIT = 4096
+_WATCHED = (Department, SurveyVersion, Section, Question)
+
+
+@dataclass(frozen=True)
+class DepartmentChoice:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SurveyState:
+    live_version_id: int | None
+    departments: tuple[DepartmentChoice, ...]
+
+    @property
+    def department_ids(self) -> frozenset[int]:
+        return frozenset(d.id for d in self.departments)
+
+
+def survey_state() -> SurveyState:
+    """The current office's live version id and active departments (cached by revision)."""
+    from tenants.survey.services import active_departments
+
+    tenant = current_tenant
+    key = (tenant.id, tenant.survey_revision)
+    cache = current_app.extensions.setdefault("survey_states", {})
+    state = cache.get(key)
+    if state is None:
+        state = SurveyState(
+            live_version_id(),
+            tuple(DepartmentChoice(d.id, d.name) for d in active_departments()),
+        )
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = state
+    return state
+
+
+@event.listens_for(Session, "after_flush")
+def _bump_survey_revision(session, flush_context) -> None:
+    changed = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _WATCHED) and obj.tenant_id is not None:
+            changed.add(obj.tenant_id)
+        elif isinstance(obj, Tenant) and obj.id is not None and session.is_modified(obj):
+            changed.add(obj.id)  # name, address, colour, logo: what the page header shows
+    for tenant_id in sorted(changed):
+        session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(survey_revision=Tenant.survey_revision + 1)
+        )
