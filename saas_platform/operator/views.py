@@ -192,7 +192,7 @@ def offices():
     query = request.args.get("q", "").strip()[:100]
     sort = request.args.get("sort", "nazwa")
     column = SORTS.get(sort, Tenant.name)
-    page = max(request.args.get("strona", 1, type=int), 1)
+    page = min(max(request.args.get("strona", 1, type=int), 1), 100_000)
     statement = select(Tenant)
     if query:
         like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -349,7 +349,7 @@ def office_delete(slug: str):
 @bp.get("/dziennik")
 def audit_log():
     """The platform audit log, newest first."""
-    page = max(request.args.get("strona", 1, type=int), 1)
+    page = min(max(request.args.get("strona", 1, type=int), 1), 100_000)
     entries = db.session.scalars(
         select(PlatformAuditEntry)
         .order_by(PlatformAuditEntry.created_at.desc(), PlatformAuditEntry.id.desc())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from saas_platform.db import db
 from tenants.panel import staff
-from tenants.panel.blueprint import admin_required, bp
+from tenants.panel.blueprint import admin_required, bp, page_number
 from tenants.panel.forms import InviteForm, StaffUpdateForm
 from tenants.panel.models import AuditEntry, StaffUser
 from tenants.panel.tasks import send_staff_link
@@ -79,7 +79,7 @@ def staff_reinvite(user_id: int):
 @admin_required
 def audit_log():
     """Who changed what and when, newest first, page by page."""
-    page = max(request.args.get("strona", 1, type=int), 1)
+    page = page_number()
     entries = db.session.scalars(
         select(AuditEntry)
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())

@@ -44,14 +44,19 @@ def safe_next(target: str | None) -> str:
 
 # (endpoint, label, admin only) for the panel's navigation; areas add their pages here.
 MENU = [
-    ("panel.reports", "Raporty", False),
-    ("panel.staff_list", "Użytkownicy", True),
-    ("panel.audit_log", "Dziennik zmian", True),
     ("panel.responses", "Odpowiedzi", False),
+    ("panel.reports", "Raporty", False),
     ("panel.paper_entry", "Ankieta papierowa", False),
     ("panel.office_details", "Dane urzędu", True),
     ("panel.departments", "Wydziały", True),
+    ("panel.staff_list", "Użytkownicy", True),
+    ("panel.audit_log", "Dziennik zmian", True),
 ]
+
+
+def page_number(max_page: int = 100_000) -> int:
+    """The ``strona`` query parameter as a page number, kept in a sane range."""
+    return min(max(request.args.get("strona", 1, type=int), 1), max_page)
 
 
 @bp.app_context_processor

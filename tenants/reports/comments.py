@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 
 from saas_platform.db import db
+from tenants.panel.responses import like_pattern, response_conditions
 from tenants.reports.stats import Filters
 from tenants.survey.models import Answer, Department, Question, Response
 
@@ -35,24 +36,10 @@ def _comments_query(filters: Filters, search: str | None = None) -> Select:
             (Department.id == Response.department_id)
             & (Department.tenant_id == Response.tenant_id),
         )
-        .where(
-            Answer.question_key.in_(_text_question_keys()),
-            Response.answered_on.between(filters.date_from, filters.date_to),
-        )
+        .where(Answer.question_key.in_(_text_question_keys()), *response_conditions(filters))
     )
-    if filters.department_id is not None:
-        query = query.where(
-            Response.department_id == filters.department_id
-            if filters.department_id
-            else Response.department_id.is_(None)
-        )
-    if filters.channel:
-        query = query.where(Response.channel == filters.channel)
-    if filters.version_id:
-        query = query.where(Response.version_id == filters.version_id)
     if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Answer.value.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(Answer.value.ilike(like_pattern(search), escape="\\"))
     return query
 
 

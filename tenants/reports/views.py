@@ -12,6 +12,7 @@ from saas_platform.db import db, is_id
 from saas_platform.tenancy import current_tenant
 from tenants.panel import audit
 from tenants.panel.blueprint import bp
+from tenants.panel.filters import office_today
 from tenants.reports import services
 from tenants.reports.forms import ReportRequestForm
 from tenants.reports.models import Report
@@ -36,7 +37,7 @@ def _requested_period(form: ReportRequestForm) -> tuple[date, date]:
             raise services.ReportError("Podaj obie daty własnego zakresu.")
         return form.date_from.data, form.date_to.data
     try:
-        return period_preset(form.period.data, date.today())
+        return period_preset(form.period.data, office_today())
     except ValueError as exc:
         raise services.ReportError("Wybierz okres z listy.") from exc
 
@@ -71,6 +72,7 @@ def reports():
                 department_id=_department_id(form),
                 requested_by_id=current_user.id,
                 recipients=sorted({current_user.email, *(current_tenant.report_recipients or [])}),
+                today=office_today(),
             )
         except services.ReportError as exc:
             db.session.rollback()
