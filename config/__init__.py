@@ -32,7 +32,9 @@ class ConfigurationError(RuntimeError):
 
 
 class BaseConfig:
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Idle connections are pinged before use (saas_platform.db.ping_idle_connections).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
+    DB_IDLE_PING_SECONDS = 2.0
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     MAX_CONTENT_LENGTH = 64 * 1024  # a complete survey is well under 40 KiB
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a slow reader on a phone must not be refused

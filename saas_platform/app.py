@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from config import REPO_ROOT, load_settings
 from saas_platform import site
 from saas_platform.commands import register_commands
+from saas_platform.db import ping_idle_connections
 from saas_platform.extensions import csrf, db, migrate
 from saas_platform.mail import mail
 from saas_platform.security import init_security
@@ -31,6 +32,8 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         app.config.update(overrides)
 
     db.init_app(app)
+    with app.app_context():  # creates the engine object; no connection is opened
+        ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)

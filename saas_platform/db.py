@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -79,6 +80,31 @@ def tenant_rls_statements(table: str) -> list[str]:
         f"CREATE POLICY tenant_isolation ON {table} "
         f"USING (tenant_id = {setting}) WITH CHECK (tenant_id = {setting})",
     ]
+
+
+def ping_idle_connections(engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it sat idle for ``idle_seconds``.
+
+    SQLAlchemy's pool_pre_ping costs a round trip on every request; a connection handed back a
+    moment ago is alive. After a database restart the idle connections are checked and
+    replaced; a busy one that died fails its statement, and SQLAlchemy then drops the whole
+    pool, so the next requests reconnect without a restart.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _remember_checkin(dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        if time.monotonic() - record.info.get("checked_in_at", 0.0) < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DisconnectionError("idle connection is dead") from error
+        if not alive:
+            raise sa.exc.DisconnectionError("idle connection is dead")
 
 
 def insert_for_dialect(table):

@@ -9,6 +9,7 @@ import redis
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from saas_platform.db import db
@@ -29,6 +30,7 @@ ERROR_TEXTS = {
     415: ("Nieobsługiwany format", "Ta strona przyjmuje tylko zwykły formularz."),
     429: ("Za dużo prób", "Wysłano zbyt wiele formularzy. Spróbuj ponownie później."),
     500: ("Błąd serwera", "Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
+    503: ("Serwis chwilowo niedostępny", "Trwają prace techniczne. Spróbuj ponownie za chwilę."),
 }
 
 
@@ -97,8 +99,18 @@ def render_error(error: HTTPException):
 
 
 def render_server_error(error: Exception):
+    """Anything unexpected: a Polish page, never a stack trace. A database that cannot be
+    reached (restarting, say) is a 503: the request may simply be tried again."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass  # the connection is gone; the pool replaces it
+    if isinstance(error, OperationalError | DisconnectionError):
+        current_app.logger.warning("database unavailable: %s", error)
+        return render_template(
+            "errors/error.html", code=503, title=ERROR_TEXTS[503][0], message=ERROR_TEXTS[503][1]
+        ), 503
     current_app.logger.exception("unhandled error", exc_info=error)
-    db.session.rollback()
     return render_template(
         "errors/error.html", code=500, title=ERROR_TEXTS[500][0], message=ERROR_TEXTS[500][1]
     ), 500
