@@ -3,6 +3,7 @@ pages and security headers."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 import redis
@@ -101,10 +102,8 @@ def render_error(error: HTTPException):
 def render_server_error(error: Exception):
     """Anything unexpected: a Polish page, never a stack trace. A database that cannot be
     reached (restarting, say) is a 503: the request may simply be tried again."""
-    try:
+    with contextlib.suppress(SQLAlchemyError):  # the connection may be gone; the pool replaces it
         db.session.rollback()
-    except SQLAlchemyError:
-        pass  # the connection is gone; the pool replaces it
     if isinstance(error, OperationalError | DisconnectionError):
         current_app.logger.warning("database unavailable: %s", error)
         return render_template(
