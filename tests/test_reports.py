@@ -367,3 +367,27 @@ def test_smtp_failure_keeps_the_report_and_the_mail_is_retried_until_sent(
     deadline = time.monotonic() + 10
     while wait_for_report(in_office, wolomin, report_id).email_status != "sent":
         assert time.monotonic() < deadline
+
+
+def test_office_adds_quarterly_reports_in_its_settings(app, two_offices, logged_in, in_office):
+    wolomin, sierpc = two_offices
+    admin = logged_in(wolomin)
+    token = csrf_token_of(admin.get("/panel/urzad").get_data(as_text=True))
+    office_form = {
+        "csrf_token": token, "name": "Urząd Miejski w Wołominie", "address": "", "contact_email": "",
+        "contact_phone": "", "brand_colour": "#1d4f91", "score_threshold": "75", "report_recipients": "",
+    }  # fmt: skip
+    refused = admin.post("/panel/urzad", data={**office_form, "extra_report_frequencies": "daily"})
+    assert refused.status_code in (400, 422)
+    assert (
+        admin.post(
+            "/panel/urzad", data={**office_form, "extra_report_frequencies": "quarterly"}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.get(Tenant, wolomin.id).extra_report_frequencies == ["quarterly"]
+        assert db.session.get(Tenant, sierpc.id).extra_report_frequencies == []
+    assert dispatch_due_reports(today="2027-04-05") == 3  # Wołomin: year and Q1; Sierpc: year
+    with in_office(wolomin):
+        assert set(db.session.scalars(select(Report.frequency))) == {"yearly", "quarterly"}

@@ -24,6 +24,7 @@ from tenants.panel.staff import StaffError, normalise_email
 from tenants.survey.models import Department, Response
 
 OFFICE_FIELDS = (
+    "extra_report_frequencies",
     "name",
     "address",
     "contact_email",

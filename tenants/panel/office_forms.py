@@ -8,12 +8,14 @@ from wtforms import (
     ColorField,
     EmailField,
     IntegerField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
     ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas_platform.tenancy.models import Tenant
 from tenants.panel import office
@@ -41,6 +43,13 @@ class RecipientsField(TextAreaField):
         if isinstance(self.data, list):
             return "\n".join(self.data)
         return super()._value()
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (only the offered ones are accepted)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def _checked_by(rule):
@@ -86,6 +95,13 @@ class OfficeForm(FlaskForm):
         ],
     )
     report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])
+    extra_report_frequencies = CheckboxesField(
+        "Dodatkowe raporty okresowe",
+        choices=[
+            ("quarterly", "co kwartał (za poprzedni kwartał)"),
+            ("monthly", "co miesiąc (za poprzedni miesiąc)"),
+        ],
+    )
 
     @classmethod
     def for_office(cls, tenant: Tenant, read_request: bool = True) -> OfficeForm:
