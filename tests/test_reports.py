@@ -374,8 +374,9 @@ def test_office_adds_quarterly_reports_in_its_settings(app, two_offices, logged_
     admin = logged_in(wolomin)
     token = csrf_token_of(admin.get("/panel/urzad").get_data(as_text=True))
     office_form = {
-        "csrf_token": token, "name": "Urząd Miejski w Wołominie", "address": "", "contact_email": "",
-        "contact_phone": "", "brand_colour": "#1d4f91", "score_threshold": "75", "report_recipients": "",
+        "csrf_token": token, "name": "Urząd Miejski w Wołominie", "address": "",
+        "contact_email": "", "contact_phone": "", "brand_colour": "#1d4f91",
+        "score_threshold": "75", "report_recipients": "",
     }  # fmt: skip
     refused = admin.post("/panel/urzad", data={**office_form, "extra_report_frequencies": "daily"})
     assert refused.status_code in (400, 422)
