@@ -56,6 +56,17 @@ class BaseConfig:
     # A failed e-mail is retried after 30 s, 60 s, 120 s, ... (at most an hour apart).
     EMAIL_RETRY_BASE_SECONDS = 30
     RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge
+    # Resident submissions per client address (hashed, rotating daily) and per kiosk device.
+    SUBMISSIONS_PER_HOUR = int(os.environ.get("SUBMISSIONS_PER_HOUR", "20"))
+    SUBMISSIONS_PER_DAY = int(os.environ.get("SUBMISSIONS_PER_DAY", "60"))
+    KIOSK_SUBMISSIONS_PER_HOUR = int(os.environ.get("KIOSK_SUBMISSIONS_PER_HOUR", "120"))
+    KIOSK_SUBMISSIONS_PER_DAY = int(os.environ.get("KIOSK_SUBMISSIONS_PER_DAY", "600"))
+    # Bot signals: faster than this is not a person; older than the CSRF token is expired.
+    SURVEY_MIN_FILL_SECONDS = 3
+    SURVEY_FORM_MAX_AGE_SECONDS = WTF_CSRF_TIME_LIMIT
+    # Burst detection: this many responses with the same answers within the window.
+    BURST_WINDOW_MINUTES = 10
+    BURST_SIZE = 5
 
 
 def _embedded(env: Mapping[str, str]) -> dict:

@@ -151,6 +151,8 @@ def app_settings(database: TestDatabase, smtp_port: int) -> dict:
         "MAIL_PORT": smtp_port,
         "MAIL_DEFAULT_SENDER": "ankieta@satysfakcja.test",
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would swallow mail under TESTING
+        # Test clients post a form right after opening it; tests of these guards set their own.
+        "SURVEY_MIN_FILL_SECONDS": 0,
     }
 
 

@@ -14,6 +14,7 @@ from saas_platform.tenancy import CrossTenantWrite, TenantNotSet
 from saas_platform.tenancy.models import TenantDomain
 from tenants.panel import staff
 from tenants.reports.services import request_report
+from tenants.survey.kiosk import create_kiosk
 from tenants.survey.models import Department, Response
 from tests.conftest import APP_ROLE, PG_HOST
 
@@ -21,7 +22,7 @@ from tests.conftest import APP_ROLE, PG_HOST
 @pytest.fixture
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
-    staff member (with its link and audit entry) and a report each."""
+    staff member (with its link and audit entry), a report and a kiosk device each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -31,6 +32,7 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
             db.session.add(TenantDomain(host=f"ankieta.{office.slug}.pl"))
             staff.invite(f"kierownik@{office.slug}.example", "admin")
             request_report("on_demand", date(2026, 1, 1), date(2026, 3, 31))
+            create_kiosk(f"Tablet w urzędzie {office.slug}")
             db.session.commit()
     return two_offices
 

@@ -60,6 +60,11 @@ ACTION_LABELS = {
     "department.reorder": "Zmiana kolejności wydziałów",
     "department.delete": "Usunięcie wydziału",
     "response.paper_entry": "Wprowadzenie ankiety papierowej",
+    "response.exclude": "Wyłączenie odpowiedzi z wyników",
+    "response.restore": "Przywrócenie odpowiedzi do wyników",
+    "response.keep": "Pozostawienie oznaczonej odpowiedzi",
+    "kiosk.create": "Dodanie kiosku",
+    "kiosk.revoke": "Wyłączenie kiosku",
 }
 
 

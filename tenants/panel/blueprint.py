@@ -45,10 +45,12 @@ def safe_next(target: str | None) -> str:
 # (endpoint, label, admin only) for the panel's navigation; areas add their pages here.
 MENU = [
     ("panel.responses", "Odpowiedzi", False),
+    ("panel.moderation", "Do sprawdzenia", False),
     ("panel.reports", "Raporty", False),
     ("panel.paper_entry", "Ankieta papierowa", False),
     ("panel.office_details", "Dane urzędu", True),
     ("panel.departments", "Wydziały", True),
+    ("panel.kiosks", "Kioski", True),
     ("panel.staff_list", "Użytkownicy", True),
     ("panel.audit_log", "Dziennik zmian", True),
 ]

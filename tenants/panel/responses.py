@@ -34,11 +34,15 @@ class ResponseSearch:
     with_comment: bool = False
 
 
-def response_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``Response`` for the same filters the counts are read with."""
+def response_conditions(filters: Filters, excluded: bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``Response`` for the same filters the counts are read with.
+
+    Responses staff excluded are left out (of every list, comment and export), unless
+    ``excluded`` asks for just those."""
     conditions = [
         Response.answered_on >= filters.date_from,
         Response.answered_on <= filters.date_to,
+        Response.excluded_at.is_not(None) if excluded else Response.excluded_at.is_(None),
     ]
     if filters.department_id == NO_DEPARTMENT:
         conditions.append(Response.department_id.is_(None))

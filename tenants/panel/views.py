@@ -7,6 +7,7 @@ from flask import render_template, request
 from saas_platform.tenancy import current_tenant
 from tenants.panel.blueprint import bp
 from tenants.panel.filters import office_today, parse_filters
+from tenants.panel.moderation import excluded_count
 from tenants.reports.comments import comments
 from tenants.reports.stats import compute_results, previous_period
 
@@ -24,5 +25,6 @@ def dashboard():
         results=results,
         previous=previous_period(chosen.filters),
         latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
+        excluded=excluded_count(chosen.filters),
     )
     return page, 400 if chosen.errors else 200

@@ -18,6 +18,7 @@ from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from saas_platform.db import db
+from tenants.panel.moderation import excluded_count
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
 from tenants.reports.stats import MIN_GROUP, Filters, compute_results, previous_period
@@ -73,6 +74,7 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         charts=charts,
         comments=comments_service.comments(filters, COMMENT_LIMIT),
         total_comments=total_comments,
+        excluded=excluded_count(filters),
         comment_limit=COMMENT_LIMIT,
         min_group=MIN_GROUP,
         generated_at=generated_at,

@@ -16,7 +16,9 @@ from saas_platform.db import is_id
 from tenants.survey.definition import VersionDef
 
 RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")
-SERVICE_FIELDS = frozenset({"csrf_token", "submission", "version", "kanal", "website"})
+SERVICE_FIELDS = frozenset(
+    {"csrf_token", "submission", "version", "kanal", "website", "started", "kiosk"}
+)
 SUBMISSION_KEY = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )

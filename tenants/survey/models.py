@@ -130,6 +130,23 @@ class Response(TenantScoped, db.Model):
         sa.Index(None, "tenant_id", "answered_on"),
         # A department's responses: "may it be deleted?" and the foreign-key check on delete.
         sa.Index(None, "tenant_id", "department_id"),
+        # Burst detection: the same answers in the last minutes, at submission time.
+        sa.Index(None, "tenant_id", "fingerprint", "submitted_at"),
+        # The few flagged or excluded responses, found without scanning the others.
+        sa.Index(
+            "ix_responses_flagged",
+            "tenant_id",
+            "submitted_at",
+            postgresql_where=sa.text("flag_reason IS NOT NULL"),
+            sqlite_where=sa.text("flag_reason IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_responses_excluded",
+            "tenant_id",
+            "answered_on",
+            postgresql_where=sa.text("excluded_at IS NOT NULL"),
+            sqlite_where=sa.text("excluded_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +157,12 @@ class Response(TenantScoped, db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The date written on a paper form; equals the submission date for electronic channels.
     answered_on: Mapped[date] = mapped_column(sa.Date)
+    # sha256 of the coded answers (never of anything about the client); NULL before 0005.
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    # Why the response needs a look from staff (a code of FLAG_REASONS); None: nothing to see.
+    flag_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    # Staff excluded it from results: it stays stored but leaves every count.
+    excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Answer(TenantScoped, db.Model):
@@ -187,5 +210,20 @@ class ResponseCount(TenantScoped, db.Model):
     count: Mapped[int] = mapped_column()
 
 
+class KioskDevice(TenantScoped, db.Model):
+    """A shared tablet in the office. Only a hash of its token is stored; the token itself is
+    shown to the admin once, inside the kiosk link."""
+
+    __tablename__ = "kiosk_devices"
+    __table_args__ = (sa.UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    token_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+FLAG_REASONS = {"burst": "seria identycznych odpowiedzi"}
 RESPONSES_KEY = "*"
 NO_DEPARTMENT = 0

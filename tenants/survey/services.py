@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, text
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, select, text
 
 from saas_platform.db import db, insert_for_dialect, utcnow
 from saas_platform.tenancy.isolation import ensure_tenant_setting
@@ -50,6 +53,15 @@ def counted_values(
     return pairs
 
 
+def answers_fingerprint(version: VersionDef, answers: Iterable[tuple[str, str]]) -> str:
+    """sha256 of the sorted coded answers: equal for identical answers, and nothing else."""
+    coded = sorted(pair for pair in counted_values(version, answers) if pair[0] != RESPONSES_KEY)
+    return hashlib.sha256(json.dumps(coded, ensure_ascii=False).encode()).hexdigest()
+
+
+BURST_REASON = "burst"
+
+
 def submit_response(
     tenant_id: int,
     timezone: str,
@@ -68,6 +80,10 @@ def submit_response(
     now = now or utcnow()
     day = answered_on or local_day(now, timezone)
     counted = sorted(counted_values(version, submission.answers))
+    fingerprint = answers_fingerprint(version, submission.answers)
+    # Paper forms are typed in by staff: a stack of identical ones is not a bot.
+    burst_size = current_app.config["BURST_SIZE"] if submission.channel != "paper" else 0
+    burst_since = now - timedelta(minutes=current_app.config["BURST_WINDOW_MINUTES"])
     if db.session.get_bind().dialect.name == "postgresql":
         ensure_tenant_setting()  # raw SQL: the ORM hook does not see which tables it writes
         return db.session.scalar(
@@ -85,8 +101,15 @@ def submit_response(
                 "answer_values": [v for _, v in submission.answers],
                 "count_keys": [k for k, _ in counted],
                 "count_values": [v for _, v in counted],
+                "fingerprint": fingerprint,
+                "burst_size": burst_size,
+                "burst_since": burst_since,
+                "burst_reason": BURST_REASON,
             },
         )
+    in_burst = burst_size and _recent_identical(
+        fingerprint, submission.department_id, burst_since, burst_size
+    )
     response_id = db.session.scalar(
         insert_for_dialect(Response)
         .values(
@@ -97,6 +120,8 @@ def submit_response(
             submission_key=submission.submission_key,
             submitted_at=now,
             answered_on=day,
+            fingerprint=fingerprint,
+            flag_reason=BURST_REASON if in_burst else None,
         )
         .on_conflict_do_nothing(index_elements=["tenant_id", "submission_key"])
         .returning(Response.id)
@@ -128,17 +153,41 @@ def submit_response(
     return response_id
 
 
+def _recent_identical(
+    fingerprint: str, department_id: int | None, since: datetime, enough: int
+) -> bool:
+    recent = (
+        select(Response.id)
+        .where(
+            Response.fingerprint == fingerprint,
+            Response.submitted_at >= since,
+            Response.department_id.is_not_distinct_from(department_id),
+        )
+        .limit(enough)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(recent)) >= enough
+
+
 # On PostgreSQL a response, its answers and its counts are stored by one statement: one round
-# trip on the resident's hot path. A repeated submission key inserts no response, and so no
-# answers and no counts. Counts are upserted in key order, so concurrent submissions take
-# their row locks in the same order and cannot deadlock.
+# trip on the resident's hot path. The burst check (enough identical answers at this office and
+# department in the last minutes) is a subquery of the same statement. A repeated submission
+# key inserts no response, and so no answers and no counts. Counts are upserted in key order,
+# so concurrent submissions take their row locks in the same order and cannot deadlock.
 _STORE_RESPONSE = text(
     """
     WITH new_response AS (
         INSERT INTO responses (tenant_id, version_id, department_id, channel, submission_key,
-                               submitted_at, answered_on)
+                               submitted_at, answered_on, fingerprint, flag_reason)
         VALUES (:tenant_id, :version_id, CAST(:department_id AS integer), :channel,
-                :submission_key, :submitted_at, :answered_on)
+                :submission_key, :submitted_at, :answered_on, :fingerprint,
+                (SELECT CASE WHEN count(*) >= :burst_size AND :burst_size > 0
+                             THEN CAST(:burst_reason AS text) END
+                 FROM (SELECT 1 FROM responses
+                       WHERE tenant_id = :tenant_id AND fingerprint = :fingerprint
+                         AND submitted_at >= :burst_since
+                         AND department_id IS NOT DISTINCT FROM CAST(:department_id AS integer)
+                       LIMIT :burst_size) AS recent_identical))
         ON CONFLICT (tenant_id, submission_key) DO NOTHING
         RETURNING id
     ), new_answers AS (
@@ -179,3 +228,52 @@ def add_counts(tenant_id: int, increments: dict[tuple, int]) -> None:
         for key, n in sorted(increments.items())
     ]
     db.session.execute(statement, rows)
+
+
+def response_count_keys(version: VersionDef, response: Response, answers) -> list[tuple]:
+    """The count keys ``submit_response`` added for a stored response and its answers."""
+    return [
+        (
+            version.id,
+            key,
+            response.department_id or NO_DEPARTMENT,
+            response.channel,
+            response.answered_on,
+            value,
+        )
+        for key, value in counted_values(version, answers)
+    ]
+
+
+def subtract_counts(tenant_id: int, keys: Iterable[tuple]) -> None:
+    """Take one from each count key (an excluded response); rows that reach zero are removed.
+
+    Never inserts: a key that is not counted is a broken invariant, and the CHECK on the
+    count refuses to go below zero rather than hide it.
+    """
+    table = ResponseCount.__table__
+    decrements: dict[tuple, int] = {}
+    for key in keys:
+        decrements[key] = decrements.get(key, 0) + 1
+    if not decrements:
+        return
+    match = [table.c[name] == bindparam(f"k_{name}") for name in COUNT_KEY_COLUMNS]
+    rows = [
+        {
+            "k_tenant_id": tenant_id,
+            "n": n,
+            **{f"k_{c}": v for c, v in zip(COUNT_KEY_COLUMNS, key, strict=True)},
+        }
+        for key, n in sorted(decrements.items())
+    ]
+    where = [table.c.tenant_id == bindparam("k_tenant_id"), *match]
+    updated = db.session.execute(
+        table.update().where(*where).values(count=table.c.count - bindparam("n")), rows
+    )
+    if db.session.get_bind().dialect.supports_sane_multi_rowcount and updated.rowcount != len(rows):
+        raise CountsOutOfStep("an excluded response was not in the counts")
+    db.session.execute(table.delete().where(*where, table.c.count == 0), rows)
+
+
+class CountsOutOfStep(RuntimeError):
+    """The running counts do not hold a response they should hold."""

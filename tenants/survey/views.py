@@ -26,6 +26,13 @@ from saas_platform.tenancy.resolver import require_tenant_site
 from tenants.survey.cache import survey_state
 from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import RESIDENT_CHANNELS, FieldError, check_submission
+from tenants.survey.guards import (
+    FormStartProblem,
+    check_form_start,
+    form_start_token,
+    take_submission_slot,
+)
+from tenants.survey.kiosk import active_kiosk_id, valid_kiosk_token
 from tenants.survey.services import submit_response
 
 bp = Blueprint("survey", __name__)
@@ -48,8 +55,19 @@ def _live_version_or_unavailable() -> VersionDef:
     return version
 
 
+TOO_MANY_SUBMISSIONS = (
+    "Z tego urządzenia wysłano już bardzo wiele ankiet. Dziękujemy za zaangażowanie! "
+    "Kolejną odpowiedź będzie można wysłać za jakiś czas."
+)
+
+
 def _render_form(version: VersionDef, values: MultiDict, errors: list[FieldError], status=200):
     channel = values.get("kanal") or request.args.get("kanal", "web")
+    submission_key = values.get("submission")
+    started = values.get("started")
+    if not (submission_key and started):  # a fresh form: a new key and a new start stamp
+        submission_key = str(uuid.uuid4())
+        started = form_start_token(current_tenant.id, submission_key)
     return (
         render_template(
             "survey/form.html",
@@ -58,16 +76,21 @@ def _render_form(version: VersionDef, values: MultiDict, errors: list[FieldError
             values=values,
             errors=errors,
             channel=channel if channel in RESIDENT_CHANNELS else "web",
-            submission_key=values.get("submission") or str(uuid.uuid4()),
+            submission_key=submission_key,
+            started=started,
+            kiosk_token=valid_kiosk_token(values.get("kiosk") or request.args.get("kiosk", "")),
         ),
         status,
     )
 
 
-# A blank survey page differs between requests only in three tokens, so it is rendered once
+# A blank survey page differs between requests only in a few tokens, so it is rendered once
 # per office, version, channel and look, and the tokens are filled in per request.
 _BLANK_PAGE_LIMIT = 1024
-_TOKENS = {name: f"__{name}_{uuid.uuid4().hex}__" for name in ("csrf", "submission", "nonce")}
+_TOKENS = {
+    name: f"__{name}_{uuid.uuid4().hex}__"
+    for name in ("csrf", "submission", "nonce", "started", "kiosk")
+}
 
 
 def _blank_form(version: VersionDef):
@@ -90,6 +113,8 @@ def _blank_form(version: VersionDef):
                 errors=[],
                 channel=channel,
                 submission_key=_TOKENS["submission"],
+                started=_TOKENS["started"],
+                kiosk_token=_TOKENS["kiosk"],
                 csrf_token=lambda: _TOKENS["csrf"],
             )
         finally:
@@ -97,9 +122,13 @@ def _blank_form(version: VersionDef):
         if len(pages) >= _BLANK_PAGE_LIMIT:
             pages.clear()
         pages[key] = page
+    submission_key = str(uuid.uuid4())
     return (
         page.replace(_TOKENS["csrf"], generate_csrf())
-        .replace(_TOKENS["submission"], str(uuid.uuid4()))
+        .replace(_TOKENS["submission"], submission_key)
+        .replace(_TOKENS["started"], form_start_token(tenant.id, submission_key))
+        # Only letters, digits, "-" and "_" pass valid_kiosk_token: nothing to escape.
+        .replace(_TOKENS["kiosk"], valid_kiosk_token(request.args.get("kiosk", "")))
         .replace(_TOKENS["nonce"], g.csp_nonce)
     )
 
@@ -129,11 +158,24 @@ def survey_page():
     if form.get("website"):
         # The honeypot: invisible to people, irresistible to form-filling bots.
         abort(400, description="Nie udało się przyjąć ankiety.")
+    kiosk_id = active_kiosk_id(form.get("kiosk", "")) if form.get("kiosk") else None
+    if not take_submission_slot(current_tenant.id, kiosk_id):
+        abort(429, description=TOO_MANY_SUBMISSIONS)
     posted_version = form.get("version", "")
     answered = published_version(int(posted_version)) if is_id(posted_version) else None
     if answered is None:
         error = FieldError("Ta wersja ankiety nie jest już dostępna. Wypełnij aktualną ankietę.")
         return _render_form(version, MultiDict(), [error], status=422)
+    try:
+        check_form_start(form.get("started", ""), current_tenant.id, form.get("submission", ""))
+    except FormStartProblem as problem:
+        keep = MultiDict({"kiosk": form.get("kiosk", ""), "kanal": form.get("kanal", "")})
+        return _render_form(
+            answered,
+            keep if problem.fresh_form else form,
+            [FieldError(problem.message)],
+            status=422,
+        )
 
     departments = survey_state().department_ids
     check = check_submission(
@@ -141,9 +183,15 @@ def survey_page():
     )
     if check.errors:
         return _render_form(answered, form, check.errors, status=422)
-    submit_response(current_tenant.id, current_tenant.timezone, answered, check.submission)
+    submission = check.submission
+    if kiosk_id is not None:
+        submission.channel = "kiosk"
+    elif submission.channel == "kiosk":
+        submission.channel = "web"  # a kiosk link without a valid token is an ordinary browser
+    submit_response(current_tenant.id, current_tenant.timezone, answered, submission)
     db.session.commit()
-    return redirect(url_for("survey.thank_you", kanal=check.submission.channel), code=303)
+    kiosk = form.get("kiosk") if kiosk_id is not None else None
+    return redirect(url_for("survey.thank_you", kanal=submission.channel, kiosk=kiosk), code=303)
 
 
 @bp.get("/dziekujemy")
@@ -152,7 +200,9 @@ def thank_you():
     _live_version_or_unavailable()
     channel = request.args.get("kanal", "web")
     return render_template(
-        "survey/thanks.html", channel=channel if channel in RESIDENT_CHANNELS else "web"
+        "survey/thanks.html",
+        channel=channel if channel in RESIDENT_CHANNELS else "web",
+        kiosk_token=valid_kiosk_token(request.args.get("kiosk", "")) or None,
     )
 
 

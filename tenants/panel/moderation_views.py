@@ -1,0 +1,77 @@
+"""Responses to check (flagged automatically) and kiosk devices."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from saas_platform.db import db
+from tenants.panel import audit, moderation
+from tenants.panel.blueprint import admin_required, bp
+from tenants.survey.kiosk import create_kiosk, kiosks, revoke_kiosk
+from tenants.survey.models import KioskDevice
+
+DECISIONS = {
+    "wyklucz": (moderation.exclude_response, "Odpowiedź wyłączono z wyników."),
+    "zostaw": (moderation.keep_response, "Odpowiedź zostaje w wynikach."),
+    "przywroc": (moderation.restore_response, "Odpowiedź przywrócono do wyników."),
+}
+
+
+@bp.get("/do-sprawdzenia", endpoint="moderation")
+def moderation_list():
+    """Flagged responses waiting for a decision, and the excluded ones (analysts may look)."""
+    return render_template(
+        "panel/moderation.html",
+        flagged=moderation.flagged_responses(),
+        excluded=moderation.excluded_responses(),
+    )
+
+
+@bp.post("/do-sprawdzenia/<int:response_id>")
+@admin_required
+def moderation_decide(response_id: int):
+    """Exclude, keep or restore one response; the counts follow in the same transaction."""
+    decision = DECISIONS.get(request.form.get("decyzja", ""))
+    if decision is None:
+        abort(400, description="Nieznana decyzja.")
+    act, message = decision
+    try:
+        act(response_id)
+    except moderation.ModerationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("panel.moderation"))
+
+
+@bp.route("/kioski", methods=["GET", "POST"], endpoint="kiosks")
+@admin_required
+def kiosk_list():
+    """Kiosk devices; a new one's link is shown once, right after it is made."""
+    new_link = None
+    if request.method == "POST":
+        name = (request.form.get("nazwa") or "").strip()
+        if not name:
+            flash("Podaj nazwę kiosku, np. „Tablet w Biurze Obsługi”.", "error")
+        else:
+            device, token = create_kiosk(name)
+            audit.record("kiosk.create", "kiosk", device.id, after={"name": device.name})
+            db.session.commit()
+            new_link = url_for("index", kanal="kiosk", kiosk=token, _external=True)
+    return render_template("panel/kiosks.html", devices=kiosks(), new_link=new_link)
+
+
+@bp.post("/kioski/<int:device_id>/wylacz")
+@admin_required
+def kiosk_revoke(device_id: int):
+    """The kiosk's link stops counting as a kiosk."""
+    device = db.session.get(KioskDevice, device_id)
+    if device is None:
+        abort(404)
+    revoke_kiosk(device)
+    audit.record("kiosk.revoke", "kiosk", device.id, before={"name": device.name})
+    db.session.commit()
+    flash(f"Wyłączono kiosk „{device.name}”.", "success")
+    return redirect(url_for("panel.kiosks"))

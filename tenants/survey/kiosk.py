@@ -1,0 +1,58 @@
+"""Kiosk devices: shared tablets in the office with their own submission limits.
+
+The admin creates a device and gets its link once; only a hash of the token is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlalchemy import select
+
+from saas_platform.db import db, utcnow
+from tenants.survey.models import KioskDevice
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_kiosk(name: str) -> tuple[KioskDevice, str]:
+    """A new kiosk device of the current office and its token (shown once); flushes only."""
+    token = secrets.token_urlsafe(32)
+    device = KioskDevice(name=name.strip()[:200], token_hash=_token_hash(token))
+    db.session.add(device)
+    db.session.flush()
+    return device, token
+
+
+def revoke_kiosk(device: KioskDevice) -> None:
+    """The device's link stops giving the kiosk limit; flushes only."""
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+        db.session.flush()
+
+
+def kiosks() -> list[KioskDevice]:
+    """The current office's kiosk devices, newest first."""
+    return list(db.session.scalars(select(KioskDevice).order_by(KioskDevice.id.desc())))
+
+
+def valid_kiosk_token(token: str) -> str:
+    """``token`` when it looks like a kiosk token, else an empty string (safe to echo back)."""
+    return token if TOKEN_PATTERN.match(token or "") else ""
+
+
+def active_kiosk_id(token: str) -> int | None:
+    """The id of the current office's active kiosk holding ``token``, or None."""
+    if not valid_kiosk_token(token):
+        return None
+    return db.session.scalar(
+        select(KioskDevice.id).where(
+            KioskDevice.token_hash == _token_hash(token), KioskDevice.revoked_at.is_(None)
+        )
+    )
