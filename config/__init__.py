@@ -62,7 +62,7 @@ class BaseConfig:
     KIOSK_SUBMISSIONS_PER_HOUR = int(os.environ.get("KIOSK_SUBMISSIONS_PER_HOUR", "120"))
     KIOSK_SUBMISSIONS_PER_DAY = int(os.environ.get("KIOSK_SUBMISSIONS_PER_DAY", "600"))
     # Bot signals: faster than this is not a person; older than the CSRF token is expired.
-    SURVEY_MIN_FILL_SECONDS = 3
+    SURVEY_MIN_FILL_SECONDS = int(os.environ.get("SURVEY_MIN_FILL_SECONDS", "3"))
     SURVEY_FORM_MAX_AGE_SECONDS = WTF_CSRF_TIME_LIMIT
     # Burst detection: this many responses with the same answers within the window.
     BURST_WINDOW_MINUTES = 10
