@@ -43,6 +43,10 @@ class BaseConfig:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     TEMPLATES_AUTO_RELOAD = False
     OPEN_TEXT_MAX_LENGTH = 2000
+    # A blank survey page is served from the process's memory this long after it was
+    # rendered (tokens filled per request); a change is seen at once by the process that
+    # made it, within this many seconds by the others.
+    SURVEY_PAGE_CACHE_SECONDS = float(os.environ.get("SURVEY_PAGE_CACHE_SECONDS", "2"))
     # Login throttling must not lock staff out when Redis is down: fail open, and log it.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = False

@@ -42,7 +42,10 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     _import_models()
     init_templating(app)
 
+    from tenants.survey.views import serve_cached_survey_page
+
     app.before_request(site.make_csp_nonce)
+    app.before_request(serve_cached_survey_page)
     app.before_request(resolve_tenant)
     app.after_request(site.set_security_headers)
     app.register_error_handler(HTTPException, site.render_error)

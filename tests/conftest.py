@@ -26,6 +26,7 @@ from saas_platform.app import create_app
 from saas_platform.db import db
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.security import limiter
+from tenants.survey.cache import forget_pages
 from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.services import create_tenant
@@ -204,6 +205,7 @@ def app(migrated_app, owner_engine, celery_worker):
         connection.execute(
             text("TRUNCATE tenants, platform_operators, platform_audit_entries CASCADE")
         )
+    forget_pages()  # blank survey pages of the offices just truncated
     with migrated_app.app_context():
         limiter.reset()
     # Another app made in this process (the embedded-mode test) may have taken over as

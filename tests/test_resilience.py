@@ -24,7 +24,10 @@ def _kill_app_connections(database) -> int:
     return killed
 
 
-def test_dead_connection_gives_503_then_the_app_recovers(app, database, two_offices, client_for):
+def test_dead_connection_gives_503_then_the_app_recovers(
+    app, database, two_offices, client_for, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SURVEY_PAGE_CACHE_SECONDS", 0)  # every GET reads the database
     client = client_for(two_offices[0])
     assert client.get("/").status_code == 200
     assert _kill_app_connections(database) >= 1
@@ -35,7 +38,10 @@ def test_dead_connection_gives_503_then_the_app_recovers(app, database, two_offi
     assert client.get("/").status_code == 200
 
 
-def test_idle_dead_connection_is_replaced_before_use(app, database, two_offices, client_for):
+def test_idle_dead_connection_is_replaced_before_use(
+    app, database, two_offices, client_for, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SURVEY_PAGE_CACHE_SECONDS", 0)
     client = client_for(two_offices[0])
     assert client.get("/").status_code == 200
     assert _kill_app_connections(database) >= 1

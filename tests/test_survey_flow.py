@@ -152,3 +152,23 @@ def test_missing_required_answer_shows_error_summary_and_keeps_answers(
     assert "Zażółć gęślą jaźń." in html
     with in_office(wolomin):
         assert _count(Response) == 0
+
+
+def test_blank_page_is_served_from_memory_with_fresh_tokens_until_something_changes(
+    app, two_offices, client_for, in_office
+):
+    wolomin, sierpc = two_offices
+    first = client_for(wolomin).survey_form()
+    second = client_for(wolomin).survey_form()
+    assert first["submission"] != second["submission"]
+    assert first["csrf_token"] != second["csrf_token"]
+    assert first["started"] != second["started"] or first["submission"] != second["submission"]
+    # a renamed department shows at once: the change forgets the cached page
+    with in_office(wolomin):
+        department = db.session.scalars(select(Department).order_by(Department.position)).first()
+        department.name = "Wydział Przemianowany"
+        db.session.commit()
+    assert "Wydział Przemianowany" in client_for(wolomin).get("/").get_data(as_text=True)
+    # each host has its own page
+    assert sierpc.name in client_for(sierpc).get("/").get_data(as_text=True)
+    assert wolomin.name not in client_for(sierpc).get("/").get_data(as_text=True)

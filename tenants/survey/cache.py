@@ -7,6 +7,7 @@ a cache.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -14,7 +15,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from saas_platform.tenancy import current_tenant
-from saas_platform.tenancy.models import Tenant
+from saas_platform.tenancy.models import Tenant, TenantDomain
 from tenants.survey.definition import live_version_id
 from tenants.survey.models import Department, Question, Section, SurveyVersion
 
@@ -57,6 +58,31 @@ def survey_state() -> SurveyState:
     return state
 
 
+# Blank survey pages by (host, channel): (expires at, page, office id). Process-local, so
+# another process may serve a page up to the TTL after a change; this one forgets at once.
+_pages: dict[tuple[str, str], tuple[float, str, int]] = {}
+
+
+def remember_page(host: str, channel: str, tenant_id: int, page: str, ttl: float) -> None:
+    """Keep a rendered blank survey page (with token placeholders) for ``ttl`` seconds."""
+    if len(_pages) >= _CACHE_LIMIT:
+        _pages.clear()
+    _pages[(host, channel)] = (time.monotonic() + ttl, page, tenant_id)
+
+
+def cached_page(host: str, channel: str) -> tuple[str, int] | None:
+    """(page, office id) of a fresh blank page for this host and channel, or None."""
+    entry = _pages.get((host, channel))
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1], entry[2]
+
+
+def forget_pages() -> None:
+    """Drop every cached page (an office, its domains, departments or survey changed)."""
+    _pages.clear()
+
+
 @event.listens_for(Session, "after_flush")
 def _bump_survey_revision(session, flush_context) -> None:
     changed = set()
@@ -65,6 +91,8 @@ def _bump_survey_revision(session, flush_context) -> None:
             changed.add(obj.tenant_id)
         elif isinstance(obj, Tenant) and obj.id is not None and session.is_modified(obj):
             changed.add(obj.id)  # name, address, colour, logo: what the page header shows
+    if changed or any(isinstance(o, TenantDomain) for o in (*session.new, *session.deleted)):
+        forget_pages()
     for tenant_id in sorted(changed):
         session.execute(
             update(Tenant)

@@ -22,8 +22,8 @@ from werkzeug.datastructures import MultiDict
 from saas_platform.db import db, is_id
 from saas_platform.extensions import csrf
 from saas_platform.tenancy import current_tenant
-from saas_platform.tenancy.resolver import require_tenant_site
-from tenants.survey.cache import survey_state
+from saas_platform.tenancy.resolver import normalise_host, require_tenant_site
+from tenants.survey.cache import cached_page, remember_page, survey_state
 from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import RESIDENT_CHANNELS, FieldError, check_submission
 from tenants.survey.guards import (
@@ -122,15 +122,36 @@ def _blank_form(version: VersionDef):
         if len(pages) >= _BLANK_PAGE_LIMIT:
             pages.clear()
         pages[key] = page
+    ttl = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
+    if ttl:
+        remember_page(normalise_host(request.host), channel, tenant.id, page, ttl)
+    return _fill_tokens(page, tenant.id)
+
+
+def _fill_tokens(page: str, tenant_id: int) -> str:
     submission_key = str(uuid.uuid4())
     return (
         page.replace(_TOKENS["csrf"], generate_csrf())
         .replace(_TOKENS["submission"], submission_key)
-        .replace(_TOKENS["started"], form_start_token(tenant.id, submission_key))
+        .replace(_TOKENS["started"], form_start_token(tenant_id, submission_key))
         # Only letters, digits, "-" and "_" pass valid_kiosk_token: nothing to escape.
         .replace(_TOKENS["kiosk"], valid_kiosk_token(request.args.get("kiosk", "")))
         .replace(_TOKENS["nonce"], g.csp_nonce)
     )
+
+
+def serve_cached_survey_page():
+    """``before_request``, ahead of the host lookup: a blank survey this process rendered in
+    the last ``SURVEY_PAGE_CACHE_SECONDS`` for the same host and channel is served without
+    touching the database (a micro-cache; tokens are filled per request)."""
+    if request.method != "GET" or request.path != "/" or set(request.args) - {"kanal", "kiosk"}:
+        return None
+    channel = request.args.get("kanal", "web")
+    cached = cached_page(normalise_host(request.host or ""), channel)
+    if cached is None:
+        return None
+    page, tenant_id = cached
+    return _fill_tokens(page, tenant_id)
 
 
 def _posted_form() -> MultiDict:
