@@ -26,10 +26,10 @@ from saas_platform.app import create_app
 from saas_platform.db import db
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.security import limiter
-from tenants.survey.cache import forget_pages
 from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.services import create_tenant
+from tenants.survey.cache import forget_pages
 
 PG_HOST = os.environ.get("TEST_PGHOST", "127.0.0.1")
 PG_SUPERUSER = os.environ.get("TEST_PGUSER", "postgres")
