@@ -56,9 +56,12 @@ from urllib.parse import urlencode
 
 import psycopg2
 import psycopg2.errors
+from itsdangerous import URLSafeTimedSerializer
 from psycopg2.extensions import connection as Connection
 
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+
+BENCH_SECRET_KEY = "bench"
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent.parent
@@ -160,7 +163,7 @@ def production_env() -> dict[str, str]:
         APP_ENV="production",
         DATABASE_URL=APP_URL,
         REDIS_URL="redis://127.0.0.1:6379/0",
-        SECRET_KEY="bench",
+        SECRET_KEY=BENCH_SECRET_KEY,
         PLATFORM_DOMAIN=PLATFORM_DOMAIN,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT="2525",
@@ -484,9 +487,18 @@ def request_factory(scenario: Scenario, client: HttpClient, rng: random.Random):
         ("version", form.hidden["version"]),
         ("kanal", "web"),
     ]
-    # A pool of complete answer sets; each POST adds a fresh submission key.
+    # A pool of complete answer sets; each POST is a resident who opened a fresh form: a new
+    # submission key with its signed start stamp (what the page would have carried).
     prefixes = [urlencode(fixed + random_answers(form, rng)) for _ in range(32)]
-    return lambda: f"{rng.choice(prefixes)}&submission={uuid.uuid4()}".encode()
+    stamps = URLSafeTimedSerializer(BENCH_SECRET_KEY, salt="survey-form-start")
+    tenant_id = stamps.loads(form.hidden["started"])[0]
+
+    def body() -> bytes:
+        key = str(uuid.uuid4())
+        started = stamps.dumps([tenant_id, key])
+        return f"{rng.choice(prefixes)}&submission={key}&started={started}".encode()
+
+    return body
 
 
 def run_connection(
