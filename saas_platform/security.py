@@ -3,6 +3,8 @@ login throttling and signed one-time links."""
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, request
@@ -72,6 +74,34 @@ def read_link(token: str, max_age_seconds: int) -> dict | None:
     except (BadSignature, SignatureExpired):
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def sign_single_use(row) -> str:
+    """The signed string naming a single-use link row (one with ``id`` and ``nonce``)."""
+    return sign_link({"t": row.id, "n": row.nonce})
+
+
+def open_single_use(model, signed: str, max_age_seconds: int):
+    """The row of ``model`` a signed single-use link names, if it is unused and unexpired.
+
+    The signature proves the link was made here; the row's nonce, ``used_at`` and
+    ``expires_at`` make it single-use and expiring. Rows are read through the ORM, so a staff
+    link of another office is simply not found.
+    """
+    from saas_platform.db import db, utcnow
+
+    payload = read_link(signed, max_age_seconds)
+    if payload is None or not isinstance(payload.get("t"), int):
+        return None
+    row = db.session.get(model, payload["t"])
+    if (
+        row is None
+        or not secrets.compare_digest(row.nonce, str(payload.get("n", "")))
+        or row.used_at is not None
+        or row.expires_at <= utcnow()
+    ):
+        return None
+    return row
 
 
 @login_manager.user_loader

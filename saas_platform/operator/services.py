@@ -19,9 +19,9 @@ from saas_platform.db import db, utcnow
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
 from saas_platform.security import (
     hash_password,
+    open_single_use,
     password_problem,
-    read_link,
-    sign_link,
+    sign_single_use,
     verify_password,
 )
 from saas_platform.tenancy import tenant_scope
@@ -90,23 +90,12 @@ def issue_setup_link(operator: PlatformOperator) -> str:
     )
     db.session.add(link)
     db.session.flush()
-    return sign_link({"o": link.id, "n": link.nonce})
+    return sign_single_use(link)
 
 
 def open_setup_link(signed: str) -> OperatorSetupLink | None:
     """The unused, unexpired setup link the signed string names."""
-    payload = read_link(signed, int(SETUP_LINK_LIFETIME.total_seconds()))
-    if payload is None or not isinstance(payload.get("o"), int):
-        return None
-    link = db.session.get(OperatorSetupLink, payload["o"])
-    if (
-        link is None
-        or not secrets.compare_digest(link.nonce, str(payload.get("n", "")))
-        or link.used_at is not None
-        or link.expires_at <= utcnow()
-    ):
-        return None
-    return link
+    return open_single_use(OperatorSetupLink, signed, int(SETUP_LINK_LIFETIME.total_seconds()))
 
 
 def provisioning_uri(link: OperatorSetupLink) -> str:

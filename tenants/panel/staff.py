@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from saas_platform.db import db, utcnow
-from saas_platform.security import hash_password, password_problem, read_link, sign_link
+from saas_platform.security import hash_password, open_single_use, password_problem, sign_single_use
 from tenants.panel import audit
 from tenants.panel.models import ROLES, StaffToken, StaffUser
 
@@ -76,29 +76,18 @@ def issue_link(user: StaffUser, purpose: str) -> StaffLink:
     )
     db.session.add(token)
     db.session.flush()
-    return StaffLink(token.id, sign_link({"t": token.id, "n": token.nonce}))
+    return StaffLink(token.id, sign_single_use(token))
 
 
 def signed_link_for(token: StaffToken) -> str:
     """The signed string for an existing token row (tasks rebuild links from ids)."""
-    return sign_link({"t": token.id, "n": token.nonce})
+    return sign_single_use(token)
 
 
 def open_link(signed: str) -> StaffToken | None:
     """The unused, unexpired token row the signed link names, in the current office."""
     longest = int(max(LINK_LIFETIME.values()).total_seconds())
-    payload = read_link(signed, longest)
-    if payload is None or not isinstance(payload.get("t"), int):
-        return None
-    token = db.session.get(StaffToken, payload["t"])
-    if (
-        token is None
-        or not secrets.compare_digest(token.nonce, str(payload.get("n", "")))
-        or token.used_at is not None
-        or token.expires_at <= utcnow()
-    ):
-        return None
-    return token
+    return open_single_use(StaffToken, signed, longest)
 
 
 def use_link(token: StaffToken, password: str) -> StaffUser:
