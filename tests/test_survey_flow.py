@@ -172,3 +172,19 @@ def test_blank_page_is_served_from_memory_with_fresh_tokens_until_something_chan
     # each host has its own page
     assert sierpc.name in client_for(sierpc).get("/").get_data(as_text=True)
     assert wolomin.name not in client_for(sierpc).get("/").get_data(as_text=True)
+
+
+def test_accessibility_statement_and_privacy_page_come_from_the_office_data(
+    app, two_offices, client_for
+):
+    wolomin, sierpc = two_offices
+    survey = client_for(wolomin).get("/").get_data(as_text=True)
+    assert 'href="/deklaracja-dostepnosci"' in survey and 'href="/ochrona-danych"' in survey
+    statement = client_for(wolomin).get("/deklaracja-dostepnosci")
+    html = statement.get_data(as_text=True)
+    assert statement.status_code == 200
+    assert "Deklaracja dostępności" in html and wolomin.name in html and sierpc.name not in html
+    assert "WCAG 2.1" in html and "http://wolomin.satysfakcja.test/" in html
+    privacy = client_for(sierpc).get("/ochrona-danych").get_data(as_text=True)
+    assert sierpc.name in privacy and "adresu IP" in privacy
+    assert client_for("satysfakcja.test").get("/deklaracja-dostepnosci").status_code == 404

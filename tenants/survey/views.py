@@ -215,6 +215,18 @@ def survey_page():
     return redirect(url_for("survey.thank_you", kanal=submission.channel, kiosk=kiosk), code=303)
 
 
+@bp.get("/deklaracja-dostepnosci")
+def accessibility_statement():
+    """The accessibility statement the law requires, generated from the office's data."""
+    return render_template("survey/accessibility.html")
+
+
+@bp.get("/ochrona-danych")
+def privacy():
+    """The information clause (RODO): what the survey collects, and what it does not."""
+    return render_template("survey/privacy.html")
+
+
 @bp.get("/dziekujemy")
 def thank_you():
     """Shown after a stored response (and after a repeated one, which stored nothing)."""
