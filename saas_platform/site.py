@@ -35,6 +35,20 @@ ERROR_TEXTS = {
 }
 
 
+MAX_PAGE = 100_000  # keeps OFFSET far inside the database's integer range
+
+
+def page_number() -> int:
+    """The ``strona`` query parameter as a page number, kept in a sane range."""
+    return min(max(request.args.get("strona", 1, type=int), 1), MAX_PAGE)
+
+
+def newest_first_page(statement, page: int, size: int) -> tuple[list, bool]:
+    """One page of an ordered ``statement``'s rows, and whether another page follows."""
+    rows = db.session.scalars(statement.limit(size + 1).offset((page - 1) * size)).all()
+    return rows[:size], len(rows) > size
+
+
 def site_index():
     """``/``: the office's survey on an office's host, the landing page on the apex."""
     if g.get("site") == "tenant":

@@ -318,3 +318,9 @@ def test_offboarding_exports_everything_then_deletes_every_row(
         )
         assert [a for (a,) in cursor.fetchall()][-2:] == ["office.export", "office.delete"]
     connection.close()
+
+
+def test_platform_audit_log_pages_and_survives_an_absurd_page_number(operator):
+    page = operator.get("/operator/dziennik").get_data(as_text=True)
+    assert "operator.login" in page
+    assert operator.get("/operator/dziennik?strona=99999999999999999999").status_code == 200

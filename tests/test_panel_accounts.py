@@ -305,3 +305,9 @@ def test_deactivated_member_is_signed_out_at_once(two_offices, logged_in, in_off
         analyst_id = db.session.scalar(select(StaffUser.id).where(StaffUser.email == analyst.email))
     assert _form_post(admin, f"/panel/uzytkownicy/{analyst_id}", role="analyst").status_code == 302
     assert analyst.get("/panel/").status_code == 302
+
+
+def test_audit_log_survives_an_absurd_page_number(two_offices, logged_in):
+    admin = logged_in(two_offices[0])
+    assert admin.get("/panel/dziennik?strona=99999999999999999999").status_code == 200
+    assert admin.get("/panel/dziennik?strona=-3").status_code == 200

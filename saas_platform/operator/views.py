@@ -34,6 +34,7 @@ from saas_platform.operator.forms import (
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
 from saas_platform.security import limiter
+from saas_platform.site import newest_first_page, page_number
 from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.resolver import require_platform_site
 from saas_platform.tenancy.services import InvalidSlug, office_url
@@ -192,7 +193,7 @@ def offices():
     query = request.args.get("q", "").strip()[:100]
     sort = request.args.get("sort", "nazwa")
     column = SORTS.get(sort, Tenant.name)
-    page = min(max(request.args.get("strona", 1, type=int), 1), 100_000)
+    page = page_number()
     statement = select(Tenant)
     if query:
         like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -349,20 +350,17 @@ def office_delete(slug: str):
 @bp.get("/dziennik")
 def audit_log():
     """The platform audit log, newest first."""
-    page = min(max(request.args.get("strona", 1, type=int), 1), 100_000)
-    entries = db.session.scalars(
-        select(PlatformAuditEntry)
-        .order_by(PlatformAuditEntry.created_at.desc(), PlatformAuditEntry.id.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    page = page_number()
+    entries, has_next = newest_first_page(
+        select(PlatformAuditEntry).order_by(
+            PlatformAuditEntry.created_at.desc(), PlatformAuditEntry.id.desc()
+        ),
+        page,
+        PAGE_SIZE,
+    )
     operators = {o.id: o.email for o in db.session.scalars(select(PlatformOperator))}
     return render_template(
-        "operator/audit.html",
-        entries=entries[:PAGE_SIZE],
-        operators=operators,
-        page=page,
-        has_next=len(entries) > PAGE_SIZE,
+        "operator/audit.html", entries=entries, operators=operators, page=page, has_next=has_next
     )
 
 

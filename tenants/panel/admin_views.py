@@ -6,8 +6,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from saas_platform.db import db
+from saas_platform.site import newest_first_page, page_number
 from tenants.panel import staff
-from tenants.panel.blueprint import admin_required, bp, page_number
+from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.forms import InviteForm, StaffUpdateForm
 from tenants.panel.models import AuditEntry, StaffUser
 from tenants.panel.tasks import send_staff_link
@@ -80,19 +81,14 @@ def staff_reinvite(user_id: int):
 def audit_log():
     """Who changed what and when, newest first, page by page."""
     page = page_number()
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(AUDIT_PAGE_SIZE + 1)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
-    ).all()
+    entries, has_next = newest_first_page(
+        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        page,
+        AUDIT_PAGE_SIZE,
+    )
     actors = {u.id: u for u in db.session.scalars(select(StaffUser))}
     return render_template(
-        "panel/audit_log.html",
-        entries=entries[:AUDIT_PAGE_SIZE],
-        actors=actors,
-        page=page,
-        has_next=len(entries) > AUDIT_PAGE_SIZE,
+        "panel/audit_log.html", entries=entries, actors=actors, page=page, has_next=has_next
     )
 
 

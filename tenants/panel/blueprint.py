@@ -56,11 +56,6 @@ MENU = [
 ]
 
 
-def page_number(max_page: int = 100_000) -> int:
-    """The ``strona`` query parameter as a page number, kept in a sane range."""
-    return min(max(request.args.get("strona", 1, type=int), 1), max_page)
-
-
 @bp.app_context_processor
 def _menu() -> dict:
     def panel_menu(user) -> list[tuple[str, str]]:
