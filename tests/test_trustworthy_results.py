@@ -19,6 +19,7 @@ from tenants.panel.models import AuditEntry
 from tenants.reports.stats import Filters
 from tenants.survey.models import Answer, Department, Question, Response, ResponseCount
 from tests.conftest import HostClient, app_settings
+from tests.test_monthly_counts import daily_rolled_up, monthly_rows
 
 ALICE = {"REMOTE_ADDR": "203.0.113.10"}
 BOB = {"REMOTE_ADDR": "198.51.100.20"}
@@ -464,8 +465,9 @@ def test_counts_equal_a_recomputation_after_any_sequence_of_exclude_and_restore(
                 moderation.exclude_response(target)
             moderation.exclude_response(target)
         db.session.rollback()
-        # no count row is ever left at zero or below
+        # no count row is ever left at zero or below, and the months follow the days
         assert db.session.scalar(select(func.min(ResponseCount.count))) > 0
+        assert monthly_rows() == daily_rolled_up()
     with in_office(sierpc):
         assert _stored_counts() == sierpc_counts == _counts_from_raw_rows()
 

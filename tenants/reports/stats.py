@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from math import sqrt
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union_all
 
 from saas_platform.db import db
 from tenants.survey.definition import (
@@ -46,7 +46,13 @@ from tenants.survey.definition import (
     VersionDef,
     published_version,
 )
-from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department, ResponseCount
+from tenants.survey.models import (
+    NO_DEPARTMENT,
+    RESPONSES_KEY,
+    Department,
+    MonthlyResponseCount,
+    ResponseCount,
+)
 
 MIN_GROUP = 5
 Z_95 = 1.96
@@ -74,6 +80,7 @@ MONTH_NAMES = (
 _RESPONSE_VALUE = ""
 
 RC = ResponseCount
+MRC = MonthlyResponseCount
 Distribution = Counter[str]  # value -> number of answers
 
 
@@ -252,7 +259,7 @@ def compute_results(filters: Filters, threshold: float) -> Results:
     previous = _score(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
     change, significant_change = _compare(overall, previous)
 
-    rating_filter = _rating_filter(current_versions)
+    breakdowns = _breakdowns(filters, current_versions, ("department_id", "channel", "day"))
     return Results(
         filters=filters,
         threshold=threshold,
@@ -263,9 +270,9 @@ def compute_results(filters: Filters, threshold: float) -> Results:
         significant_change=significant_change,
         items=_items(rating_questions, ratings, previous_ratings, threshold),
         areas=_areas(rating_questions, ratings, previous_ratings, threshold),
-        by_department=_departments(_breakdown(filters, RC.department_id, rating_filter)),
-        by_channel=_channels(_breakdown(filters, RC.channel, rating_filter)),
-        monthly=_months(filters, _breakdown(filters, RC.day, rating_filter)),
+        by_department=_departments(breakdowns["department_id"]),
+        by_channel=_channels(breakdowns["channel"]),
+        monthly=_months(filters, breakdowns["day"]),
         choices=_choices(current_versions, totals),
         versions=tuple(sorted(v.number for v in current_versions)),
     )
@@ -276,22 +283,56 @@ def compute_results(filters: Filters, threshold: float) -> Results:
 Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> value -> count
 
 
-def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = [RC.day >= filters.date_from, RC.day <= filters.date_to]
+COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
+
+
+def _counts(filters: Filters) -> Subquery:
+    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``day``.
+
+    Whole calendar months come from the monthly roll-up (``day`` is then the month's first
+    day), the days before the first and after the last whole month from the daily counts: a
+    year is twelve rows per key, a custom range adds at most two partial months of days.
+    """
+    first_whole = filters.date_from
+    if first_whole.day != 1:
+        first_whole = _month_start(_month_index(first_whole) + 1)
+    after_whole = _month_start(_month_index(filters.date_to + timedelta(days=1)))
+    if first_whole >= after_whole:  # no whole month inside the period
+        return _daily(filters, filters.date_from, filters.date_to).subquery("counts")
+    parts = [
+        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month.label("day")).where(
+            MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters)
+        )
+    ]
+    if filters.date_from < first_whole:
+        parts.append(_daily(filters, filters.date_from, first_whole - timedelta(days=1)))
+    if after_whole <= filters.date_to:
+        parts.append(_daily(filters, after_whole, filters.date_to))
+    return union_all(*parts).subquery("counts")
+
+
+def _daily(filters: Filters, first: date, last: date) -> Select:
+    columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
+    return select(*columns, RC.day).where(RC.day >= first, RC.day <= last, *_narrowing(RC, filters))
+
+
+def _narrowing(model, filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = []
     if filters.department_id is not None:
-        conditions.append(RC.department_id == filters.department_id)
+        conditions.append(model.department_id == filters.department_id)
     if filters.channel is not None:
-        conditions.append(RC.channel == filters.channel)
+        conditions.append(model.channel == filters.channel)
     if filters.version_id is not None:
-        conditions.append(RC.version_id == filters.version_id)
+        conditions.append(model.version_id == filters.version_id)
     return conditions
 
 
 def _value_totals(filters: Filters) -> Totals:
+    counts = _counts(filters).c
     rows = db.session.execute(
-        select(RC.version_id, RC.question_key, RC.value, func.sum(RC.count))
-        .where(*_conditions(filters))
-        .group_by(RC.version_id, RC.question_key, RC.value)
+        select(
+            counts.version_id, counts.question_key, counts.value, func.sum(counts.count)
+        ).group_by(counts.version_id, counts.question_key, counts.value)
     )
     totals: Totals = defaultdict(dict)
     for version_id, key, value, count in rows:
@@ -299,33 +340,40 @@ def _value_totals(filters: Filters) -> Totals:
     return totals
 
 
-def _rating_filter(versions: Iterable[VersionDef]) -> ColumnElement[bool]:
+def _rating_filter(versions: Iterable[VersionDef], counts) -> ColumnElement[bool]:
     """Rows of whole responses and of rating answers (a key's kind is its version's)."""
     by_version = [
-        and_(RC.version_id == v.id, RC.question_key.in_(keys))
+        and_(counts.version_id == v.id, counts.question_key.in_(keys))
         for v in versions
         if (keys := [q.key for q in v.questions.values() if q.kind == "rating"])
     ]
-    return or_(RC.question_key == RESPONSES_KEY, *by_version)
+    return or_(counts.question_key == RESPONSES_KEY, *by_version)
 
 
-def _breakdown(
-    filters: Filters, dimension, rating_filter: ColumnElement[bool]
-) -> dict[object, tuple[int, Distribution]]:
-    """Per value of ``dimension``: the number of responses and all their ratings together."""
-    rows = db.session.execute(
-        select(dimension, RC.value, func.sum(RC.count))
-        .where(*_conditions(filters), rating_filter)
-        .group_by(dimension, RC.value)
-    )
-    responses: Counter = Counter()
-    ratings: dict[object, Distribution] = defaultdict(Counter)
-    for group, value, count in rows:
-        if value == _RESPONSE_VALUE:
-            responses[group] += int(count)
-        else:
-            ratings[group][value] += int(count)
-    return {group: (responses[group], ratings[group]) for group in responses.keys() | ratings}
+def _breakdowns(
+    filters: Filters, versions: Iterable[VersionDef], dimensions: tuple[str, ...]
+) -> dict[str, dict[object, tuple[int, Distribution]]]:
+    """Per dimension, per value of it: the number of responses and all their ratings together."""
+    counts = _counts(filters).c
+    rating_filter = _rating_filter(versions, counts)
+    result = {}
+    for name in dimensions:
+        dimension = counts[name]
+        rows = db.session.execute(
+            select(dimension, counts.value, func.sum(counts.count))
+            .where(rating_filter)
+            .group_by(dimension, counts.value)
+        )
+        responses: Counter = Counter()
+        ratings: dict[object, Distribution] = defaultdict(Counter)
+        for group, value, count in rows:
+            if value == _RESPONSE_VALUE:
+                responses[group] += int(count)
+            else:
+                ratings[group][value] += int(count)
+        groups = responses.keys() | ratings
+        result[name] = {group: (responses[group], ratings[group]) for group in groups}
+    return result
 
 
 # -- definitions ---------------------------------------------------------------------------

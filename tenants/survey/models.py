@@ -210,6 +210,34 @@ class ResponseCount(TenantScoped, db.Model):
     count: Mapped[int] = mapped_column()
 
 
+class MonthlyResponseCount(TenantScoped, db.Model):
+    """``response_counts`` summed per calendar month (``month`` is its first day).
+
+    Kept by database triggers on ``response_counts`` (migration 0006), never written by the
+    application: every change to a daily count reaches its month in the same statement.
+    Dashboards and reports read whole months here and the edge days of a period from the daily
+    counts, so a year costs twelve rows per key instead of 365.
+    """
+
+    __tablename__ = "response_counts_monthly"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "version_id", "question_key", "department_id", "channel", "month", "value"
+        ),
+        _same_tenant_fk("version_id", "survey_versions"),
+        sa.CheckConstraint("count >= 0", name="count_not_negative"),
+        sa.Index(None, "tenant_id", "month"),
+    )
+
+    version_id: Mapped[int] = mapped_column()
+    question_key: Mapped[str] = mapped_column(sa.String(64))
+    department_id: Mapped[int] = mapped_column()
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    month: Mapped[date] = mapped_column(sa.Date)
+    value: Mapped[str] = mapped_column(sa.String(64))
+    count: Mapped[int] = mapped_column()
+
+
 class KioskDevice(TenantScoped, db.Model):
     """A shared tablet in the office. Only a hash of its token is stored; the token itself is
     shown to the admin once, inside the kiosk link."""

@@ -1,0 +1,180 @@
+"""The monthly roll-up of the counts: kept by the database for every write, and read for the
+whole months of a period with the edge days from the daily counts, giving the same numbers."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from saas_platform.app import create_app
+from saas_platform.db import db
+from saas_platform.tenancy import tenant_scope
+from saas_platform.tenancy.services import create_tenant
+from tenants.reports import stats
+from tenants.reports.stats import Filters
+from tenants.survey.definition import live_version_id
+from tenants.survey.models import (
+    NO_DEPARTMENT,
+    RESPONSES_KEY,
+    Department,
+    MonthlyResponseCount,
+    ResponseCount,
+)
+from tenants.survey.services import add_counts, subtract_counts
+from tests.conftest import sqlite_app_settings
+
+FIRST_DAY = date(2024, 11, 20)
+DAYS = 200
+
+
+def monthly_rows() -> dict[tuple, int]:
+    m = MonthlyResponseCount
+    rows = db.session.execute(
+        select(m.version_id, m.question_key, m.department_id, m.channel, m.month, m.value, m.count)
+    )
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def daily_rolled_up() -> dict[tuple, int]:
+    rolled: Counter = Counter()
+    rc = ResponseCount
+    rows = db.session.execute(
+        select(
+            rc.version_id, rc.question_key, rc.department_id, rc.channel, rc.day, rc.value
+        ).add_columns(rc.count)
+    )
+    for version_id, key, department, channel, day, value, count in rows:
+        rolled[(version_id, key, department, channel, day.replace(day=1), value)] += count
+    return {key: n for key, n in rolled.items() if n}
+
+
+def _random_writes(rng: random.Random, tenant_id: int, departments: list[int]) -> list[tuple]:
+    """Adds counts on random days, then takes some of them away again; returns what is left."""
+    version_id = live_version_id()
+    written: list[tuple] = []
+    for _ in range(60):
+        day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+        department = rng.choice([NO_DEPARTMENT, *departments])
+        channel = rng.choice(["web", "qr", "paper"])
+        responses = rng.randint(1, 4)
+        increments = {(version_id, RESPONSES_KEY, department, channel, day, ""): responses}
+        for key in ("ogolna_satysfakcja", "lokalizacja"):
+            increments[(version_id, key, department, channel, day, str(rng.randint(1, 5)))] = (
+                responses
+            )
+        add_counts(tenant_id, increments)
+        db.session.flush()
+        written.extend(key for key, n in increments.items() for _ in range(n))
+    rng.shuffle(written)
+    taken, kept = written[:40], written[40:]
+    subtract_counts(tenant_id, taken)
+    db.session.flush()
+    return kept
+
+
+def _reference_totals(filters: Filters) -> dict:
+    """What the daily counts alone say for the period: (version, key) -> value -> count."""
+    rc = ResponseCount
+    totals: dict = defaultdict(Counter)
+    rows = db.session.execute(
+        select(rc.version_id, rc.question_key, rc.value, func.sum(rc.count))
+        .where(rc.day >= filters.date_from, rc.day <= filters.date_to)
+        .group_by(rc.version_id, rc.question_key, rc.value)
+    )
+    for version_id, key, value, count in rows:
+        totals[(version_id, key)][value] = int(count)
+    return {k: dict(v) for k, v in totals.items()}
+
+
+def _reference_responses_per_month(filters: Filters) -> Counter:
+    rc = ResponseCount
+    rows = db.session.execute(
+        select(rc.day, rc.count).where(
+            rc.question_key == RESPONSES_KEY,
+            rc.day >= filters.date_from,
+            rc.day <= filters.date_to,
+        )
+    )
+    per_month: Counter = Counter()
+    for day, count in rows:
+        per_month[day.replace(day=1)] += count
+    return per_month
+
+
+def test_the_database_keeps_the_months_equal_to_the_days_for_every_write(two_offices, in_office):
+    rng = random.Random(26)
+    for office in two_offices:
+        with in_office(office) as tenant:
+            departments = list(db.session.scalars(select(Department.id)))
+            _random_writes(rng, tenant.id, departments)
+            db.session.commit()
+    for office in two_offices:
+        with in_office(office):
+            months = monthly_rows()
+            assert months == daily_rolled_up()
+            assert months and all(n > 0 for n in months.values())  # zeros are removed
+            assert {key[4].day for key in months} == {1}
+            # the triggers wrote each office's months under that office only
+            owners = db.session.execute(
+                select(MonthlyResponseCount.tenant_id)
+                .distinct()
+                .execution_options(cross_tenant="test: whose rows are these")
+            )
+            assert {row[0] for row in owners} == {office.id}
+
+
+def test_any_period_gives_the_numbers_of_the_daily_counts(two_offices, in_office):
+    rng = random.Random(11)
+    wolomin, sierpc = two_offices
+    with in_office(sierpc) as tenant:  # another office's counts on the same days
+        _random_writes(rng, tenant.id, [])
+        db.session.commit()
+    with in_office(wolomin) as tenant:
+        departments = list(db.session.scalars(select(Department.id)))
+        _random_writes(rng, tenant.id, departments)
+        version_id = live_version_id()
+        for edge in (date(2024, 11, 30), date(2025, 2, 1)):  # a month's last and first day
+            add_counts(tenant.id, {(version_id, RESPONSES_KEY, NO_DEPARTMENT, "web", edge, ""): 7})
+        db.session.commit()
+        periods = [
+            Filters(date(2024, 11, 30), date(2025, 2, 1)),  # one day at each edge
+            Filters(date(2024, 12, 1), date(2025, 2, 28)),  # whole months only
+            Filters(date(2024, 11, 25), date(2025, 1, 3)),  # edges on both sides
+            Filters(date(2025, 1, 1), date(2025, 1, 1)),  # one day
+            Filters(date(2024, 1, 1), date(2026, 12, 31)),  # more than all the data
+        ]
+        for _ in range(16):
+            start = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+            periods.append(Filters(start, start + timedelta(days=rng.randrange(120))))
+        for filters in periods:
+            assert stats._value_totals(filters) == _reference_totals(filters), filters
+            by_day = stats._breakdowns(filters, [], ("day",))["day"]
+            per_month = Counter()
+            for day, (responses, _) in by_day.items():
+                per_month[day.replace(day=1)] += responses
+            assert per_month == _reference_responses_per_month(filters), filters
+            assert stats.compute_results(filters, 75.0).responses == sum(per_month.values())
+
+
+def test_the_embedded_sqlite_mode_keeps_the_months_too(tmp_path):
+    app = create_app(sqlite_app_settings(f"sqlite:///{tmp_path / 'months.sqlite'}"))
+    with app.app_context():
+        upgrade()
+        offices = [create_tenant("wolomin", "Wołomin"), create_tenant("sierpc", "Sierpc")]
+        db.session.commit()
+        rng = random.Random(3)
+        for office in offices:
+            with tenant_scope(office):
+                _random_writes(rng, office.id, [])
+                db.session.commit()
+        seen = []
+        for office in offices:
+            with tenant_scope(office):
+                months = monthly_rows()
+                seen.append((months == daily_rolled_up(), bool(months)))
+        db.engine.dispose()
+    assert seen == [(True, True), (True, True)]
