@@ -36,7 +36,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from math import sqrt
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import expression
 
 from saas_platform.db import db
 from tenants.survey.definition import (
@@ -259,7 +262,7 @@ def compute_results(filters: Filters, threshold: float) -> Results:
     previous = _score(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
     change, significant_change = _compare(overall, previous)
 
-    breakdowns = _breakdowns(filters, current_versions, ("department_id", "channel", "day"))
+    breakdowns = _breakdowns(filters, current_versions)
     return Results(
         filters=filters,
         threshold=threshold,
@@ -272,7 +275,7 @@ def compute_results(filters: Filters, threshold: float) -> Results:
         areas=_areas(rating_questions, ratings, previous_ratings, threshold),
         by_department=_departments(breakdowns["department_id"]),
         by_channel=_channels(breakdowns["channel"]),
-        monthly=_months(filters, breakdowns["day"]),
+        monthly=_months(filters, breakdowns["month"]),
         choices=_choices(current_versions, totals),
         versions=tuple(sorted(v.number for v in current_versions)),
     )
@@ -284,36 +287,56 @@ Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> 
 
 
 COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
+BREAKDOWNS = ("department_id", "channel", "month")
+
+
+class month_of(expression.FunctionElement):
+    """The first day of a date's calendar month, as a date, in PostgreSQL and in SQLite."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(month_of, "postgresql")
+def _month_of_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS date)"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element, compiler, **kw) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
 def _counts(filters: Filters) -> Subquery:
-    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``day``.
+    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``.
 
-    Whole calendar months come from the monthly roll-up (``day`` is then the month's first
-    day), the days before the first and after the last whole month from the daily counts: a
-    year is twelve rows per key, a custom range adds at most two partial months of days.
+    Whole calendar months come from the monthly roll-up, the days before the first and after
+    the last whole month from the daily counts (each row then carries its month): a year is
+    twelve rows per key, a custom range adds at most two partial months of days.
     """
     first_whole = filters.date_from
     if first_whole.day != 1:
         first_whole = _month_start(_month_index(first_whole) + 1)
     after_whole = _month_start(_month_index(filters.date_to + timedelta(days=1)))
     if first_whole >= after_whole:  # no whole month inside the period
-        return _daily(filters, filters.date_from, filters.date_to).subquery("counts")
+        return _days(filters, filters.date_from, filters.date_to).subquery("counts")
     parts = [
-        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month.label("day")).where(
+        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month).where(
             MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters)
         )
     ]
     if filters.date_from < first_whole:
-        parts.append(_daily(filters, filters.date_from, first_whole - timedelta(days=1)))
+        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1)))
     if after_whole <= filters.date_to:
-        parts.append(_daily(filters, after_whole, filters.date_to))
+        parts.append(_days(filters, after_whole, filters.date_to))
     return union_all(*parts).subquery("counts")
 
 
-def _daily(filters: Filters, first: date, last: date) -> Select:
+def _days(filters: Filters, first: date, last: date) -> Select:
     columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
-    return select(*columns, RC.day).where(RC.day >= first, RC.day <= last, *_narrowing(RC, filters))
+    return select(*columns, month_of(RC.day).label("month")).where(
+        RC.day >= first, RC.day <= last, *_narrowing(RC, filters)
+    )
 
 
 def _narrowing(model, filters: Filters) -> list[ColumnElement[bool]]:
@@ -350,30 +373,34 @@ def _rating_filter(versions: Iterable[VersionDef], counts) -> ColumnElement[bool
     return or_(counts.question_key == RESPONSES_KEY, *by_version)
 
 
-def _breakdowns(
-    filters: Filters, versions: Iterable[VersionDef], dimensions: tuple[str, ...]
-) -> dict[str, dict[object, tuple[int, Distribution]]]:
-    """Per dimension, per value of it: the number of responses and all their ratings together."""
+Breakdown = dict[object, tuple[int, Distribution]]  # group -> (responses, their ratings)
+
+
+def _breakdowns(filters: Filters, versions: Iterable[VersionDef]) -> dict[str, Breakdown]:
+    """Per department, channel and month: the number of responses and all their ratings
+    together. One query, grouped by all three at once, folded here."""
     counts = _counts(filters).c
-    rating_filter = _rating_filter(versions, counts)
-    result = {}
-    for name in dimensions:
-        dimension = counts[name]
-        rows = db.session.execute(
-            select(dimension, counts.value, func.sum(counts.count))
-            .where(rating_filter)
-            .group_by(dimension, counts.value)
-        )
-        responses: Counter = Counter()
-        ratings: dict[object, Distribution] = defaultdict(Counter)
-        for group, value, count in rows:
+    rows = db.session.execute(
+        select(counts.department_id, counts.channel, counts.month, counts.value)
+        .add_columns(func.sum(counts.count))
+        .where(_rating_filter(versions, counts))
+        .group_by(counts.department_id, counts.channel, counts.month, counts.value)
+    )
+    responses = {name: Counter() for name in BREAKDOWNS}
+    ratings = {name: defaultdict(Counter) for name in BREAKDOWNS}
+    for department_id, channel, month, value, count in rows:
+        for name, group in zip(BREAKDOWNS, (department_id, channel, month), strict=True):
             if value == _RESPONSE_VALUE:
-                responses[group] += int(count)
+                responses[name][group] += int(count)
             else:
-                ratings[group][value] += int(count)
-        groups = responses.keys() | ratings
-        result[name] = {group: (responses[group], ratings[group]) for group in groups}
-    return result
+                ratings[name][group][value] += int(count)
+    return {
+        name: {
+            group: (responses[name][group], ratings[name][group])
+            for group in responses[name].keys() | ratings[name]
+        }
+        for name in BREAKDOWNS
+    }
 
 
 # -- definitions ---------------------------------------------------------------------------
@@ -576,13 +603,13 @@ def _channels(breakdown: Mapping) -> tuple[GroupRow, ...]:
     )
 
 
-def _months(filters: Filters, by_day: Mapping) -> tuple[GroupRow, ...]:
-    """One row per calendar month of the range, the days folded in."""
+def _months(filters: Filters, by_month: Breakdown) -> tuple[GroupRow, ...]:
+    """One row per calendar month of the range, empty months included."""
     responses: Counter = Counter()
     ratings: dict[tuple[int, int], Distribution] = defaultdict(Counter)
-    for day, (day_responses, day_ratings) in by_day.items():
-        responses[(day.year, day.month)] += day_responses
-        ratings[(day.year, day.month)].update(day_ratings)
+    for month, (month_responses, month_ratings) in by_month.items():
+        responses[(month.year, month.month)] += month_responses
+        ratings[(month.year, month.month)].update(month_ratings)
     rows = []
     year, month = filters.date_from.year, filters.date_from.month
     while (year, month) <= (filters.date_to.year, filters.date_to.month):
