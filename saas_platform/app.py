@@ -35,6 +35,13 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     with app.app_context():  # creates the engine object; no connection is opened
         ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+
+    from tenants.survey.views import serve_cached_survey_page
+
+    # The hot path first: a cached blank survey is answered before the CSRF and rate-limit
+    # hooks the extensions register (it fills its own token; the survey page has no limit).
+    app.before_request(site.make_csp_nonce)
+    app.before_request(serve_cached_survey_page)
     csrf.init_app(app)
     mail.init_app(app)
     init_security(app)
@@ -42,10 +49,6 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     _import_models()
     init_templating(app)
 
-    from tenants.survey.views import serve_cached_survey_page
-
-    app.before_request(site.make_csp_nonce)
-    app.before_request(serve_cached_survey_page)
     app.before_request(resolve_tenant)
     app.after_request(site.set_security_headers)
     app.register_error_handler(HTTPException, site.render_error)
