@@ -167,7 +167,9 @@ def test_the_embedded_sqlite_mode_keeps_the_months_too(tmp_path):
         rng = random.Random(3)
         for office in offices:
             with tenant_scope(office):
-                _random_writes(rng, office.id, [])
+                departments = list(db.session.scalars(select(Department.id).limit(2)))
+                _random_writes(rng, office.id, departments)
+                _move_department(*departments)
                 db.session.commit()
         seen = []
         for office in offices:
@@ -176,3 +178,45 @@ def test_the_embedded_sqlite_mode_keeps_the_months_too(tmp_path):
                 seen.append((months == daily_rolled_up(), bool(months)))
         db.engine.dispose()
     assert seen == [(True, True), (True, True)]
+
+
+def _move_department(source: int, target: int) -> None:
+    """Moves every count of one department to another, as merging two departments does: rows
+    the target also has are added to it and removed, the others change their key in one
+    statement."""
+    rc = ResponseCount.__table__
+    key = ("tenant_id", "version_id", "question_key", "channel", "day", "value")
+    for row in db.session.execute(select(rc).where(rc.c.department_id == source)).all():
+        same_key = [rc.c[name] == getattr(row, name) for name in key]
+        added = db.session.execute(
+            rc.update()
+            .where(*same_key, rc.c.department_id == target)
+            .values(count=rc.c.count + row.count)
+        )
+        if added.rowcount:
+            db.session.execute(rc.delete().where(*same_key, rc.c.department_id == source))
+    db.session.execute(rc.update().where(rc.c.department_id == source).values(department_id=target))
+    db.session.flush()
+
+
+def test_moving_counts_to_another_department_moves_their_months(two_offices, in_office):
+    rng = random.Random(5)
+    for office in two_offices:
+        with in_office(office) as tenant:
+            departments = list(db.session.scalars(select(Department.id)))
+            _random_writes(rng, tenant.id, departments[:2])
+            db.session.commit()
+    wolomin, sierpc = two_offices
+    with in_office(sierpc):
+        sierpc_months = monthly_rows()
+    with in_office(wolomin):
+        source, target = list(db.session.scalars(select(Department.id).limit(2)))
+        before = sum(monthly_rows().values())
+        _move_department(source, target)
+        db.session.commit()
+        months = monthly_rows()
+        assert months == daily_rolled_up()
+        assert sum(months.values()) == before
+        assert not any(key[2] == source for key in months)
+    with in_office(sierpc):
+        assert monthly_rows() == sierpc_months

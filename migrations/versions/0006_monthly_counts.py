@@ -26,79 +26,80 @@ depends_on = None
 
 KEY = "tenant_id, version_id, question_key, department_id, channel, month, value"
 
-# PostgreSQL: statement-level triggers with transition tables, one aggregated upsert per
-# statement (not one per row). Rows are upserted in key order, like the daily counts, so
-# concurrent submissions take their locks in the same order and cannot deadlock.
-POSTGRESQL_TRIGGERS = [
-    f"""
-    CREATE FUNCTION response_counts_monthly_add() RETURNS trigger LANGUAGE plpgsql AS $$
+# PostgreSQL: statement-level triggers with transition tables, one aggregated change per
+# statement (not one per row). Each works out the change per month key (``delta``), then:
+# locks the month rows it touches in key order (so concurrent writers, a resident today and a
+# paper form typed in for yesterday, cannot deadlock), adds the increases with an ordered
+# upsert, applies the decreases to rows that must exist (refusing to go on when one does not:
+# the months would no longer equal the days), and removes the rows that reach zero. An UPDATE
+# is its new rows minus its old ones, so even a change of key (moving counts to another
+# department) keeps the months right.
+_MONTH_KEY = (
+    "tenant_id, version_id, question_key, department_id, channel, "
+    "CAST(date_trunc('month', day) AS date) AS month, value"
+)
+_MATCH = (
+    "m.tenant_id = d.tenant_id AND m.version_id = d.version_id "
+    "AND m.question_key = d.question_key AND m.department_id = d.department_id "
+    "AND m.channel = d.channel AND m.month = d.month AND m.value = d.value"
+)
+
+
+def _delta(rows_sql: str) -> str:
+    return (
+        f"SELECT {KEY}, sum(change) AS delta FROM ({rows_sql}) AS changes "
+        f"GROUP BY {KEY} HAVING sum(change) <> 0"
+    )
+
+
+def _apply_function(name: str, rows_sql: str) -> str:
+    delta = _delta(rows_sql)
+    return f"""
+    CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        decreases integer;
+        applied integer;
     BEGIN
+        PERFORM 1 FROM response_counts_monthly AS m JOIN ({delta}) AS d ON {_MATCH}
+        ORDER BY m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel,
+                 m.month, m.value
+        FOR UPDATE OF m;
+
         INSERT INTO response_counts_monthly ({KEY}, count)
-        SELECT tenant_id, version_id, question_key, department_id, channel,
-               date_trunc('month', day)::date AS month, value, sum(count)
-        FROM new_rows
-        GROUP BY tenant_id, version_id, question_key, department_id, channel, month, value
-        ORDER BY tenant_id, version_id, question_key, department_id, channel, month, value
+        SELECT {KEY}, delta FROM ({delta}) AS d WHERE delta > 0
+        ORDER BY {KEY}
         ON CONFLICT ({KEY})
         DO UPDATE SET count = response_counts_monthly.count + EXCLUDED.count;
+
+        SELECT count(*) INTO decreases FROM ({delta}) AS d WHERE delta < 0;
+        IF decreases > 0 THEN
+            UPDATE response_counts_monthly AS m SET count = m.count + d.delta
+            FROM ({delta}) AS d WHERE {_MATCH} AND d.delta < 0;
+            GET DIAGNOSTICS applied = ROW_COUNT;
+            IF applied <> decreases THEN
+                RAISE EXCEPTION 'response_counts_monthly: % of % decreased months missing',
+                    decreases - applied, decreases;
+            END IF;
+            DELETE FROM response_counts_monthly AS m USING ({delta}) AS d
+            WHERE {_MATCH} AND d.delta < 0 AND m.count = 0;
+        END IF;
         RETURN NULL;
     END $$
-    """,
-    f"""
-    CREATE FUNCTION response_counts_monthly_change() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        -- The key of a count row never changes, only its count: pair old and new by key.
-        UPDATE response_counts_monthly AS m
-        SET count = m.count + d.delta
-        FROM (SELECT n.tenant_id, n.version_id, n.question_key, n.department_id, n.channel,
-                     date_trunc('month', n.day)::date AS month, n.value,
-                     sum(n.count - o.count) AS delta
-              FROM new_rows AS n
-              JOIN old_rows AS o USING (tenant_id, version_id, question_key, department_id,
-                                        channel, day, value)
-              GROUP BY 1, 2, 3, 4, 5, 6, 7
-              ORDER BY 1, 2, 3, 4, 5, 6, 7) AS d
-        WHERE (m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel, m.month,
-               m.value)
-            = (d.tenant_id, d.version_id, d.question_key, d.department_id, d.channel, d.month,
-               d.value)
-          AND d.delta <> 0;
-        DELETE FROM response_counts_monthly AS m
-        USING (SELECT DISTINCT tenant_id, version_id, question_key, department_id, channel,
-                      date_trunc('month', day)::date AS month, value FROM new_rows) AS d
-        WHERE (m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel, m.month,
-               m.value)
-            = (d.tenant_id, d.version_id, d.question_key, d.department_id, d.channel, d.month,
-               d.value)
-          AND m.count = 0;
-        RETURN NULL;
-    END $$
-    """,
-    f"""
-    CREATE FUNCTION response_counts_monthly_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        UPDATE response_counts_monthly AS m
-        SET count = m.count - d.total
-        FROM (SELECT tenant_id, version_id, question_key, department_id, channel,
-                     date_trunc('month', day)::date AS month, value, sum(count) AS total
-              FROM old_rows
-              GROUP BY 1, 2, 3, 4, 5, 6, 7
-              ORDER BY 1, 2, 3, 4, 5, 6, 7) AS d
-        WHERE (m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel, m.month,
-               m.value)
-            = (d.tenant_id, d.version_id, d.question_key, d.department_id, d.channel, d.month,
-               d.value);
-        DELETE FROM response_counts_monthly AS m
-        USING (SELECT DISTINCT tenant_id, version_id, question_key, department_id, channel,
-                      date_trunc('month', day)::date AS month, value FROM old_rows) AS d
-        WHERE (m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel, m.month,
-               m.value)
-            = (d.tenant_id, d.version_id, d.question_key, d.department_id, d.channel, d.month,
-               d.value)
-          AND m.count = 0;
-        RETURN NULL;
-    END $$
-    """,
+    """
+
+
+POSTGRESQL_TRIGGERS = [
+    _apply_function(
+        "response_counts_monthly_add", f"SELECT {_MONTH_KEY}, count AS change FROM new_rows"
+    ),
+    _apply_function(
+        "response_counts_monthly_change",
+        f"SELECT {_MONTH_KEY}, count AS change FROM new_rows "
+        f"UNION ALL SELECT {_MONTH_KEY}, -count FROM old_rows",
+    ),
+    _apply_function(
+        "response_counts_monthly_remove", f"SELECT {_MONTH_KEY}, -count AS change FROM old_rows"
+    ),
     "CREATE TRIGGER monthly_add AFTER INSERT ON response_counts "
     "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
     "EXECUTE FUNCTION response_counts_monthly_add()",
@@ -118,20 +119,30 @@ _SQLITE_MATCH = (
     "AND channel = {r}.channel AND month = date({r}.day, 'start of month') "
     "AND value = {r}.value"
 )
+# Not INSERT OR IGNORE: inside a trigger the outer statement's conflict handling (the upsert's
+# ABORT) would override it.
+_SQLITE_ENSURE_NEW_MONTH = f"""
+        INSERT INTO response_counts_monthly ({KEY}, count)
+        SELECT NEW.tenant_id, NEW.version_id, NEW.question_key, NEW.department_id,
+               NEW.channel, date(NEW.day, 'start of month'), NEW.value, 0
+        WHERE NOT EXISTS (SELECT 1 FROM response_counts_monthly
+                          WHERE {_SQLITE_MATCH.format(r='NEW')});"""
 SQLITE_TRIGGERS = [
     f"""
     CREATE TRIGGER monthly_add AFTER INSERT ON response_counts BEGIN
-        INSERT OR IGNORE INTO response_counts_monthly ({KEY}, count)
-        VALUES (NEW.tenant_id, NEW.version_id, NEW.question_key, NEW.department_id,
-                NEW.channel, date(NEW.day, 'start of month'), NEW.value, 0);
+        {_SQLITE_ENSURE_NEW_MONTH}
         UPDATE response_counts_monthly SET count = count + NEW.count
         WHERE {_SQLITE_MATCH.format(r='NEW')};
     END
     """,
     f"""
-    CREATE TRIGGER monthly_change AFTER UPDATE OF count ON response_counts BEGIN
-        UPDATE response_counts_monthly SET count = count + NEW.count - OLD.count
+    CREATE TRIGGER monthly_change AFTER UPDATE ON response_counts BEGIN
+        UPDATE response_counts_monthly SET count = count - OLD.count
+        WHERE {_SQLITE_MATCH.format(r='OLD')};
+        {_SQLITE_ENSURE_NEW_MONTH}
+        UPDATE response_counts_monthly SET count = count + NEW.count
         WHERE {_SQLITE_MATCH.format(r='NEW')};
+        DELETE FROM response_counts_monthly WHERE {_SQLITE_MATCH.format(r='OLD')} AND count = 0;
         DELETE FROM response_counts_monthly WHERE {_SQLITE_MATCH.format(r='NEW')} AND count = 0;
     END
     """,
