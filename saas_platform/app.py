@@ -57,6 +57,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.register_blueprint(site.health)
 
     from saas_platform.operator.views import bp as operator_bp
+    from tenants.outreach.views import public as banner_bp
     from tenants.panel import (  # noqa: F401 - routes
         account_views,
         admin_views,
@@ -74,6 +75,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.register_blueprint(survey_bp)
     app.register_blueprint(panel_bp)
     app.register_blueprint(operator_bp)
+    app.register_blueprint(banner_bp)
     app.jinja_env.filters["audit_action"] = action_label
     register_commands(app)
     return app
