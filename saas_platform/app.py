@@ -70,6 +70,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     from tenants.panel.audit import action_label
     from tenants.panel.blueprint import bp as panel_bp
     from tenants.reports import views as report_views  # noqa: F401 - routes
+    from tenants.survey import tasks as survey_tasks  # noqa: F401 - Celery tasks
     from tenants.survey.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)
