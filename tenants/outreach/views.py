@@ -48,12 +48,7 @@ def banner_kit():
     return render_template(
         "panel/banner.html",
         banners=[
-            {
-                "size": size,
-                "svg": banner.banner_image_url(tenant, size, "svg"),
-                "png": banner.banner_image_url(tenant, size, "png"),
-                "snippet": banner.banner_snippet(tenant, size),
-            }
+            {"size": size, "snippet": banner.banner_snippet(tenant, size)}
             for size in banner.BANNER_SIZES
         ],
         survey_url=banner.survey_link(tenant, "banner"),
