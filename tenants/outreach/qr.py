@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from dataclasses import dataclass
 
 import qrcode
@@ -19,6 +20,9 @@ from tenants.survey.models import Department
 
 # M corrects 15% damage: enough for a poster that gets scuffed, still a small code.
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
+# xhtml2pdf renders one document at a time per process; web processes run several threads.
+# A poster takes well under a second, so it is made in the request, one at a time.
+_RENDER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -73,4 +77,5 @@ def poster_pdf(tenant: Tenant, code: QrCode) -> bytes:
         qr=f"data:image/png;base64,{png}",
         address=short_address(tenant),
     )
-    return html_to_pdf(html)
+    with _RENDER_LOCK:
+        return html_to_pdf(html)
