@@ -192,23 +192,31 @@ def _office_audit(in_office, office) -> list[tuple]:
 
 
 def test_an_admin_sets_and_clears_the_retention_period_and_it_is_audited(
-    two_offices, logged_in, in_office
+    two_offices, logged_in, in_office, client_for
 ):
     wolomin, sierpc = two_offices
     admin = logged_in(wolomin)
     page = admin.get("/panel/urzad").get_data(as_text=True)
     assert "Przechowywanie odpowiedzi (lata)" in page
+    assert _post_office(admin, retention_years="2").status_code == 302
+    assert "przez 2 lata od" in client_for(wolomin).get("/ochrona-danych").get_data(as_text=True)
     assert _post_office(admin, retention_years=" 5 ").status_code == 302
     with in_office(wolomin) as tenant:
         assert tenant.retention_years == 5
     with in_office(sierpc) as tenant:
         assert tenant.retention_years is None
     assert 'value="5"' in admin.get("/panel/urzad").get_data(as_text=True)
+    # residents read it in the information clause; the other office has set none
+    clause = client_for(wolomin).get("/ochrona-danych").get_data(as_text=True)
+    assert "przechowujemy przez 5 lat od wypełnienia" in clause
+    other = client_for(sierpc).get("/ochrona-danych").get_data(as_text=True)
+    assert "przechowujemy przez" not in other and "Urząd nie ustalił okresu" in other
     assert _post_office(admin, retention_years="").status_code == 302
     with in_office(wolomin) as tenant:
         assert tenant.retention_years is None
     assert _office_audit(in_office, wolomin) == [
-        ({"retention_years": None}, {"retention_years": 5}),
+        ({"retention_years": None}, {"retention_years": 2}),
+        ({"retention_years": 2}, {"retention_years": 5}),
         ({"retention_years": 5}, {"retention_years": None}),
     ]
     assert _office_audit(in_office, sierpc) == []
