@@ -65,6 +65,11 @@ class BaseConfig:
     SUBMISSIONS_PER_DAY = int(os.environ.get("SUBMISSIONS_PER_DAY", "60"))
     KIOSK_SUBMISSIONS_PER_HOUR = int(os.environ.get("KIOSK_SUBMISSIONS_PER_HOUR", "120"))
     KIOSK_SUBMISSIONS_PER_DAY = int(os.environ.get("KIOSK_SUBMISSIONS_PER_DAY", "600"))
+    # Retention deletes old responses in batches of this many, each its own transaction.
+    RETENTION_BATCH_SIZE = 1000
+    RETENTION_HOUR = int(os.environ.get("RETENTION_HOUR", "3"))
+    # A kiosk's thank-you page opens a fresh form for the next person after this many seconds.
+    KIOSK_RESET_SECONDS = int(os.environ.get("KIOSK_RESET_SECONDS", "10"))
     # Bot signals: faster than this is not a person; older than the CSRF token is expired.
     SURVEY_MIN_FILL_SECONDS = int(os.environ.get("SURVEY_MIN_FILL_SECONDS", "3"))
     SURVEY_FORM_MAX_AGE_SECONDS = WTF_CSRF_TIME_LIMIT

@@ -60,6 +60,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.register_blueprint(site.health)
 
     from saas_platform.operator.views import bp as operator_bp
+    from tenants.outreach.views import public as banner_bp
     from tenants.panel import (  # noqa: F401 - routes
         account_views,
         admin_views,
@@ -72,11 +73,13 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     from tenants.panel.audit import action_label
     from tenants.panel.blueprint import bp as panel_bp
     from tenants.reports import views as report_views  # noqa: F401 - routes
+    from tenants.survey import tasks as survey_tasks  # noqa: F401 - Celery tasks
     from tenants.survey.views import bp as survey_bp
 
     app.register_blueprint(survey_bp)
     app.register_blueprint(panel_bp)
     app.register_blueprint(operator_bp)
+    app.register_blueprint(banner_bp)
     app.jinja_env.filters["audit_action"] = action_label
     register_commands(app)
     return app

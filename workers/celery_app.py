@@ -63,6 +63,10 @@ def celery_init_app(app: Flask) -> Celery:
             "task": "tenants.reports.tasks.sweep_stuck_reports",
             "schedule": 300.0,
         },
+        "apply-retention": {
+            "task": "tenants.survey.tasks.apply_retention",
+            "schedule": crontab(hour=app.config["RETENTION_HOUR"], minute=30),
+        },
     }
     celery.set_default()
     app.extensions["celery"] = celery

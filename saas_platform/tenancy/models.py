@@ -21,6 +21,10 @@ class Tenant(db.Model):
         sa.CheckConstraint("length(brand_colour) = 7", name="brand_colour_length"),
         sa.CheckConstraint("length(slug) BETWEEN 2 AND 63", name="slug_length"),
         sa.CheckConstraint("score_threshold BETWEEN 0 AND 100", name="score_threshold_range"),
+        sa.CheckConstraint(
+            "retention_years IS NULL OR retention_years BETWEEN 1 AND 20",
+            name="retention_years_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +52,8 @@ class Tenant(db.Model):
     extra_report_frequencies: Mapped[list] = mapped_column(
         sa.JSON, default=list, server_default="[]"
     )
+    # Raw responses older than this many years are deleted (their counts stay); None: kept.
+    retention_years: Mapped[int | None] = mapped_column()
     # Bumped whenever the office's data, departments or survey versions change (see
     # tenants.survey.cache): what the survey page caches is keyed by it.
     survey_revision: Mapped[int] = mapped_column(default=1, server_default="1")

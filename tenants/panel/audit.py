@@ -63,6 +63,7 @@ ACTION_LABELS = {
     "response.exclude": "Wyłączenie odpowiedzi z wyników",
     "response.restore": "Przywrócenie odpowiedzi do wyników",
     "response.keep": "Pozostawienie oznaczonej odpowiedzi",
+    "response.retention_delete": "Usunięcie starych odpowiedzi (okres przechowywania)",
     "kiosk.create": "Dodanie kiosku",
     "kiosk.revoke": "Wyłączenie kiosku",
 }

@@ -32,13 +32,22 @@ OFFICE_FIELDS = (
     "brand_colour",
     "score_threshold",
     "report_recipients",
+    "retention_years",
 )
 MAX_REPORT_RECIPIENTS = 20
+# Raw responses may be kept 1 to this many years (or for good); the counts always stay.
+MAX_RETENTION_YEARS = 20
 MAX_DEPARTMENT_NAME = 200
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()./-]{4,38}$")
 # Recipients come one a line; commas, semicolons and spaces (as pasted from a mail client)
 # separate addresses too: none of them can appear in an address we accept.
 RECIPIENT_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+RETENTION_MESSAGE = (
+    f"Podaj liczbę lat od 1 do {MAX_RETENTION_YEARS} albo zostaw pole puste "
+    "(odpowiedzi przechowywane bez limitu)."
+)
 
 
 class OfficeError(ValueError):
@@ -105,6 +114,9 @@ def update_office(tenant: Tenant, values: dict) -> dict:
         raise ValueError(f"not office fields: {sorted(unknown)}")
     if not 0 <= values.get("score_threshold", tenant.score_threshold) <= 100:
         raise OfficeError("Próg oceny musi mieścić się między 0 a 100.")
+    retention = values.get("retention_years", tenant.retention_years)
+    if retention is not None and not 1 <= retention <= MAX_RETENTION_YEARS:
+        raise OfficeError(RETENTION_MESSAGE)
     before, after = audit.changed_fields(tenant, OFFICE_FIELDS, values)
     if after:
         db.session.flush()

@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas_platform.tenancy.models import Tenant
@@ -25,15 +25,21 @@ THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
 
 
 class WholeNumberField(IntegerField):
-    """An integer field that says what is wrong in Polish."""
+    """An integer field that says what is wrong in Polish; an empty field is None."""
+
+    def __init__(self, *args, message: str = THRESHOLD_MESSAGE, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.message = message
 
     def process_formdata(self, valuelist):
-        if valuelist and valuelist[0].strip():
+        if not valuelist:
+            return
+        self.data = None
+        if valuelist[0].strip():
             try:
                 self.data = int(valuelist[0].strip())
             except ValueError as exc:
-                self.data = None
-                raise ValueError(THRESHOLD_MESSAGE) from exc
+                raise ValueError(self.message) from exc
 
 
 class RecipientsField(TextAreaField):
@@ -92,6 +98,14 @@ class OfficeForm(FlaskForm):
         validators=[
             InputRequired(THRESHOLD_MESSAGE),
             NumberRange(min=0, max=100, message=THRESHOLD_MESSAGE),
+        ],
+    )
+    retention_years = WholeNumberField(
+        "Przechowywanie odpowiedzi (lata)",
+        message=office.RETENTION_MESSAGE,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=office.MAX_RETENTION_YEARS, message=office.RETENTION_MESSAGE),
         ],
     )
     report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])

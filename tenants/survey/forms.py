@@ -16,6 +16,8 @@ from saas_platform.db import is_id
 from tenants.survey.definition import VersionDef
 
 RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")
+# The query parameter that opens the survey with a department chosen (a department's QR code).
+DEPARTMENT_PARAM = "wydzial"
 SERVICE_FIELDS = frozenset(
     {"csrf_token", "submission", "version", "kanal", "website", "started", "kiosk"}
 )

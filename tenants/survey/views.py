@@ -25,7 +25,12 @@ from saas_platform.tenancy import current_tenant
 from saas_platform.tenancy.resolver import normalise_host, require_tenant_site
 from tenants.survey.cache import cached_page, remember_page, survey_state
 from tenants.survey.definition import VersionDef, published_version
-from tenants.survey.forms import RESIDENT_CHANNELS, FieldError, check_submission
+from tenants.survey.forms import (
+    DEPARTMENT_PARAM,
+    RESIDENT_CHANNELS,
+    FieldError,
+    check_submission,
+)
 from tenants.survey.guards import (
     FormStartProblem,
     check_form_start,
@@ -93,13 +98,31 @@ _TOKENS = {
 }
 
 
+def _page_variant(channel: str, department: str | None) -> str:
+    """The micro-cache key of a blank page besides its host: channel and chosen department."""
+    return f"{channel}:{department}" if department else channel
+
+
+def _preselected_department(version: VersionDef) -> int | None:
+    """The active department named in the query string, when the survey asks for one."""
+    raw = request.args.get(DEPARTMENT_PARAM, "")
+    if version.department_question is None or not is_id(raw):
+        return None
+    department_id = int(raw)
+    return department_id if department_id in survey_state().department_ids else None
+
+
 def _blank_form(version: VersionDef):
     channel = request.args.get("kanal", "web")
     channel = channel if channel in RESIDENT_CHANNELS else "web"
     departments = survey_state().departments
+    department_id = _preselected_department(version)
+    values = MultiDict()
+    if department_id is not None:
+        values[version.department_question.field_name] = str(department_id)
     tenant = current_tenant
     # The revision changes with anything the page shows of the office (tenants.survey.cache).
-    key = (tenant.id, tenant.survey_revision, version.id, channel)
+    key = (tenant.id, tenant.survey_revision, version.id, channel, department_id)
     pages = current_app.extensions.setdefault("blank_survey_pages", {})
     page = pages.get(key)
     if page is None:
@@ -109,7 +132,7 @@ def _blank_form(version: VersionDef):
                 "survey/form.html",
                 version=version,
                 departments=departments,
-                values=MultiDict(),
+                values=values,
                 errors=[],
                 channel=channel,
                 submission_key=_TOKENS["submission"],
@@ -124,7 +147,8 @@ def _blank_form(version: VersionDef):
         pages[key] = page
     ttl = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
     if ttl:
-        remember_page(normalise_host(request.host), channel, tenant.id, page, ttl)
+        variant = _page_variant(channel, department_id and str(department_id))
+        remember_page(normalise_host(request.host), variant, tenant.id, page, ttl)
     return _fill_tokens(page, tenant.id)
 
 
@@ -142,12 +166,14 @@ def _fill_tokens(page: str, tenant_id: int) -> str:
 
 def serve_cached_survey_page():
     """``before_request``, ahead of the host lookup: a blank survey this process rendered in
-    the last ``SURVEY_PAGE_CACHE_SECONDS`` for the same host and channel is served without
-    touching the database (a micro-cache; tokens are filled per request)."""
-    if request.method != "GET" or request.path != "/" or set(request.args) - {"kanal", "kiosk"}:
+    the last ``SURVEY_PAGE_CACHE_SECONDS`` for the same host, channel and chosen department is
+    served without touching the database (a micro-cache; tokens are filled per request)."""
+    if request.method != "GET" or request.path != "/":
         return None
-    channel = request.args.get("kanal", "web")
-    cached = cached_page(normalise_host(request.host or ""), channel)
+    if set(request.args) - {"kanal", "kiosk", DEPARTMENT_PARAM}:
+        return None
+    variant = _page_variant(request.args.get("kanal", "web"), request.args.get(DEPARTMENT_PARAM))
+    cached = cached_page(normalise_host(request.host or ""), variant)
     if cached is None:
         return None
     page, tenant_id = cached
@@ -232,10 +258,14 @@ def thank_you():
     """Shown after a stored response (and after a repeated one, which stored nothing)."""
     _live_version_or_unavailable()
     channel = request.args.get("kanal", "web")
+    kiosk_token = valid_kiosk_token(request.args.get("kiosk", "")) or None
+    # A kiosk opens a fresh form for the next person by itself (a meta refresh: no script).
+    kiosk_reset = channel == "kiosk" and kiosk_token and active_kiosk_id(kiosk_token) is not None
     return render_template(
         "survey/thanks.html",
         channel=channel if channel in RESIDENT_CHANNELS else "web",
-        kiosk_token=valid_kiosk_token(request.args.get("kiosk", "")) or None,
+        kiosk_token=kiosk_token,
+        reset_seconds=current_app.config["KIOSK_RESET_SECONDS"] if kiosk_reset else None,
     )
 
 

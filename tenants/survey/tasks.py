@@ -1,0 +1,48 @@
+"""Survey work for the Celery workers: retention of raw responses (beat, daily)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import select
+
+from saas_platform.db import db
+from saas_platform.tenancy import tenant_scope
+from saas_platform.tenancy.models import Tenant
+from tenants.survey import retention
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def apply_retention(today: str | None = None) -> int:
+    """Beat, daily: delete raw responses older than each office's retention period (the
+    counts stay). Offices come from the registry; each is purged inside its own scope, in
+    committed batches, and the total is audited in that office's log."""
+    day = date.fromisoformat(today) if today else date.today()
+    batch_size = current_app.config["RETENTION_BATCH_SIZE"]
+    offices = db.session.scalars(
+        select(Tenant).where(Tenant.retention_years.is_not(None)).order_by(Tenant.id)
+    ).all()
+    total = 0
+    for office in offices:
+        with tenant_scope(office):
+            cutoff = retention.retention_cutoff(day, office.retention_years)
+            deleted = 0
+            while removed := retention.delete_response_batch(cutoff, batch_size):
+                deleted += removed
+                db.session.commit()  # one short transaction per batch: no long row locks
+            if deleted:
+                retention.record_deletion(office, cutoff, deleted)
+                db.session.commit()
+                log.info(
+                    "retention: office %s lost %d responses answered before %s",
+                    office.slug,
+                    deleted,
+                    cutoff,
+                )
+        total += deleted
+    return total
