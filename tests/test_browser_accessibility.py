@@ -104,6 +104,28 @@ def test_staff_login_meets_wcag_21_aa(demo_platform, resident_page):
     assert_accessible(page)
 
 
+@pytest.mark.parametrize("screen", MANUAL_SCREENS, ids=lambda screen: screen.name)
+def test_manual_screenshots_are_taken_from_the_demo_data(
+    demo_platform, chromium, staff_pages, screen
+):
+    wolomin, _ = demo_platform.slugs
+    if screen.who == "admin":
+        page = staff_pages[wolomin]
+        context = None
+    else:
+        context = chromium.new_context(locale="pl-PL")
+        page = context.new_page()
+    page.set_viewport_size({"width": screen.width, "height": screen.height})
+    answer = page.goto(demo_platform.url(wolomin, screen.path))
+    assert answer.ok, f"{screen.path}: {answer.status}"
+    target: Path = SCREENS_DIR / f"{screen.name}.png"
+    page.screenshot(path=target, full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    if context is not None:
+        context.close()
+    assert target.stat().st_size > 5_000
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -215,25 +237,3 @@ def test_offices_see_only_their_own_data_in_the_browser(demo_platform, staff_pag
     wolomin_page.goto(demo_platform.url(sierpc, "/panel/raporty"))
     assert "/panel/login" in wolomin_page.url
     wolomin_page.goto(demo_platform.url(wolomin, "/panel/"))
-
-
-@pytest.mark.parametrize("screen", MANUAL_SCREENS, ids=lambda screen: screen.name)
-def test_manual_screenshots_are_taken_from_the_demo_data(
-    demo_platform, chromium, staff_pages, screen
-):
-    wolomin, _ = demo_platform.slugs
-    if screen.who == "admin":
-        page = staff_pages[wolomin]
-        context = None
-    else:
-        context = chromium.new_context(locale="pl-PL")
-        page = context.new_page()
-    page.set_viewport_size({"width": screen.width, "height": screen.height})
-    answer = page.goto(demo_platform.url(wolomin, screen.path))
-    assert answer.ok, f"{screen.path}: {answer.status}"
-    target: Path = SCREENS_DIR / f"{screen.name}.png"
-    page.screenshot(path=target, full_page=False)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    if context is not None:
-        context.close()
-    assert target.stat().st_size > 5_000
