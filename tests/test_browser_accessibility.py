@@ -137,7 +137,11 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
         "/panel/uzytkownicy",
         "/panel/kioski",
         "/panel/urzad",
+        "/panel/wydzialy",
+        "/panel/dziennik",
+        "/panel/konto",
         "/panel/instrukcja",
+        "/panel/?okres=custom&od=2020-13-45",  # the dashboard with a filter error
     ],
 )
 def test_staff_panel_pages_meet_wcag_21_aa(demo_platform, staff_pages, path):
@@ -145,6 +149,22 @@ def test_staff_panel_pages_meet_wcag_21_aa(demo_platform, staff_pages, path):
     page = staff_pages[wolomin]
     page.goto(demo_platform.url(wolomin, path))
     assert page.url == demo_platform.url(wolomin, path), "not signed in"
+    assert_accessible(page)
+
+
+def test_a_response_and_a_staff_members_page_meet_wcag_21_aa(demo_platform, staff_pages):
+    wolomin, _ = demo_platform.slugs
+    page = staff_pages[wolomin]
+    page.goto(demo_platform.url(wolomin, "/panel/odpowiedzi"))
+    page.locator("a[href*='/panel/odpowiedzi/']").first.press("Enter")
+    page.wait_for_selector("text=Odpowiedź nr")
+    assert_accessible(page)
+    page.goto(demo_platform.url(wolomin, "/panel/uzytkownicy"))
+    page.get_by_role("button", name="Wyślij zaproszenie").press("Enter")  # empty: errors
+    page.wait_for_selector(".error-summary")
+    assert_accessible(page)
+    page.locator("a[href*='/panel/uzytkownicy/']").first.press("Enter")
+    page.wait_for_selector("h1")
     assert_accessible(page)
 
 
@@ -156,6 +176,24 @@ def test_operator_console_meets_wcag_21_aa(demo_platform, operator_page):
     page.goto(demo_platform.url(None, f"/operator/urzedy/{wolomin}"))
     assert_accessible(page)
     page.goto(demo_platform.url(None, "/operator/urzedy/nowy"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Utwórz urząd").press("Enter")
+    page.wait_for_selector(".error-summary")
+    assert_accessible(page)
+    page.goto(demo_platform.url(None, "/operator/dziennik"))
+    assert_accessible(page)
+
+
+def test_landing_operator_login_and_error_pages_meet_wcag_21_aa(demo_platform, resident_page):
+    page = resident_page
+    page.goto(demo_platform.url(None))
+    assert_accessible(page)
+    page.goto(demo_platform.url(None, "/operator/login"))
+    assert_accessible(page)
+    wolomin, _ = demo_platform.slugs
+    page.goto(demo_platform.url(wolomin, "/panel/przypomnij-haslo"))
+    assert_accessible(page)
+    assert page.goto(demo_platform.url(wolomin, "/nie-ma-takiej-strony")).status == 404
     assert_accessible(page)
 
 
@@ -184,8 +222,11 @@ def test_survey_can_be_completed_with_the_keyboard_alone(
         focused = page.evaluate(
             """() => { const e = document.activeElement;
                        return {tag: e.tagName, type: e.type || '', name: e.name || '',
-                               text: e.textContent.trim()}; }"""
+                               text: e.textContent.trim(),
+                               outline: getComputedStyle(e).outlineStyle}; }"""
         )
+        if focused["tag"] != "BODY":
+            assert focused["outline"] != "none", f"no visible focus on {focused}"
         if focused["type"] in ("radio", "checkbox") and focused["name"] not in answered_groups:
             answered_groups.add(focused["name"])
             page.keyboard.press("Space")  # a radio group: the first answer; a checkbox: ticked
@@ -233,6 +274,7 @@ def test_offices_see_only_their_own_data_in_the_browser(demo_platform, staff_pag
     assert "Referat Obsługi Mieszkańców" in sierpc_page.content()
     assert "Wydział Podatków i Opłat Lokalnych" not in sierpc_page.content()
     assert "Wołomin" not in dashboard
+    assert_accessible(sierpc_page)  # Sierpc's dark red brand colour
     # The Wołomin session means nothing on Sierpc's host: the browser is sent to log in.
     wolomin_page.goto(demo_platform.url(sierpc, "/panel/raporty"))
     assert "/panel/login" in wolomin_page.url
