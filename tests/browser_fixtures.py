@@ -133,7 +133,7 @@ def chromium() -> Iterator:
 
 
 def sign_in_staff(page, demo: DemoPlatform, slug: str) -> None:
-    """Sign in on the office's login page with the keyboard-free form filling of a user."""
+    """Sign in through the office's login form, as a staff member does."""
     page.goto(demo.url(slug, "/panel/login"))
     page.fill("#email", demo.admin_email(slug))
     page.fill("#password", STAFF_PASSWORD)
