@@ -41,7 +41,7 @@ def assert_accessible(page) -> None:
     assert not violations, f"{page.url}:\n" + "\n".join(violations)
 
 
-def test_axe_finds_a_violation_it_is_shown(resident_page):
+def test_axe_reports_the_violations_it_finds(resident_page):
     """The checker itself works: an image without alt text on an unlabelled page fails."""
     resident_page.set_content('<html><body><img src="x.png"></body></html>')
     ids = {line.split(" ")[0] for line in axe_violations(resident_page)}
@@ -197,26 +197,47 @@ def test_landing_operator_login_and_error_pages_meet_wcag_21_aa(demo_platform, r
     assert_accessible(page)
 
 
+KEYBOARD_COMMENT = "Wpisane z klawiatury."
+
+
 def _office_counts(app, slug: str) -> tuple[int, int]:
     """(responses, answers with the keyboard's comment) of one office, read in its scope."""
     with app.app_context():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
         with tenant_scope(tenant):
             responses = db.session.scalar(select(func.count()).select_from(Response))
-            typed = db.session.scalar(
-                select(func.count()).where(Answer.value == "Wpisane z klawiatury.")
-            )
+            typed = db.session.scalar(select(func.count()).where(Answer.value == KEYBOARD_COMMENT))
     return responses, typed
+
+
+def _keyboard_answers(app, slug: str) -> dict[str, list[str]]:
+    """The stored answers of the response whose comment the keyboard typed."""
+    with app.app_context():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        with tenant_scope(tenant):
+            response_id = db.session.scalar(
+                select(Answer.response_id).where(Answer.value == KEYBOARD_COMMENT)
+            )
+            rows = db.session.execute(
+                select(Answer.question_key, Answer.value).where(Answer.response_id == response_id)
+            ).all()
+    answers: dict[str, list[str]] = {}
+    for key, value in rows:
+        answers.setdefault(key, []).append(value)
+    return answers
 
 
 def test_survey_can_be_completed_with_the_keyboard_alone(
     migrated_app, demo_platform, resident_page
 ):
+    """Tab to every question, Space to answer, an arrow key to change an answer, Enter to send:
+    no clicks. Every Tab stop shows its focus."""
     wolomin, sierpc = demo_platform.slugs
     before = {slug: _office_counts(migrated_app, slug) for slug in (wolomin, sierpc)}
     page = resident_page
     page.goto(demo_platform.url(wolomin))
     answered_groups: set[str] = set()
+    chosen: dict[str, str] = {}  # field name -> the value the keyboard left checked
     for _ in range(400):
         page.keyboard.press("Tab")
         focused = page.evaluate(
@@ -230,10 +251,20 @@ def test_survey_can_be_completed_with_the_keyboard_alone(
         if focused["type"] in ("radio", "checkbox") and focused["name"] not in answered_groups:
             answered_groups.add(focused["name"])
             page.keyboard.press("Space")  # a radio group: the first answer; a checkbox: ticked
+            if focused["type"] == "radio" and not chosen:
+                spaced = page.evaluate("() => document.activeElement.value")
+                page.keyboard.press("ArrowRight")  # the first rating: the next answer instead
+                arrowed = page.evaluate("() => document.activeElement.value")
+                assert arrowed != spaced
+            if focused["type"] == "radio":
+                chosen[focused["name"]] = page.evaluate(
+                    "() => document.querySelector(`input[name='${document.activeElement.name}']"
+                    ":checked`).value"
+                )
         elif focused["tag"] == "SELECT":
             page.keyboard.press("ArrowDown")  # the first department
         elif focused["tag"] == "TEXTAREA":
-            page.keyboard.type("Wpisane z klawiatury.")
+            page.keyboard.type(KEYBOARD_COMMENT)
         elif focused["tag"] == "BUTTON" and focused["text"] == "Wyślij ankietę":
             page.keyboard.press("Enter")
             break
@@ -245,6 +276,11 @@ def test_survey_can_be_completed_with_the_keyboard_alone(
     after = {slug: _office_counts(migrated_app, slug) for slug in (wolomin, sierpc)}
     assert after[wolomin] == (before[wolomin][0] + 1, before[wolomin][1] + 1)
     assert after[sierpc] == before[sierpc]
+    stored = _keyboard_answers(migrated_app, wolomin)
+    assert len(chosen) >= 25  # every rating and single-choice question was answered
+    assert next(iter(chosen.values())) == arrowed
+    for field, value in chosen.items():
+        assert stored[field.removeprefix("q-")] == [value], field
 
 
 @pytest.mark.parametrize("path", ["/", "/dziekujemy", "/panel/login", "/panel/"])
