@@ -283,12 +283,14 @@ def test_survey_can_be_completed_with_the_keyboard_alone(
         assert stored[field.removeprefix("q-")] == [value], field
 
 
-@pytest.mark.parametrize("path", ["/", "/dziekujemy", "/panel/login", "/panel/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/dziekujemy", "/panel/login", "/panel/", "/panel/instrukcja"]
+)
 def test_pages_fit_a_320_px_screen_without_horizontal_scrolling(demo_platform, chromium, path):
     wolomin, _ = demo_platform.slugs
     context = chromium.new_context(viewport={"width": 320, "height": 640}, locale="pl-PL")
     page = context.new_page()
-    if path == "/panel/":
+    if path.startswith("/panel/") and path != "/panel/login":
         sign_in_staff(page, demo_platform, wolomin)
     page.goto(demo_platform.url(wolomin, path))
     NARROW_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
