@@ -64,7 +64,7 @@ def live_server(migrated_app) -> Iterator[int]:
 
 
 def _add_staff_report_and_suspects(tenant: Tenant, email: str) -> None:
-    """An admin with a password, one finished yearly report, three responses to moderate."""
+    """An admin with a password, a finished and a queued report, three responses to moderate."""
     from tenants.reports import services as reports
     from tenants.survey.models import Response
     from tenants.survey.services import BURST_REASON
@@ -77,6 +77,11 @@ def _add_staff_report_and_suspects(tenant: Tenant, email: str) -> None:
             "on_demand", date(year, 1, 1), date(year, 12, 31), requested_by_id=user.id
         )
         reports.store_pdf(report, reports.render_report_pdf(report, tenant))
+        # and one still waiting for a worker (its task is never sent), as staff see it for a
+        # few seconds after ordering
+        reports.request_report(
+            "on_demand", date(year + 1, 1, 1), date.today(), requested_by_id=user.id
+        )
         newest = db.session.scalars(
             select(Response.id).order_by(Response.submitted_at.desc()).limit(3)
         ).all()
