@@ -118,6 +118,7 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
     page.set_viewport_size({"width": screen.width, "height": screen.height})
     answer = page.goto(demo_platform.url(wolomin, screen.path))
     assert answer.ok, f"{screen.path}: {answer.status}"
+    assert page.url == demo_platform.url(wolomin, screen.path), "redirected (signed out?)"
     target: Path = SCREENS_DIR / f"{screen.name}.png"
     page.screenshot(path=target, full_page=False)
     page.set_viewport_size({"width": 1280, "height": 900})
