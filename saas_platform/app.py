@@ -64,6 +64,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     from tenants.panel import (  # noqa: F401 - routes
         account_views,
         admin_views,
+        manual_views,
         moderation_views,
         office_views,
         paper_views,

@@ -10,6 +10,7 @@ from flask import Flask, current_app, g
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_BRAND_COLOUR = "#1d4f91"
+WCAG_AA_TEXT_CONTRAST = 4.5
 
 
 def safe_colour(value: str | None) -> str:
@@ -23,12 +24,28 @@ def _relative_luminance(colour: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
+def _contrast_with_white(colour: str) -> float:
+    return 1.05 / (_relative_luminance(colour) + 0.05)
+
+
 def text_colour_on(background: str) -> str:
     """Black or white, whichever contrasts more with ``background`` (WCAG formula)."""
     luminance = _relative_luminance(safe_colour(background))
     on_white = (1.05) / (luminance + 0.05)
     on_black = (luminance + 0.05) / 0.05
     return "#ffffff" if on_white >= on_black else "#000000"
+
+
+def ink_on_white(colour: str) -> str:
+    """The brand colour for text and controls on white: as it is when it reads there (contrast
+    of at least 4.5:1, WCAG AA), otherwise darkened just enough (a yellow brand becomes olive)."""
+    colour = safe_colour(colour)
+    channels = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    for percent in range(100, -1, -2):
+        darker = "#" + "".join(f"{round(c * percent / 100):02x}" for c in channels)
+        if _contrast_with_white(darker) >= WCAG_AA_TEXT_CONTRAST:
+            return darker
+    return "#000000"
 
 
 def local_datetime(moment: datetime | None) -> str:
@@ -60,6 +77,7 @@ def pl_date(value) -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["safe_colour"] = safe_colour
     app.jinja_env.filters["text_colour_on"] = text_colour_on
+    app.jinja_env.filters["ink_on_white"] = ink_on_white
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["pl_number"] = pl_number
     app.jinja_env.filters["pl_percent"] = pl_percent

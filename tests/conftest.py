@@ -38,6 +38,9 @@ APP_ROLE = "satysfakcja_test_app"
 PLATFORM_DOMAIN = "satysfakcja.test"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
+# The live server, Chromium and the demo platform of the browser tests.
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 def _superuser_connection(dbname: str):
     connection = psycopg2.connect(host=PG_HOST, user=PG_SUPERUSER, dbname=dbname)
@@ -198,9 +201,8 @@ def celery_worker(migrated_app):
         yield
 
 
-@pytest.fixture
-def app(migrated_app, owner_engine, celery_worker):
-    """The app, with every office's rows and every rate-limit counter removed before each test."""
+def reset_platform(migrated_app, owner_engine) -> None:
+    """Remove every office's rows and every rate-limit counter."""
     with owner_engine.begin() as connection:
         connection.execute(
             text("TRUNCATE tenants, platform_operators, platform_audit_entries CASCADE")
@@ -212,6 +214,12 @@ def app(migrated_app, owner_engine, celery_worker):
     # Celery's default, which is where shared tasks are sent.
     migrated_app.extensions["celery"].set_current()
     migrated_app.extensions["celery"].set_default()
+
+
+@pytest.fixture
+def app(migrated_app, owner_engine, celery_worker):
+    """The app, with every office's rows and every rate-limit counter removed before each test."""
+    reset_platform(migrated_app, owner_engine)
     yield migrated_app
 
 

@@ -76,7 +76,8 @@ def test_staff_report_is_made_by_the_worker_stored_and_mailed(
     staff = logged_in(wolomin, "analyst")
     assert _ask_for_report(staff).status_code == 302
     listing = staff.get("/panel/raporty").get_data(as_text=True)
-    assert 'http-equiv="refresh"' in listing or "gotowy" in listing
+    assert "Odśwież listę raportów" in listing or "gotowy" in listing
+    assert 'http-equiv="refresh"' not in listing  # no timed refresh (WCAG 2.2.1)
     with in_office(wolomin):
         report_id = db.session.scalar(select(Report.id))
     report = wait_for_report(in_office, wolomin, report_id)

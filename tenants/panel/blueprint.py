@@ -54,6 +54,7 @@ MENU = [
     ("panel.kiosks", "Kioski", True),
     ("panel.staff_list", "Użytkownicy", True),
     ("panel.audit_log", "Dziennik zmian", True),
+    ("panel.manual_page", "Instrukcja", False),
 ]
 
 

@@ -87,7 +87,7 @@ def reports():
             )
             db.session.commit()
             send_report_tasks(report)
-            flash("Raport został zamówiony. Lista odświeża się sama, aż będzie gotowy.", "success")
+            flash("Raport został zamówiony. Zwykle jest gotowy po kilku sekundach.", "success")
             return redirect(url_for("panel.reports"))
     elif form.errors:
         status = 422
@@ -100,7 +100,7 @@ def reports():
         reports=listed,
         kinds=KIND_LABELS,
         departments={d.id: d.name for d in departments},
-        refresh=any(r.is_pending for r in listed),
+        pending=any(r.is_pending for r in listed),
     ), status
 
 
