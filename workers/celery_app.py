@@ -12,6 +12,8 @@ from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask
 
+from workers import observability  # noqa: F401 - the worker's logging and metrics signals
+
 
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app for ``app`` and make it the default for ``shared_task``."""
