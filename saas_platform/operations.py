@@ -117,8 +117,12 @@ def setting_problems(settings: Mapping) -> list[str]:
             "klucza (np. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
         )
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory and not (os.path.isdir(directory) and os.access(directory, os.W_OK)):
-        problems.append(f"PROMETHEUS_MULTIPROC_DIR={directory} nie jest katalogiem do zapisu.")
+    # the processes create it when missing; they must be able to write there
+    writable = (
+        directory if directory and os.path.exists(directory) else os.path.dirname(directory or "")
+    )
+    if directory and not (os.path.isdir(writable) and os.access(writable, os.W_OK)):
+        problems.append(f"PROMETHEUS_MULTIPROC_DIR={directory}: nie da się tam zapisywać.")
     return problems
 
 
