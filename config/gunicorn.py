@@ -14,6 +14,8 @@ timeout = 30
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn >= 27 opens a control socket under $HOME, which the service user cannot write to
+control_socket_disable = True
 
 # Every line JSON (LOG_FORMAT=json, the production default), like the app's own lines.
 _log_format = os.environ.get(
@@ -34,9 +36,12 @@ logconfig_dict = {
             "stream": "ext://sys.stderr",
         }
     },
+    # the app installs its own root handler (saas_platform.observability.logs)
+    "root": {"level": "INFO", "handlers": []},
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        # the app writes one line per request itself, with the office and the request id
+        "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }
 
