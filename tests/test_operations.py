@@ -468,3 +468,73 @@ def test_queues_reports_an_unreachable_broker_and_still_counts_reports(app, two_
     assert result.exit_code == 1
     assert "Redis nie odpowiada" in result.output
     assert "Raporty: queued 1, running 0, failed 0, done 0" in result.output
+
+
+# --- backup and restore (README "Backups") ------------------------------------------------
+
+
+def _office_responses(url: str, tenant_id: int | None) -> int:
+    """Responses the application role sees for one office (or with no office set)."""
+    import psycopg2
+
+    connection = psycopg2.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('app.tenant_id', %s, true)",
+                ("" if tenant_id is None else str(tenant_id),),
+            )
+            cursor.execute("SELECT count(*) FROM responses")
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_a_pg_dump_restores_with_its_owner_and_row_level_security(
+    app, database, two_offices, client_for, complete_answers, tmp_path
+):
+    from tests.conftest import OWNER_ROLE, PG_SUPERUSER, _superuser_connection
+
+    wolomin, sierpc = two_offices
+    for office, count in ((wolomin, 2), (sierpc, 1)):
+        client = client_for(office)
+        for _ in range(count):
+            assert (
+                client.post("/", data={**client.survey_form(), **complete_answers()}).status_code
+                == 303
+            )
+    dump = tmp_path / "satysfakcja.dump"
+    # FORCEd row-level security binds the owner too: pg_dump refuses rather than dump nothing
+    as_owner = subprocess.run(
+        ["pg_dump", "-h", PG_HOST, "-U", OWNER_ROLE, "-Fc", "-f", str(dump), database.name],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert as_owner.returncode != 0 and "row-level security" in as_owner.stderr
+    backup = subprocess.run(
+        ["pg_dump", "-h", PG_HOST, "-U", PG_SUPERUSER, "-Fc", "-f", str(dump), database.name],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert backup.returncode == 0, backup.stderr
+
+    restored = f"{database.name}_restored"
+    connection = _superuser_connection("postgres")
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {restored} OWNER {OWNER_ROLE} TEMPLATE template0")
+    try:
+        restore = subprocess.run(
+            ["pg_restore", "-h", PG_HOST, "-U", PG_SUPERUSER, "-d", restored, "--exit-on-error",
+             str(dump)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert restore.returncode == 0, restore.stderr
+        app_url = f"postgresql://{APP_ROLE}@{PG_HOST}/{restored}"
+        assert _office_responses(app_url, wolomin.id) == 2
+        assert _office_responses(app_url, sierpc.id) == 1
+        assert _office_responses(app_url, None) == 0  # the policies came back with the data
+        env = production_env(database, 25, DATABASE_URL=app_url)
+        check = run_cli(["config", "check", "--only", "database"], env)
+        assert check.exit_code == 0 and "migracje aktualne" in check.output, check.output
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {restored} WITH (FORCE)")
+        connection.close()
