@@ -234,6 +234,9 @@ def test_systemd_units_run_as_the_service_user_and_restart():
         assert unit["Restart"] == ["always"], name
         assert unit["Requires"] == ["satysfakcja-migrate.service"], name
         assert "satysfakcja-migrate.service" in unit["After"][0].split(), name
+    for name in COMMANDS:  # the code runs from the checkout, beside templates/ and migrations/
+        unit = systemd_unit(name)
+        assert f"PYTHONPATH={unit['WorkingDirectory'][0]}" in unit["Environment"], name
     migrate = systemd_unit("migrate")
     assert migrate["Type"] == ["oneshot"] and migrate["User"] == ["satysfakcja"]
     # the owner's credentials: only the migration reads them
