@@ -104,6 +104,15 @@ def test_every_log_line_is_json_with_the_office_and_the_request_id(
     assert access and access[0]["status"] == 200 and access[0]["method"] == "GET"
 
 
+def test_single_use_link_tokens_never_reach_the_log(two_offices, client_for, json_log):
+    secret = "Zm9vYmFyLXNpbmdsZS11c2UtdG9rZW4tZm9yLXRlc3Rz"
+    response = client_for(two_offices[0]).get(f"/panel/haslo/{secret}")
+    assert response.status_code < 500
+    log_text = json.dumps(json_log())
+    assert secret not in log_text
+    assert '"route": "/panel/haslo/<token>"' in log_text
+
+
 @pytest.mark.parametrize("value", ["short", "x" * 200, "spaces are not ids", "<script>"])
 def test_an_implausible_request_id_is_replaced(two_offices, client_for, value):
     response = client_for(two_offices[0]).get("/healthz", headers={"X-Request-ID": value})

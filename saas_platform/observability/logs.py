@@ -109,15 +109,17 @@ def finish_request(response):
     if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id
     started = g.get("request_started")
+    # The URL rule, not the path: paths of single-use links carry their secret token.
+    route = request.url_rule.rule if request.url_rule else None
     log.info(
         "%s %s %s",
         request.method,
-        request.path,
+        route or request.path,
         response.status_code,
         extra={
             "method": request.method,
-            "path": request.path,
-            "route": request.url_rule.rule if request.url_rule else None,
+            "route": route,
+            "path": None if route else request.path[:200],
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "host": request.host,
