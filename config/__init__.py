@@ -127,6 +127,25 @@ def _production(env: Mapping[str, str]) -> dict:
     }
 
 
+def _operations(env: Mapping[str, str], production: bool) -> dict:
+    """Logging, metrics and proxy settings; the defaults differ between the two modes."""
+    log_format = env.get("LOG_FORMAT", "json" if production else "text").lower()
+    if log_format not in ("json", "text"):
+        raise ConfigurationError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}.")
+    proxy_fix = env.get("PROXY_FIX", "1" if production else "0").lower()
+    if proxy_fix not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigurationError(f"PROXY_FIX must be 1 or 0, got {proxy_fix!r}.")
+    return {
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        # Behind exactly one proxy (nginx): trust its X-Forwarded-For/-Proto/-Host, one hop.
+        "PROXY_FIX": proxy_fix in ("1", "true", "yes"),
+        # /metrics answers these client networks, or a request with the bearer token.
+        "METRICS_ALLOW": env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
+    }
+
+
 def _with_driver(url: str) -> str:
     """Pin PostgreSQL URLs to psycopg2 (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
     for prefix in ("postgresql://", "postgres://"):
@@ -147,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> dict:
         raise ConfigurationError(f"APP_ENV must be 'production' or unset, got {app_env!r}.")
     settings = {k: v for k, v in vars(BaseConfig).items() if k.isupper()}
     settings.update(values)
+    settings.update(_operations(env, production=values["APP_ENV"] == "production"))
     # Migrations run as the table owner; the application connects as a role that is not.
     settings["SQLALCHEMY_DATABASE_URI"] = _with_driver(settings["SQLALCHEMY_DATABASE_URI"])
     settings["MIGRATIONS_DATABASE_URI"] = _with_driver(

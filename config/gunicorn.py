@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+from saas_platform.observability.multiprocess import process_exited, reset_samples
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # Threads overlap the database round trips of one process and keep connections alive.
@@ -12,3 +14,42 @@ timeout = 30
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn >= 27 opens a control socket under $HOME, which the service user cannot write to
+control_socket_disable = True
+
+# Every line JSON (LOG_FORMAT=json, the production default), like the app's own lines.
+_log_format = os.environ.get(
+    "LOG_FORMAT", "json" if os.environ.get("APP_ENV") == "production" else "text"
+)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "app": {"()": "saas_platform.observability.logs.make_formatter", "log_format": _log_format}
+    },
+    "filters": {"context": {"()": "saas_platform.observability.logs.ContextFilter"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "app",
+            "filters": ["context"],
+            "stream": "ext://sys.stderr",
+        }
+    },
+    # the app installs its own root handler (saas_platform.observability.logs)
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        # the app writes one line per request itself, with the office and the request id
+        "gunicorn.access": {"handlers": [], "level": "CRITICAL", "propagate": False},
+    },
+}
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode: samples of a previous run must not be added to this one."""
+    reset_samples()
+
+
+def child_exit(server, worker):
+    process_exited(worker.pid)

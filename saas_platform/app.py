@@ -13,6 +13,7 @@ from saas_platform.commands import register_commands
 from saas_platform.db import ping_idle_connections
 from saas_platform.extensions import csrf, db, migrate
 from saas_platform.mail import mail
+from saas_platform.observability import init_observability
 from saas_platform.security import init_security
 from saas_platform.templating import init_templating
 from saas_platform.tenancy.resolver import resolve_tenant
@@ -30,6 +31,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.config.update(load_settings())
     if overrides:
         app.config.update(overrides)
+    init_observability(app)
 
     db.init_app(app)
     with app.app_context():  # creates the engine object; no connection is opened

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from config import ConfigurationError
 from saas_platform.app import create_app
+from saas_platform.operations import config_group
 
 
 def _create_app():
@@ -23,3 +24,7 @@ def _create_app():
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """Badanie satysfakcji klientów urzędów: administracja platformy."""
+
+
+# Needs no app: it must be able to report what keeps the app from starting.
+main.add_command(config_group)

@@ -11,6 +11,7 @@ from flask_migrate.cli import db as db_commands
 from sqlalchemy import func, select
 
 from saas_platform.db import db, utcnow
+from saas_platform.operations import queues_command
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant
@@ -152,3 +153,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tenants)
     app.cli.add_command(reports)
     app.cli.add_command(demo_command)
+    app.cli.add_command(queues_command)

@@ -7,10 +7,17 @@ Flask app from the environment. Every task runs inside an app context; a task th
 
 from __future__ import annotations
 
+import logging
+import time
+
 from celery import Celery, Task
 from celery.schedules import crontab
 from celery.signals import worker_process_init
 from flask import Flask
+
+from workers import observability  # noqa: F401 - the worker's logging and metrics signals
+
+log = logging.getLogger(__name__)
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -34,7 +41,18 @@ def celery_init_app(app: Flask) -> Celery:
                         )
                         return None
                     with tenant_scope(tenant):
-                        return self.run(*args, **kwargs)
+                        started = time.perf_counter()
+                        result = self.run(*args, **kwargs)
+                        # inside the office's scope: the line carries its slug
+                        log.info(
+                            "task %s done",
+                            self.name,
+                            extra={
+                                "task": self.name,
+                                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                            },
+                        )
+                        return result
                 finally:
                     db.session.remove()
 

@@ -50,11 +50,13 @@ def current_tenant_id() -> int | None:
     return g.get("tenant_id") if has_app_context() else None
 
 
-def set_current_tenant(tenant) -> None:
+def set_current_tenant(tenant, slug: str | None = None) -> None:
     """Make ``tenant`` (or None) the office of this app context. The database hears of it
-    before the next statement on a tenant table (``ensure_tenant_setting``)."""
+    before the next statement on a tenant table (``ensure_tenant_setting``). The slug is kept
+    for the log lines (read now, so that logging never loads an expired row)."""
     g.tenant = tenant
     g.tenant_id = tenant.id if tenant is not None else None
+    g.tenant_slug = slug if slug is not None or tenant is None else tenant.slug
     session = db.session()
     if tenant is None and session.info.get(_APPLIED) is not None and session.in_transaction():
         ensure_tenant_setting(session)  # clear it now: raw SQL must not see the old office
@@ -63,12 +65,12 @@ def set_current_tenant(tenant) -> None:
 @contextmanager
 def tenant_scope(tenant) -> Iterator:
     """Work for ``tenant`` inside the block (CLI commands, tasks, tests), then restore."""
-    previous = g.get("tenant")
+    previous, previous_slug = g.get("tenant"), g.get("tenant_slug")
     set_current_tenant(tenant)
     try:
         yield tenant
     finally:
-        set_current_tenant(previous)
+        set_current_tenant(previous, previous_slug)
 
 
 _APPLIED = "app.tenant_id applied"

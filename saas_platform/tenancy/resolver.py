@@ -14,7 +14,9 @@ from saas_platform.tenancy.isolation import set_current_tenant
 from saas_platform.tenancy.models import Tenant, TenantDomain
 
 # Paths served on every host, before and without any office.
-HOST_INDEPENDENT_ENDPOINTS = frozenset({"static", "health.healthz", "health.readyz"})
+HOST_INDEPENDENT_ENDPOINTS = frozenset(
+    {"static", "health.healthz", "health.readyz", "metrics.scrape"}
+)
 
 
 def normalise_host(raw_host: str) -> str:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from saas_platform.db import db, utcnow
+from saas_platform.observability.metrics import REPORT_RENDER_SECONDS
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
 from tenants.survey.models import Department
@@ -91,7 +92,8 @@ def render_report_pdf(report: Report, tenant) -> bytes:
     request = ReportRequest(
         report.period_start, report.period_end, report.department_id, report.kind
     )
-    return build_report_pdf(tenant, request, generated_at=utcnow())
+    with REPORT_RENDER_SECONDS.time():
+        return build_report_pdf(tenant, request, generated_at=utcnow())
 
 
 def mark_failed(report: Report, error: Exception) -> None:
@@ -181,3 +183,11 @@ def stuck_reports(now: datetime) -> list[Report]:
             )
         )
     )
+
+
+def status_summary() -> dict[str, tuple[int, datetime | None]]:
+    """The current office's reports per status: how many, and the oldest ``queued_at``."""
+    rows = db.session.execute(
+        select(Report.status, func.count(), func.min(Report.queued_at)).group_by(Report.status)
+    )
+    return {status: (count, oldest) for status, count, oldest in rows}

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from saas_platform.db import db, is_id
 from saas_platform.extensions import csrf
+from saas_platform.observability.metrics import SUBMISSIONS
 from saas_platform.tenancy import current_tenant
 from saas_platform.tenancy.resolver import normalise_host, require_tenant_site
 from tenants.survey.cache import cached_page, remember_page, survey_state
@@ -148,7 +149,7 @@ def _blank_form(version: VersionDef):
     ttl = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
     if ttl:
         variant = _page_variant(channel, department_id and str(department_id))
-        remember_page(normalise_host(request.host), variant, tenant.id, page, ttl)
+        remember_page(normalise_host(request.host), variant, tenant.id, tenant.slug, page, ttl)
     return _fill_tokens(page, tenant.id)
 
 
@@ -176,7 +177,7 @@ def serve_cached_survey_page():
     cached = cached_page(normalise_host(request.host or ""), variant)
     if cached is None:
         return None
-    page, tenant_id = cached
+    page, tenant_id, g.tenant_slug = cached  # the slug for the log line
     return _fill_tokens(page, tenant_id)
 
 
@@ -235,8 +236,10 @@ def survey_page():
         submission.channel = "kiosk"
     elif submission.channel == "kiosk":
         submission.channel = "web"  # a kiosk link without a valid token is an ordinary browser
-    submit_response(current_tenant.id, current_tenant.timezone, answered, submission)
+    stored = submit_response(current_tenant.id, current_tenant.timezone, answered, submission)
     db.session.commit()
+    if stored is not None:  # a re-sent form stores nothing and is not counted again
+        SUBMISSIONS.labels(submission.channel).inc()
     kiosk = form.get("kiosk") if kiosk_id is not None else None
     return redirect(url_for("survey.thank_you", kanal=submission.channel, kiosk=kiosk), code=303)
 

@@ -1,0 +1,223 @@
+"""Commands for whoever runs the platform: ``satysfakcja config check`` (the effective settings,
+secrets masked, and whether the database, Redis and SMTP answer) and ``satysfakcja queues``
+(what waits in the broker and in which state the reports are)."""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import click
+import redis
+from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from config import REPO_ROOT, ConfigurationError, load_settings
+from saas_platform.db import db, utcnow
+from workers.queues import broker_client, queue_lengths, queue_names, unacknowledged
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN")
+URL_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^/@]*@")
+MASK = "********"
+MIN_SECRET_KEY_LENGTH = 32
+CHECKS = ("database", "redis", "mail")
+
+
+def masked(name: str, value):
+    """A setting as it may be printed: secrets hidden, passwords cut out of URLs."""
+    if value in ("", None):
+        return value
+    if SECRET_NAME.search(name):
+        return MASK
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(lambda m: m.group("head") + MASK + "@", value)
+    return value
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _check_database(settings: Mapping) -> CheckResult:
+    url = settings["SQLALCHEMY_DATABASE_URI"]
+    connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            applied = set(MigrationContext.configure(connection).get_current_heads())
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return CheckResult("baza danych", False, f"nie odpowiada: {reason}")
+    finally:
+        engine.dispose()
+    alembic_config = AlembicConfig()
+    alembic_config.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    heads = set(ScriptDirectory.from_config(alembic_config).get_heads())
+    if applied != heads:
+        return CheckResult(
+            "baza danych",
+            False,
+            f"schemat nieaktualny (jest {', '.join(sorted(applied)) or 'pusty'}, "
+            f"najnowsza migracja {', '.join(sorted(heads))}): uruchom `satysfakcja db upgrade`",
+        )
+    return CheckResult("baza danych", True, f"odpowiada, migracje aktualne ({', '.join(heads)})")
+
+
+def _check_redis(settings: Mapping) -> CheckResult:
+    url = settings.get("REDIS_URL")
+    if not url:
+        return CheckResult("Redis", True, "nie skonfigurowany: zadania wykonywane w procesie")
+    try:
+        broker_client(url).ping()
+    except redis.RedisError as exc:
+        return CheckResult("Redis", False, f"nie odpowiada ({masked('REDIS_URL', url)}): {exc}")
+    return CheckResult("Redis", True, "odpowiada")
+
+
+def _check_mail(settings: Mapping) -> CheckResult:
+    host, port = settings.get("MAIL_SERVER"), settings.get("MAIL_PORT")
+    if not host:
+        return CheckResult("poczta (SMTP)", True, "nie skonfigurowana: wiadomości trafiają do logu")
+    try:
+        with smtplib.SMTP(host, port, timeout=5) as smtp:
+            code, _ = smtp.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return CheckResult("poczta (SMTP)", False, f"{host}:{port} nie odpowiada: {exc}")
+    if code != 250:
+        return CheckResult("poczta (SMTP)", False, f"{host}:{port} odpowiada kodem {code}")
+    return CheckResult("poczta (SMTP)", True, f"{host}:{port} odpowiada")
+
+
+CHECK_FUNCTIONS: dict[str, Callable[[Mapping], CheckResult]] = {
+    "database": _check_database,
+    "redis": _check_redis,
+    "mail": _check_mail,
+}
+
+
+def setting_problems(settings: Mapping) -> list[str]:
+    """What is wrong with the settings themselves, before anything is connected to."""
+    problems = []
+    if settings["APP_ENV"] == "production" and len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"SECRET_KEY ma mniej niż {MIN_SECRET_KEY_LENGTH} znaki: użyj długiego, losowego "
+            "klucza (np. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    # the processes create it when missing; they must be able to write there
+    writable = (
+        directory if directory and os.path.exists(directory) else os.path.dirname(directory or "")
+    )
+    if directory and not (os.path.isdir(writable) and os.access(writable, os.W_OK)):
+        problems.append(f"PROMETHEUS_MULTIPROC_DIR={directory}: nie da się tam zapisywać.")
+    return problems
+
+
+@click.group("config", help="Konfiguracja platformy.")
+def config_group() -> None:
+    pass
+
+
+@config_group.command("check")
+@click.option(
+    "--only",
+    type=click.Choice(CHECKS),
+    multiple=True,
+    help="Sprawdź tylko to połączenie (można powtórzyć).",
+)
+@click.pass_context
+def config_check(ctx: click.Context, only: tuple[str, ...]) -> None:
+    """Print the effective settings (secrets masked) and check the database, Redis and SMTP.
+
+    Exits with status 1 and names every problem when something is wrong.
+    """
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        click.echo(f"Błąd konfiguracji: {exc}", err=True)
+        ctx.exit(1)
+    click.echo(f"Ustawienia (APP_ENV={settings['APP_ENV']}):")
+    for name in sorted(settings):
+        click.echo(f"  {name} = {masked(name, settings[name])!r}")
+    problems = setting_problems(settings)
+    click.echo("Połączenia:")
+    for check in only or CHECKS:
+        result = CHECK_FUNCTIONS[check](settings)
+        click.echo(f"  {result.name}: {'OK' if result.ok else 'BŁĄD'}: {result.detail}")
+        if not result.ok:
+            problems.append(f"{result.name}: {result.detail}")
+    if problems:
+        click.echo(f"Problemy ({len(problems)}):", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        ctx.exit(1)
+    click.echo("Konfiguracja poprawna.")
+
+
+def _age(moment: datetime, now: datetime) -> str:
+    seconds = int((now - moment).total_seconds())
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours} h {minutes} min {seconds} s" if hours else f"{minutes} min {seconds} s"
+
+
+@click.command("queues")
+@with_appcontext
+@click.pass_context
+def queues_command(ctx: click.Context) -> None:
+    """Show the Celery queues in Redis and the reports by status (queued, running, failed)."""
+    from saas_platform.tenancy import tenant_scope
+    from saas_platform.tenancy.models import Tenant
+    from tenants.reports.services import status_summary
+
+    celery = current_app.extensions["celery"]
+    broker_ok = True
+    redis_url = current_app.config.get("REDIS_URL")
+    if celery.conf.task_always_eager or not redis_url:
+        click.echo("Kolejki Celery: brak brokera, zadania wykonywane w procesie.")
+    else:
+        click.echo(f"Kolejki Celery ({masked('REDIS_URL', redis_url)}):")
+        try:
+            client = broker_client(redis_url)
+            for queue, length in queue_lengths(client, queue_names(celery)).items():
+                click.echo(f"  {queue}: {length} czeka")
+            click.echo(f"  pobrane przez workery, niepotwierdzone: {unacknowledged(client)}")
+        except redis.RedisError as exc:
+            broker_ok = False
+            click.echo(f"  Redis nie odpowiada: {exc}", err=True)
+
+    totals = {status: 0 for status in ("queued", "running", "failed", "done")}
+    oldest: tuple[datetime, str] | None = None
+    try:
+        for office in db.session.scalars(select(Tenant).order_by(Tenant.slug)).all():
+            with tenant_scope(office):
+                for status, (count, first_queued) in status_summary().items():
+                    totals[status] = totals.get(status, 0) + count
+                    if status == "queued" and (oldest is None or first_queued < oldest[0]):
+                        oldest = (first_queued, office.slug)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        click.echo(f"Nie udało się odczytać raportów z bazy danych: {reason}", err=True)
+        ctx.exit(1)
+    finally:
+        db.session.rollback()
+    click.echo("Raporty: " + ", ".join(f"{status} {count}" for status, count in totals.items()))
+    if oldest is not None:
+        click.echo(f"Najstarszy w kolejce: {_age(oldest[0], utcnow())} ({oldest[1]})")
+    else:
+        click.echo("Najstarszy w kolejce: brak raportów w kolejce")
+    if not broker_ok:
+        ctx.exit(1)
