@@ -262,7 +262,8 @@ def thank_you():
     _live_version_or_unavailable()
     channel = request.args.get("kanal", "web")
     kiosk_token = valid_kiosk_token(request.args.get("kiosk", "")) or None
-    # A kiosk opens a fresh form for the next person by itself (a meta refresh: no script).
+    # A kiosk opens a fresh form for the next person by itself (static/live.js; a <noscript>
+    # meta refresh without JavaScript).
     kiosk_reset = channel == "kiosk" and kiosk_token and active_kiosk_id(kiosk_token) is not None
     return render_template(
         "survey/thanks.html",
