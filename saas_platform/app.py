@@ -64,6 +64,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         office_views,
         paper_views,
         response_views,
+        survey_views,
         views,
     )
     from tenants.panel.audit import action_label

@@ -48,6 +48,7 @@ MENU = [
     ("panel.moderation", "Do sprawdzenia", False),
     ("panel.reports", "Raporty", False),
     ("panel.paper_entry", "Ankieta papierowa", False),
+    ("panel.survey_editor", "Ankieta", False),
     ("panel.office_details", "Dane urzędu", True),
     ("panel.departments", "Wydziały", True),
     ("panel.kiosks", "Kioski", True),

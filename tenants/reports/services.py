@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from saas_platform.db import db, utcnow
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
-from tenants.survey.models import Department
+from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount, SurveyVersion
 
 MAX_PERIOD_DAYS = 5 * 366
 EARLIEST_DATE = date(2000, 1, 1)
@@ -180,4 +180,39 @@ def stuck_reports(now: datetime) -> list[Report]:
                 | ((Report.status == "running") & (Report.started_at < running_before))
             )
         )
+    )
+
+
+def pre_change_period(version_id: int | None, today: date) -> tuple[date, date]:
+    """The period of a pre-change report: every day with responses to the live version (from
+    its first counted day, or its publication when it has none) up to ``today``, at most
+    ``MAX_PERIOD_DAYS`` long."""
+    start = None
+    if version_id is not None:
+        start = db.session.scalar(
+            select(func.min(ResponseCount.day)).where(
+                ResponseCount.version_id == version_id, ResponseCount.question_key == RESPONSES_KEY
+            )
+        )
+        if start is None:
+            published = db.session.scalar(
+                select(SurveyVersion.published_at).where(SurveyVersion.id == version_id)
+            )
+            start = published.date() if published else None
+    start = min(start or today, today)
+    return max(start, today - timedelta(days=MAX_PERIOD_DAYS), EARLIEST_DATE), today
+
+
+def request_pre_change_report(
+    version_id: int | None, today: date, requested_by_id: int | None, recipients: list[str]
+) -> Report:
+    """The report of the results so far, made before the survey or its departments change."""
+    start, end = pre_change_period(version_id, today)
+    return request_report(
+        "pre_change",
+        start,
+        end,
+        requested_by_id=requested_by_id,
+        recipients=recipients,
+        today=today,
     )
