@@ -17,6 +17,7 @@ from tenants.panel.models import AuditEntry
 from tenants.reports.models import Report
 from tenants.survey import drafts
 from tenants.survey.models import (
+    Department,
     PublishedVersionChange,
     Question,
     Response,
@@ -478,3 +479,124 @@ def test_the_database_refuses_to_change_a_published_version(two_offices, in_offi
             with pytest.raises(IntegrityError, match="published and cannot change"):
                 db.session.execute(text(statement))
             db.session.rollback()
+
+
+# -- departments: changes that affect results -------------------------------------------------
+
+
+def _department_ids(in_office, office) -> dict[str, int]:
+    with in_office(office):
+        return dict(db.session.execute(select(Department.name, Department.id)).all())
+
+
+def _count_totals(in_office, office) -> dict:
+    with in_office(office):
+        rows = db.session.execute(
+            select(
+                ResponseCount.department_id,
+                ResponseCount.question_key,
+                ResponseCount.value,
+                func.sum(ResponseCount.count),
+            ).group_by(ResponseCount.department_id, ResponseCount.question_key, ResponseCount.value)
+        ).all()
+    return {(d, k, v): int(n) for d, k, v, n in rows}
+
+
+def test_merging_departments_moves_responses_and_counts_after_a_pre_change_report(
+    two_offices, logged_in, client_for, in_office, complete_answers
+):
+    wolomin, sierpc = two_offices
+    ids = _department_ids(in_office, wolomin)
+    source, target = ids["Biuro Obsługi Mieszkańców"], ids["Urząd Stanu Cywilnego"]
+    resident = client_for(wolomin)
+    for n, department in enumerate([source] * 3 + [target] * 2):
+        form = {**resident.survey_form(), **complete_answers(department_id=department)}
+        response = resident.post("/", data=form, environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})
+        assert response.status_code == 303
+    other = client_for(sierpc)
+    sierpc_target = _department_ids(in_office, sierpc)["Urząd Stanu Cywilnego"]
+    form = {**other.survey_form(), **complete_answers(department_id=sierpc_target)}
+    assert other.post("/", data=form).status_code == 303
+    before = _count_totals(in_office, wolomin)
+    sierpc_before = _count_totals(in_office, sierpc)
+
+    admin = logged_in(wolomin)
+    page = admin.get(f"/panel/wydzialy/{source}").get_data(as_text=True)
+    assert "system sam przygotowuje raport „przed zmianą”" in page
+    merged = _post(
+        admin,
+        f"/panel/wydzialy/{source}/polacz",
+        {"docelowy": str(target)},
+        f"/panel/wydzialy/{source}",
+    )
+    assert merged.status_code == 302
+
+    after = _count_totals(in_office, wolomin)
+    assert not [key for key in after if key[0] == source]
+    assert after[(target, "*", "")] == 5
+    for department, key, value in before:  # nothing lost, nothing doubled
+        if department in (source, target):
+            assert after[(target, key, value)] == before.get((source, key, value), 0) + before.get(
+                (target, key, value), 0
+            )
+    assert sum(after.values()) == sum(before.values())
+    with in_office(wolomin):
+        by_department = dict(
+            db.session.execute(
+                select(Response.department_id, func.count()).group_by(Response.department_id)
+            ).all()
+        )
+        assert by_department == {target: 5}
+        assert db.session.get(Department, source).is_active is False
+        report = db.session.scalars(select(Report)).one()
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "department.merge")
+        ).one()
+    assert report.kind == "pre_change"
+    assert entry.after["pre_change_report_id"] == report.id and entry.after["merged_into"] == target
+    assert _count_totals(in_office, sierpc) == sierpc_before
+    with in_office(sierpc):
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_merging_into_itself_or_another_offices_department_is_refused(
+    two_offices, logged_in, in_office
+):
+    wolomin, sierpc = two_offices
+    source = _department_ids(in_office, wolomin)["Biuro Obsługi Mieszkańców"]
+    foreign = _department_ids(in_office, sierpc)["Urząd Stanu Cywilnego"]
+    admin = logged_in(wolomin)
+    page = f"/panel/wydzialy/{source}"
+    itself = _post(admin, f"{page}/polacz", {"docelowy": str(source)}, page)
+    assert itself.status_code == 422
+    assert "Wybierz inny wydział" in itself.get_data(as_text=True)
+    elsewhere = _post(admin, f"{page}/polacz", {"docelowy": str(foreign)}, page)
+    assert elsewhere.status_code == 422
+    assert "Wybierz z listy wydział" in elsewhere.get_data(as_text=True)
+    with in_office(wolomin):
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+        assert db.session.get(Department, source).is_active is True
+
+
+def test_renaming_or_deactivating_a_department_first_makes_a_pre_change_report(
+    two_offices, logged_in, in_office
+):
+    wolomin, sierpc = two_offices
+    department = _department_ids(in_office, wolomin)["Wydział Ochrony Środowiska"]
+    admin = logged_in(wolomin)
+    page = f"/panel/wydzialy/{department}"
+    assert _post(admin, page, {"name": "Wydział Środowiska"}, page).status_code == 302
+    assert _post(admin, f"{page}/stan", {"aktywny": "nie"}, page).status_code == 302
+    with in_office(wolomin):
+        reports = db.session.scalars(select(Report).order_by(Report.id)).all()
+        reasons = [
+            e.after["reason"]
+            for e in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "report.pre_change")
+            )
+        ]
+    assert [r.kind for r in reports] == ["pre_change", "pre_change"]
+    assert sorted(reasons) == ["department.deactivate", "department.rename"]
+    assert wait_for_report(in_office, wolomin, reports[0].id).status == "done"
+    with in_office(sierpc):
+        assert db.session.scalar(select(func.count()).select_from(Report)) == 0

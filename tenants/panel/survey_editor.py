@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from saas_platform.db import db, utcnow
 from tenants.panel import audit
+from tenants.panel.pre_change import make_pre_change_report
 from tenants.reports.models import Report
-from tenants.reports.services import pre_change_period, request_pre_change_report
+from tenants.reports.services import pre_change_period
 from tenants.survey.definition import (
     VersionDef,
     definition_of,
@@ -177,13 +178,13 @@ def publish_draft(revision: int, today, actor_id: int, recipients: list[str]) ->
     check_template(draft.definition)
     _check_kinds_kept(draft.definition)
     diff = draft_diff(draft)
-    report = request_pre_change_report(live_id, today, actor_id, recipients)
     previous = published_version(live_id) if live_id else None
-    audit.record(
-        "report.pre_change",
-        "report",
-        report.id,
-        after={"reason": "survey.publish", "version": previous.number if previous else None},
+    report = make_pre_change_report(
+        "survey.publish",
+        today,
+        actor_id,
+        recipients,
+        version=previous.number if previous else None,
     )
     try:
         with db.session.begin_nested():

@@ -8,10 +8,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.db import db, is_id
-from saas_platform.tenancy import current_tenant
 from tenants.panel import survey_editor as editor
 from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.filters import office_today
+from tenants.panel.pre_change import staff_recipients
 from tenants.panel.survey_forms import KIND_LABELS, GeneralForm, QuestionForm, SectionForm
 from tenants.reports.tasks import send_report_tasks
 from tenants.survey import drafts
@@ -330,7 +330,7 @@ def survey_publish():
                 int(revision),
                 office_today(),
                 current_user.id,
-                sorted({current_user.email, *(current_tenant.report_recipients or [])}),
+                staff_recipients(),
             )
         except editor.PublishConflict as exc:
             db.session.rollback()
