@@ -10,11 +10,14 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from saas_platform.db import db
+from saas_platform.db import db, utcnow
 from saas_platform.tenancy.isolation import ensure_tenant_setting
 from tenants.panel import survey_editor as editor
+from tenants.panel.filters import office_today
 from tenants.panel.models import AuditEntry
 from tenants.reports.models import Report
+from tenants.reports.pdf import ReportRequest, build_report_pdf
+from tenants.reports.stats import versions_note
 from tenants.survey import drafts
 from tenants.survey.models import (
     Department,
@@ -28,7 +31,7 @@ from tenants.survey.models import (
 )
 from tenants.survey.template import InvalidTemplate
 from tests.conftest import csrf_token_of
-from tests.test_reports import wait_for_report
+from tests.test_reports import pdf_text, wait_for_report
 
 
 def _post(client, path: str, data: dict | None = None, page: str = "/panel/ankieta"):
@@ -600,3 +603,41 @@ def test_renaming_or_deactivating_a_department_first_makes_a_pre_change_report(
     assert wait_for_report(in_office, wolomin, reports[0].id).status == "done"
     with in_office(sierpc):
         assert db.session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+# -- comparability ---------------------------------------------------------------------------
+
+
+def test_versions_note_counts_in_polish():
+    assert versions_note((1,)) is None
+    assert versions_note((1, 2)) == "Okres obejmuje 2 wersje ankiety (v1, v2)"
+    assert versions_note((1, 2, 3, 4, 5)) == "Okres obejmuje 5 wersji ankiety (v1, v2, v3, v4, v5)"
+
+
+def test_dashboard_and_pdf_say_when_the_period_spans_two_versions(
+    two_offices, logged_in, client_for, in_office, complete_answers
+):
+    wolomin, sierpc = two_offices
+    resident = client_for(wolomin)
+    assert _submit(resident, complete_answers, "203.0.113.1") == 303
+    admin = logged_in(wolomin)
+    _start_draft(admin)
+    _post(admin, "/panel/ankieta/szkic/pytania/parking/usun")
+    revision = _draft(in_office, wolomin).revision
+    assert (
+        _post(admin, "/panel/ankieta/publikuj", {"wersja_szkicu": str(revision)}).status_code == 302
+    )
+    form = {**resident.survey_form(), **complete_answers()}
+    form.pop("q-parking")
+    assert (
+        resident.post("/", data=form, environ_base={"REMOTE_ADDR": "203.0.113.3"}).status_code
+        == 303
+    )
+
+    note = "Okres obejmuje 2 wersje ankiety (v1, v2)"
+    assert note in admin.get("/panel/?okres=this_year").get_data(as_text=True)
+    assert note not in logged_in(sierpc).get("/panel/?okres=this_year").get_data(as_text=True)
+    with in_office(wolomin) as tenant:
+        today = office_today()
+        pdf = build_report_pdf(tenant, ReportRequest(today.replace(day=1), today), utcnow())
+    assert note in " ".join(pdf_text(pdf).split())
