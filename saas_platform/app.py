@@ -11,7 +11,7 @@ from config import REPO_ROOT, load_settings
 from saas_platform import site
 from saas_platform.commands import register_commands
 from saas_platform.db import ping_idle_connections
-from saas_platform.extensions import csrf, db, migrate
+from saas_platform.extensions import babel, csrf, db, migrate
 from saas_platform.mail import mail
 from saas_platform.security import init_security
 from saas_platform.templating import init_templating
@@ -36,6 +36,11 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     csrf.init_app(app)
+    from tenants.survey.languages import current_language
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
+    babel.init_app(app, locale_selector=current_language, default_locale="pl")
+    app.jinja_env.globals["current_language"] = current_language
     mail.init_app(app)
     init_security(app)
     celery_init_app(app)

@@ -58,21 +58,24 @@ def survey_state() -> SurveyState:
     return state
 
 
-# Blank survey pages by (host, channel): (expires at, page, office id). Process-local, so
-# another process may serve a page up to the TTL after a change; this one forgets at once.
-_pages: dict[tuple[str, str], tuple[float, str, int]] = {}
+# Blank survey pages by (host, channel, language asked for): (expires at, page, office id).
+# Process-local, so another process may serve a page up to the TTL after a change; this one
+# forgets at once.
+_pages: dict[tuple[str, str, str], tuple[float, str, int]] = {}
 
 
-def remember_page(host: str, channel: str, tenant_id: int, page: str, ttl: float) -> None:
+def remember_page(
+    host: str, channel: str, language: str, tenant_id: int, page: str, ttl: float
+) -> None:
     """Keep a rendered blank survey page (with token placeholders) for ``ttl`` seconds."""
     if len(_pages) >= _CACHE_LIMIT:
         _pages.clear()
-    _pages[(host, channel)] = (time.monotonic() + ttl, page, tenant_id)
+    _pages[(host, channel, language)] = (time.monotonic() + ttl, page, tenant_id)
 
 
-def cached_page(host: str, channel: str) -> tuple[str, int] | None:
-    """(page, office id) of a fresh blank page for this host and channel, or None."""
-    entry = _pages.get((host, channel))
+def cached_page(host: str, channel: str, language: str) -> tuple[str, int] | None:
+    """(page, office id) of a fresh blank page for this host, channel and language, or None."""
+    entry = _pages.get((host, channel, language))
     if entry is None or entry[0] < time.monotonic():
         return None
     return entry[1], entry[2]

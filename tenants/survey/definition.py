@@ -16,11 +16,26 @@ from saas_platform.db import db
 from saas_platform.tenancy import current_tenant_id
 from tenants.survey.models import Question, Section, SurveyVersion
 
+
+def N_(text: str) -> str:
+    """Marks an interface text for the catalogues; it is translated where it is shown (the
+    survey templates pass rating and yes/no labels through ``_``)."""
+    return text
+
+
 RATING_VALUES = ("1", "2", "3", "4", "5")
 RATING_LABELS = ("bardzo słabo", "słabo", "dostatecznie", "dobrze", "bardzo dobrze")
+RATING_CHOICE_LABELS = (
+    N_("1 – bardzo słabo"),
+    N_("2 – słabo"),
+    N_("3 – dostatecznie"),
+    N_("4 – dobrze"),
+    N_("5 – bardzo dobrze"),
+)
 NOT_APPLICABLE = "na"
-NOT_APPLICABLE_LABEL = "nie dotyczy / nie mam zdania"
+NOT_APPLICABLE_LABEL = N_("nie dotyczy / nie mam zdania")
 YES_NO_VALUES = ("tak", "nie")
+YES_NO_CHOICES = (("tak", N_("Tak")), ("nie", N_("Nie")))
 
 
 @dataclass(frozen=True)
@@ -59,15 +74,12 @@ class QuestionDef:
     def choices(self) -> tuple[tuple[str, str], ...]:
         """(value, label) pairs a resident picks from; empty for text and department."""
         if self.kind == "rating":
-            scale = tuple(
-                (value, f"{value} – {label}")
-                for value, label in zip(RATING_VALUES, RATING_LABELS, strict=True)
-            )
+            scale = tuple(zip(RATING_VALUES, RATING_CHOICE_LABELS, strict=True))
             return scale + (
                 ((NOT_APPLICABLE, NOT_APPLICABLE_LABEL),) if self.allow_not_applicable else ()
             )
         if self.kind == "yes_no":
-            return (("tak", "Tak"), ("nie", "Nie"))
+            return YES_NO_CHOICES
         return tuple((option.key, option.label) for option in self.options)
 
     @property
