@@ -641,3 +641,26 @@ def test_dashboard_and_pdf_say_when_the_period_spans_two_versions(
         today = office_today()
         pdf = build_report_pdf(tenant, ReportRequest(today.replace(day=1), today), utcnow())
     assert note in " ".join(pdf_text(pdf).split())
+
+
+def test_control_characters_in_texts_are_refused_not_a_500(two_offices, logged_in, in_office):
+    wolomin, _ = two_offices
+    admin = logged_in(wolomin)
+    _start_draft(admin)
+    response = _add_question(admin, text="Pytanie\x00z zerem", en_text="Bad\x07bell")
+    assert response.status_code == 422
+    assert "zawiera niedozwolone znaki sterujące" in response.get_data(as_text=True)
+    with in_office(wolomin):
+        assert db.session.scalar(select(func.count()).select_from(SurveyVersion)) == 1
+
+
+def test_preview_in_english_uses_the_translations_and_english_interface(two_offices, logged_in):
+    wolomin, _ = two_offices
+    admin = logged_in(wolomin)
+    _start_draft(admin)
+    edit = _question_form(key="parking", section="wizerunek", text="Parking", en_text="Car park")
+    assert _post(admin, "/panel/ankieta/szkic/pytania/parking", edit).status_code == 302
+    page = admin.get("/panel/ankieta/podglad?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Car park" in page and "Send the survey" in page
+    untranslated = admin.get("/panel/ankieta/podglad?lang=uk").get_data(as_text=True)
+    assert '<html lang="pl">' in untranslated and "nie ma jeszcze tłumaczenia" in untranslated

@@ -3,7 +3,8 @@ live version and publish it; analysts may look."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import refresh
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -16,6 +17,7 @@ from tenants.panel.survey_forms import KIND_LABELS, GeneralForm, QuestionForm, S
 from tenants.reports.tasks import send_report_tasks
 from tenants.survey import drafts
 from tenants.survey.cache import survey_state
+from tenants.survey.languages import DEFAULT_LANGUAGE, LANGUAGES
 from tenants.survey.template import InvalidTemplate
 
 STEPS = {"gora": -1, "dol": 1}
@@ -304,8 +306,12 @@ def survey_preview():
     draft = editor.current_draft()
     if draft is None:
         return redirect(url_for("panel.survey_editor"))
-    language = request.args.get("lang", "pl")
+    language = request.args.get("lang", DEFAULT_LANGUAGE)
+    if language not in LANGUAGES:
+        language = DEFAULT_LANGUAGE
     version = editor.draft_preview(draft).localized(language)
+    g.language = version.language  # the interface texts too, as the resident would see them
+    refresh()
     return render_template(
         "panel/survey_preview.html",
         version=version,

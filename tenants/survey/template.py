@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def _check_length(value, limit_name: str, what: str) -> None:
     limit = LIMITS[limit_name]
     if len(value) > limit:
         raise InvalidTemplate(f"{what} może mieć najwyżej {limit} znaków (ma {len(value)}).")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in value):
+        raise InvalidTemplate(f"{what} zawiera niedozwolone znaki sterujące.")
 
 
 def _check_translations(item: dict, kind: str, what: str, option_keys=()) -> None:
