@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +18,6 @@ from saas_platform.db import db, utcnow
 from tenants.panel import audit
 from tenants.panel.pre_change import make_pre_change_report
 from tenants.reports.models import Report
-from tenants.reports.services import pre_change_period
 from tenants.survey.definition import (
     VersionDef,
     definition_of,
@@ -35,7 +35,6 @@ from tenants.survey.template import (
 )
 
 DRAFT_SOURCES = ("live", "template")
-__all__ = ["pre_change_period"]  # the publish page shows the report's period
 
 
 class PublishConflict(RuntimeError):
@@ -155,7 +154,9 @@ class Published:
     report: Report
 
 
-def publish_draft(revision: int, today, actor_id: int, recipients: list[str]) -> Published:
+def publish_draft(
+    revision: int, today: date, actor_id: int | None, recipients: list[str]
+) -> Published:
     """Make the pre-change report, then the draft the new live version, in the caller's
     transaction. ``revision`` is the draft the admin confirmed; the survey row is locked, so
     of two admins publishing at once exactly one succeeds and the other gets

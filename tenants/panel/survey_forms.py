@@ -8,7 +8,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from saas_platform.operator.services import suggest_slug
 from tenants.survey.models import TRANSLATION_LANGUAGES
-from tenants.survey.template import InvalidTemplate
+from tenants.survey.template import CHOICE_KINDS, InvalidTemplate
 
 KIND_LABELS = {
     "rating": "ocena w skali 1–5",
@@ -148,6 +148,11 @@ class QuestionForm(_Translated, FlaskForm):
 
     def values(self) -> dict:
         kind = self.kind.data
+        translations = self.translations()
+        if kind not in CHOICE_KINDS:  # options left over from another kind are dropped
+            for texts in translations.values():
+                texts.pop("options", None)
+            translations = {language: texts for language, texts in translations.items() if texts}
         return {
             "key": _line(self.key.data),
             "kind": kind,
@@ -155,8 +160,8 @@ class QuestionForm(_Translated, FlaskForm):
             "help_text": _text(self.help_text.data),
             "required": bool(self.required.data),
             "not_applicable": kind == "rating" and bool(self.not_applicable.data),
-            "options": parse_options(self.options.data),
-            "translations": self.translations(),
+            "options": parse_options(self.options.data) if kind in CHOICE_KINDS else [],
+            "translations": translations,
         }
 
     def fill(self, question: dict) -> None:

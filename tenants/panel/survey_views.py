@@ -14,6 +14,7 @@ from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.filters import office_today
 from tenants.panel.pre_change import staff_recipients
 from tenants.panel.survey_forms import KIND_LABELS, GeneralForm, QuestionForm, SectionForm
+from tenants.reports.services import pre_change_period
 from tenants.reports.tasks import send_report_tasks
 from tenants.survey import drafts
 from tenants.survey.cache import survey_state
@@ -38,14 +39,14 @@ def _step() -> int:
     return step
 
 
-def _apply(draft, change, what: str, key: str | None, done: str, back: str | None = None):
+def _apply(draft, change, what: str, key: str | None, done: str):
     """Apply an edit and commit; a refused edit goes back to the editor with its reason."""
     try:
         editor.edit_draft(draft, change, what, key)
     except InvalidTemplate as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(back or url_for("panel.survey_editor"))
+        return redirect(url_for("panel.survey_editor"))
     db.session.commit()
     flash(done, "success")
     return redirect(url_for("panel.survey_editor"))
@@ -223,9 +224,9 @@ def survey_question_add(key: str):
         form.required.data = False
         form.not_applicable.data = True
     elif form.validate_on_submit():
-        values = form.values()
         target = form.section.data
         try:
+            values = form.values()
             editor.edit_draft(
                 draft,
                 lambda d: drafts.add_question(d, target, values),
@@ -253,8 +254,9 @@ def survey_question_edit(key: str):
         abort(404)
     form = _question_form(draft)
     if form.validate_on_submit():
-        values, target = form.values(), form.section.data
+        target = form.section.data
         try:
+            values = form.values()
             editor.edit_draft(
                 draft,
                 lambda d: drafts.update_question(d, key, values, target),
@@ -362,5 +364,5 @@ def survey_publish():
         draft=draft,
         live=live,
         diff=editor.draft_diff(draft),
-        period=editor.pre_change_period(live.id if live else None, office_today()),
+        period=pre_change_period(live.id if live else None, office_today()),
     )
