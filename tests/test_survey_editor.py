@@ -325,6 +325,11 @@ def test_publishing_makes_the_pre_change_report_then_the_new_live_version(
     # The old version's rows are exactly as they were.
     assert set(before) <= set(_version_rows(in_office, wolomin))
 
+    log = admin.get("/panel/dziennik").get_data(as_text=True)
+    assert "Publikacja nowej wersji ankiety" in log and "Raport przed zmianą" in log
+    entry = admin.get(f"/panel/dziennik/{entries['survey.publish'].id}").get_data(as_text=True)
+    assert "pre_change_report_id" in entry and str(report.id) in entry
+
     done = wait_for_report(in_office, wolomin, report.id)
     assert done.status == "done", done.error
     reports_page = admin.get("/panel/raporty").get_data(as_text=True)
