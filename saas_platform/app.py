@@ -11,7 +11,7 @@ from config import REPO_ROOT, load_settings
 from saas_platform import site
 from saas_platform.commands import register_commands
 from saas_platform.db import ping_idle_connections
-from saas_platform.extensions import csrf, db, migrate
+from saas_platform.extensions import babel, csrf, db, migrate
 from saas_platform.mail import mail
 from saas_platform.observability import init_observability
 from saas_platform.security import init_security
@@ -45,6 +45,11 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.before_request(site.make_csp_nonce)
     app.before_request(serve_cached_survey_page)
     csrf.init_app(app)
+    from tenants.survey.languages import current_language
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
+    babel.init_app(app, locale_selector=current_language, default_locale="pl")
+    app.jinja_env.globals["current_language"] = current_language
     mail.init_app(app)
     init_security(app)
     celery_init_app(app)
@@ -71,6 +76,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
         office_views,
         paper_views,
         response_views,
+        survey_views,
         views,
     )
     from tenants.panel.audit import action_label

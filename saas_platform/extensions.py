@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound in ``create_app``."""
 
+from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
@@ -7,5 +8,6 @@ from saas_platform.db import db
 
 migrate = Migrate()
 csrf = CSRFProtect()
+babel = Babel()
 
-__all__ = ["csrf", "db", "migrate"]
+__all__ = ["babel", "csrf", "db", "migrate"]

@@ -13,6 +13,7 @@ from saas_platform.db import db
 from saas_platform.tenancy import CrossTenantWrite, TenantNotSet
 from saas_platform.tenancy.models import TenantDomain
 from tenants.panel import staff
+from tenants.panel.survey_editor import start_draft
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
 from tenants.survey.models import Department, Response
@@ -22,7 +23,8 @@ from tests.conftest import APP_ROLE, PG_HOST
 @pytest.fixture
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
-    staff member (with its link and audit entry), a report and a kiosk device each."""
+    staff member (with its link and audit entry), a report, a kiosk device and a survey draft
+    each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -33,6 +35,7 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
             staff.invite(f"kierownik@{office.slug}.example", "admin")
             request_report("on_demand", date(2026, 1, 1), date(2026, 3, 31))
             create_kiosk(f"Tablet w urzędzie {office.slug}")
+            start_draft("live")
             db.session.commit()
     return two_offices
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from saas_platform.db import db
 from tenants.panel.models import AuditEntry
+from tenants.reports.models import Report
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
 from tenants.survey.services import local_day
 from tests.conftest import csrf_token_of
@@ -446,6 +447,12 @@ def test_admin_adds_renames_deactivates_and_reactivates_a_department(
         )
     )
     assert created[0].after == {"name": "Straż Miejska"}
+    # Renaming and deactivating first made a pre-change report each (issue 5).
+    rename_report = renamed[0].after.pop("pre_change_report_id")
+    deactivate_report = deactivated[0].after.pop("pre_change_report_id")
+    with in_office(wolomin):
+        kinds = dict(db.session.execute(select(Report.id, Report.kind)).all())
+    assert kinds == {rename_report: "pre_change", deactivate_report: "pre_change"}
     assert (renamed[0].before, renamed[0].after) == (
         {"name": "Straż Miejska"},
         {"name": "Straż Miejska i Monitoring"},

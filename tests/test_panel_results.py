@@ -201,10 +201,10 @@ def test_a_period_over_two_survey_versions_says_so(two_offices, store, logged_in
         publish_definition(db.session.scalar(select(Survey)), data)
         db.session.commit()
     admin = logged_in(wolomin)
-    assert "kilka wersji ankiety" not in html_of(admin.get(f"/panel/?{MARCH}"))
+    assert "Okres obejmuje" not in html_of(admin.get(f"/panel/?{MARCH}"))
     store(wolomin, 5)
     html = html_of(admin.get(f"/panel/?{MARCH}"))
-    assert "kilka wersji ankiety (wersje 1, 2)" in html
+    assert "Okres obejmuje 2 wersje ankiety (v1, v2)" in html
     assert "wersja 2: Ankieta 2025, druga wersja" in html  # offered in the filter
     rows = csv_rows(admin.get(f"/panel/eksport.csv?{MARCH}"))
     assert len(rows) == 11

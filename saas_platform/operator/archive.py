@@ -25,7 +25,7 @@ from tenants.panel.responses import ResponseSearch
 from tenants.reports.models import Report
 from tenants.reports.stats import Filters
 from tenants.survey.definition import published_version
-from tenants.survey.models import Department, SurveyVersion
+from tenants.survey.models import Department, SurveyDraft, SurveyVersion
 
 SPOOL_LIMIT = 16 * 1024 * 1024
 ALL_TIME = (date(2000, 1, 1), date(2100, 12, 31))
@@ -60,6 +60,7 @@ def _settings(tenant: Tenant) -> dict:
             for u in db.session.scalars(select(StaffUser).order_by(StaffUser.email))
         ],
         "survey_versions": [_version_json(v) for v in versions],
+        "survey_draft": db.session.scalar(select(SurveyDraft.definition)),
     }
 
 

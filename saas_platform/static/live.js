@@ -16,10 +16,10 @@
     var stop = document.createElement("button");
     stop.type = "button";
     stop.className = "button secondary";
-    stop.textContent = "Zatrzymaj odliczanie";
+    stop.textContent = element.getAttribute("data-stop-label") || "Zatrzymaj odliczanie";
     stop.addEventListener("click", function () {
       window.clearTimeout(timer);
-      element.textContent = "Odliczanie zatrzymane. Nowy formularz otworzysz przyciskiem poniżej.";
+      element.textContent = element.getAttribute("data-stopped") || "Odliczanie zatrzymane.";
       stop.remove();
     });
     element.insertAdjacentElement("afterend", stop);

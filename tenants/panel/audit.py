@@ -64,6 +64,12 @@ ACTION_LABELS = {
     "response.restore": "Przywrócenie odpowiedzi do wyników",
     "response.keep": "Pozostawienie oznaczonej odpowiedzi",
     "response.retention_delete": "Usunięcie starych odpowiedzi (okres przechowywania)",
+    "survey.draft_start": "Utworzenie szkicu ankiety",
+    "survey.draft_edit": "Zmiana szkicu ankiety",
+    "survey.draft_discard": "Usunięcie szkicu ankiety",
+    "survey.publish": "Publikacja nowej wersji ankiety",
+    "report.pre_change": "Raport przed zmianą",
+    "department.merge": "Połączenie wydziałów",
     "kiosk.create": "Dodanie kiosku",
     "kiosk.revoke": "Wyłączenie kiosku",
 }

@@ -49,6 +49,7 @@ MENU = [
     ("panel.reports", "Raporty", False),
     ("panel.paper_entry", "Ankieta papierowa", False),
     ("panel.banner_kit", "Baner i kody QR", False),
+    ("panel.survey_editor", "Ankieta", False),
     ("panel.office_details", "Dane urzędu", True),
     ("panel.departments", "Wydziały", True),
     ("panel.kiosks", "Kioski", True),

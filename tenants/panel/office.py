@@ -1,9 +1,9 @@
 """The office's own data and its departments, as an admin edits them. Services flush, never
 commit; every change is audited with the values before and after.
 
-Renaming or deactivating a department changes how past results read. The pre-change report
-(a later issue) belongs at the start of ``rename_department`` and ``deactivate_department``,
-before anything is changed: they are the only ways the panel makes those changes.
+Renaming, deactivating or merging a department changes how past results read, so each of
+them first makes the pre-change report (``tenants.panel.pre_change``), in the same
+transaction: they are the only ways the panel makes those changes.
 """
 
 from __future__ import annotations
@@ -13,15 +13,23 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import exists, func, select
+import sqlalchemy as sa
+from flask_login import current_user
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from saas_platform.db import db
+from saas_platform.db import db, insert_for_dialect
 from saas_platform.templating import COLOUR
+from saas_platform.tenancy import current_tenant_id
+from saas_platform.tenancy.isolation import ensure_tenant_setting
 from saas_platform.tenancy.models import Tenant
 from tenants.panel import audit
+from tenants.panel.filters import office_today
+from tenants.panel.pre_change import make_pre_change_report, staff_recipients
 from tenants.panel.staff import StaffError, normalise_email
-from tenants.survey.models import Department, Response
+from tenants.reports.models import Report
+from tenants.survey.models import Department, Response, ResponseCount
+from tenants.survey.services import COUNT_KEY_COLUMNS
 
 OFFICE_FIELDS = (
     "extra_report_frequencies",
@@ -186,20 +194,40 @@ def add_department(name: str) -> Department:
     return department
 
 
-def rename_department(department: Department, name: str) -> bool:
-    """Give a department a new name; past responses follow it. False when nothing changed."""
+def _pre_change_report(reason: str, department: Department, **details) -> Report:
+    return make_pre_change_report(
+        reason,
+        office_today(),
+        current_user.id,
+        staff_recipients(),
+        department_id=department.id,
+        department=department.name,
+        **details,
+    )
+
+
+def rename_department(department: Department, name: str) -> Report | None:
+    """Give a department a new name; past responses follow it. First the pre-change report,
+    which is returned (None when nothing changed)."""
     name = _check_department_name(name, keep_id=department.id)
+    if name == department.name:
+        return None
+    report = _pre_change_report("department.rename", department, new_name=name)
     with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
         before, after = audit.changed_fields(department, ("name",), {"name": name})
-    if not after:
-        return False
+    after["pre_change_report_id"] = report.id
     audit.record("department.rename", "department", department.id, before=before, after=after)
-    return True
+    return report
 
 
-def deactivate_department(department: Department) -> bool:
-    """Take a department off the residents' list; its results stay. False if already off."""
-    return _set_active(department, False, "department.deactivate")
+def deactivate_department(department: Department) -> Report | None:
+    """Take a department off the residents' list; its results stay. First the pre-change
+    report, which is returned (None when it was already off)."""
+    if not department.is_active:
+        return None
+    report = _pre_change_report("department.deactivate", department)
+    _set_active(department, False, "department.deactivate", report.id)
+    return report
 
 
 def reactivate_department(department: Department) -> bool:
@@ -207,11 +235,15 @@ def reactivate_department(department: Department) -> bool:
     return _set_active(department, True, "department.reactivate")
 
 
-def _set_active(department: Department, active: bool, action: str) -> bool:
+def _set_active(
+    department: Department, active: bool, action: str, report_id: int | None = None
+) -> bool:
     before, after = audit.changed_fields(department, ("is_active",), {"is_active": active})
     if not after:
         return False
     db.session.flush()
+    if report_id is not None:
+        after["pre_change_report_id"] = report_id
     audit.record(action, "department", department.id, before=before, after=after)
     return True
 
@@ -250,3 +282,64 @@ def move_department(department: Department, step: int) -> bool:
         after={"position": target + 1},
     )
     return True
+
+
+def merge_departments(source: Department, target: Department) -> Report:
+    """Fold ``source`` into ``target``: its responses and their counts move to ``target`` and
+    ``source`` is switched off. First the pre-change report, which is returned."""
+    if source.id == target.id:
+        raise OfficeError("Wybierz inny wydział niż ten, który łączysz.")
+    report = _pre_change_report("department.merge", source, target_id=target.id, target=target.name)
+    # Row locks on both: a submission naming either waits for this transaction (its foreign
+    # key check takes a key-share lock), so no response or count slips in between.
+    db.session.scalars(
+        select(Department)
+        .where(Department.id.in_((source.id, target.id)))
+        .order_by(Department.id)
+        .with_for_update()
+    ).all()
+    moved = db.session.execute(
+        update(Response)
+        .where(Response.department_id == source.id)
+        .values(department_id=target.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    _move_counts(source.id, target.id)
+    if source.is_active:
+        source.is_active = False
+    db.session.flush()
+    audit.record(
+        "department.merge",
+        "department",
+        source.id,
+        before={"name": source.name, "responses": moved},
+        after={"merged_into": target.id, "name": target.name, "pre_change_report_id": report.id},
+    )
+    return report
+
+
+def _move_counts(source_id: int, target_id: int) -> None:
+    """Add the source department's count rows to the target's (same version, key, channel,
+    day and value) and remove them, in two statements."""
+    ensure_tenant_setting()
+    table = ResponseCount.__table__
+    tenant_id = current_tenant_id()
+    key_columns = ["tenant_id", *COUNT_KEY_COLUMNS]
+    rows = select(
+        *(
+            sa.literal(target_id).label("department_id")
+            if name == "department_id"
+            else table.c[name]
+            for name in key_columns
+        ),
+        table.c.count,
+    ).where(table.c.tenant_id == tenant_id, table.c.department_id == source_id)
+    statement = insert_for_dialect(table).from_select([*key_columns, "count"], rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=key_columns,
+        set_={"count": table.c.count + statement.excluded["count"]},
+    )
+    db.session.execute(statement)
+    db.session.execute(
+        table.delete().where(table.c.tenant_id == tenant_id, table.c.department_id == source_id)
+    )

@@ -7,12 +7,13 @@ import hashlib
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from saas_platform.db import db
+from saas_platform.db import db, is_id
 from saas_platform.extensions import csrf
 from saas_platform.tenancy import current_tenant
 from tenants.panel import logo, office
 from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.office_forms import DepartmentForm, OfficeForm
+from tenants.reports.tasks import send_report_tasks
 from tenants.survey.models import Department
 
 # The app refuses bodies over MAX_CONTENT_LENGTH (64 KiB); the logo upload alone may carry a
@@ -137,6 +138,7 @@ def _render_department_edit(department: Department, form: DepartmentForm, status
             form=form,
             department=department,
             has_responses=office.department_has_responses(department.id),
+            others=[d for d in office.all_departments() if d.id != department.id],
         ),
         status,
     )
@@ -150,13 +152,17 @@ def department_edit(department_id: int):
     form = DepartmentForm(obj=department)
     if form.validate_on_submit():
         try:
-            renamed = office.rename_department(department, form.name.data)
+            report = office.rename_department(department, form.name.data)
         except office.OfficeError as exc:
             db.session.rollback()
             form.name.errors.append(str(exc))
             return _render_department_edit(department, form, 422)
         db.session.commit()
-        flash("Zmieniono nazwę wydziału." if renamed else "Nie wprowadzono zmian.", "success")
+        _after_pre_change(report)
+        flash(
+            f"Zmieniono nazwę wydziału. {PRE_CHANGE_MADE}" if report else "Nie wprowadzono zmian.",
+            "success",
+        )
         return redirect(url_for("panel.departments"))
     return _render_department_edit(department, form, 422 if form.errors else 200)
 
@@ -169,16 +175,51 @@ def department_state(department_id: int):
     wanted = request.form.get("aktywny")
     if wanted not in ("tak", "nie"):
         abort(400)
+    report = None
     if wanted == "tak" and office.reactivate_department(department):
         flash(f"Wydział „{department.name}” jest znów widoczny w ankiecie.", "success")
-    elif wanted == "nie" and office.deactivate_department(department):
+    elif wanted == "nie" and (report := office.deactivate_department(department)):
         flash(
             f"Wyłączono wydział „{department.name}”: nie ma go już w ankiecie, "
-            "jego dotychczasowe wyniki zostają.",
+            f"jego dotychczasowe wyniki zostają. {PRE_CHANGE_MADE}",
             "success",
         )
     db.session.commit()
+    _after_pre_change(report)
     return redirect(url_for("panel.departments"))
+
+
+@bp.post("/wydzialy/<int:department_id>/polacz")
+@admin_required
+def department_merge(department_id: int):
+    """Fold this department into another: responses and counts move, this one is switched off."""
+    department = _department_or_404(department_id)
+    chosen = request.form.get("docelowy", "")
+    target = office.department_or_none(int(chosen)) if is_id(chosen) else None
+    try:
+        if target is None:
+            raise office.OfficeError("Wybierz z listy wydział, do którego mają trafić odpowiedzi.")
+        report = office.merge_departments(department, target)
+    except office.OfficeError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _render_department_edit(department, DepartmentForm(obj=department), 422)
+    db.session.commit()
+    _after_pre_change(report)
+    flash(
+        f"Połączono wydział „{department.name}” z wydziałem „{target.name}”: jego odpowiedzi "
+        f"należą teraz do „{target.name}”, a on sam jest wyłączony. {PRE_CHANGE_MADE}",
+        "success",
+    )
+    return redirect(url_for("panel.departments"))
+
+
+PRE_CHANGE_MADE = "Raport wyników sprzed zmiany jest przygotowywany (lista raportów)."
+
+
+def _after_pre_change(report) -> None:
+    if report is not None:
+        send_report_tasks(report)
 
 
 @bp.post("/wydzialy/<int:department_id>/usun")

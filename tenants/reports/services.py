@@ -13,7 +13,7 @@ from saas_platform.db import db, utcnow
 from saas_platform.observability.metrics import REPORT_RENDER_SECONDS
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
-from tenants.survey.models import Department
+from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount, SurveyVersion
 
 MAX_PERIOD_DAYS = 5 * 366
 EARLIEST_DATE = date(2000, 1, 1)
@@ -191,3 +191,38 @@ def status_summary() -> dict[str, tuple[int, datetime | None]]:
         select(Report.status, func.count(), func.min(Report.queued_at)).group_by(Report.status)
     )
     return {status: (count, oldest) for status, count, oldest in rows}
+
+
+def pre_change_period(version_id: int | None, today: date) -> tuple[date, date]:
+    """The period of a pre-change report: every day with responses to the live version (from
+    its first counted day, or its publication when it has none) up to ``today``, at most
+    ``MAX_PERIOD_DAYS`` long."""
+    start = None
+    if version_id is not None:
+        start = db.session.scalar(
+            select(func.min(ResponseCount.day)).where(
+                ResponseCount.version_id == version_id, ResponseCount.question_key == RESPONSES_KEY
+            )
+        )
+        if start is None:
+            published = db.session.scalar(
+                select(SurveyVersion.published_at).where(SurveyVersion.id == version_id)
+            )
+            start = published.date() if published else None
+    start = min(start or today, today)
+    return max(start, today - timedelta(days=MAX_PERIOD_DAYS), EARLIEST_DATE), today
+
+
+def request_pre_change_report(
+    version_id: int | None, today: date, requested_by_id: int | None, recipients: list[str]
+) -> Report:
+    """The report of the results so far, made before the survey or its departments change."""
+    start, end = pre_change_period(version_id, today)
+    return request_report(
+        "pre_change",
+        start,
+        end,
+        requested_by_id=requested_by_id,
+        recipients=recipients,
+        today=today,
+    )

@@ -245,6 +245,11 @@ class Results:
     choices: tuple[ChoiceQuestion, ...]
     versions: tuple[int, ...]
 
+    @property
+    def versions_note(self) -> str | None:
+        """ "Okres obejmuje 2 wersje ankiety (v1, v2)" when the period spans several versions."""
+        return versions_note(self.versions)
+
 
 def compute_results(filters: Filters, threshold: float) -> Results:
     """All results for ``filters`` in the current office; ``threshold`` flags weak items."""
@@ -279,6 +284,17 @@ def compute_results(filters: Filters, threshold: float) -> Results:
         choices=_choices(current_versions, totals),
         versions=tuple(sorted(v.number for v in current_versions)),
     )
+
+
+def versions_note(versions: tuple[int, ...]) -> str | None:
+    """The dashboard's and the report's note when a period spans several survey versions,
+    e.g. "Okres obejmuje 2 wersje ankiety (v1, v2)"; None for one version or none."""
+    if len(versions) < 2:
+        return None
+    n = len(versions)
+    noun = "wersje" if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else "wersji"
+    listed = ", ".join(f"v{number}" for number in versions)
+    return f"Okres obejmuje {n} {noun} ankiety ({listed})"
 
 
 # -- the queries ---------------------------------------------------------------------------

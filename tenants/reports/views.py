@@ -13,6 +13,7 @@ from saas_platform.tenancy import current_tenant
 from tenants.panel import audit
 from tenants.panel.blueprint import bp
 from tenants.panel.filters import office_today
+from tenants.panel.pre_change import staff_recipients
 from tenants.reports import services
 from tenants.reports.forms import ReportRequestForm
 from tenants.reports.models import Report
@@ -71,7 +72,7 @@ def reports():
                 end,
                 department_id=_department_id(form),
                 requested_by_id=current_user.id,
-                recipients=sorted({current_user.email, *(current_tenant.report_recipients or [])}),
+                recipients=staff_recipients(),
                 today=office_today(),
             )
         except services.ReportError as exc:

@@ -58,24 +58,25 @@ def survey_state() -> SurveyState:
     return state
 
 
-# Blank survey pages by (host, variant: the channel and any chosen department): (expires at,
-# page, office id, slug). Process-local, so
-# another process may serve a page up to the TTL after a change; this one forgets at once.
-_pages: dict[tuple[str, str], tuple[float, str, int, str]] = {}
+# Blank survey pages by (host, variant: the channel and any chosen department, language asked
+# for): (expires at, page, office id, slug). Process-local, so another process may serve a page
+# up to the TTL after a change; this one forgets at once.
+_pages: dict[tuple[str, str, str], tuple[float, str, int, str]] = {}
 
 
 def remember_page(
-    host: str, variant: str, tenant_id: int, slug: str, page: str, ttl: float
+    host: str, variant: str, language: str, tenant_id: int, slug: str, page: str, ttl: float
 ) -> None:
     """Keep a rendered blank survey page (with token placeholders) for ``ttl`` seconds."""
     if len(_pages) >= _CACHE_LIMIT:
         _pages.clear()
-    _pages[(host, variant)] = (time.monotonic() + ttl, page, tenant_id, slug)
+    _pages[(host, variant, language)] = (time.monotonic() + ttl, page, tenant_id, slug)
 
 
-def cached_page(host: str, variant: str) -> tuple[str, int, str] | None:
-    """(page, office id, office slug) of a fresh blank page for this host and variant."""
-    entry = _pages.get((host, variant))
+def cached_page(host: str, variant: str, language: str) -> tuple[str, int, str] | None:
+    """(page, office id, office slug) of a fresh blank page for this host, variant and
+    language, or None."""
+    entry = _pages.get((host, variant, language))
     if entry is None or entry[0] < time.monotonic():
         return None
     return entry[1], entry[2], entry[3]

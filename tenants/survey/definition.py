@@ -6,7 +6,7 @@ the cache key includes the office, so one office can never be handed another's f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from flask import current_app
@@ -16,11 +16,26 @@ from saas_platform.db import db
 from saas_platform.tenancy import current_tenant_id
 from tenants.survey.models import Question, Section, SurveyVersion
 
+
+def N_(text: str) -> str:
+    """Marks an interface text for the catalogues; it is translated where it is shown (the
+    survey templates pass rating and yes/no labels through ``_``)."""
+    return text
+
+
 RATING_VALUES = ("1", "2", "3", "4", "5")
 RATING_LABELS = ("bardzo słabo", "słabo", "dostatecznie", "dobrze", "bardzo dobrze")
+RATING_CHOICE_LABELS = (
+    N_("1 – bardzo słabo"),
+    N_("2 – słabo"),
+    N_("3 – dostatecznie"),
+    N_("4 – dobrze"),
+    N_("5 – bardzo dobrze"),
+)
 NOT_APPLICABLE = "na"
-NOT_APPLICABLE_LABEL = "nie dotyczy / nie mam zdania"
+NOT_APPLICABLE_LABEL = N_("nie dotyczy / nie mam zdania")
 YES_NO_VALUES = ("tak", "nie")
+YES_NO_CHOICES = (("tak", N_("Tak")), ("nie", N_("Nie")))
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,8 @@ class QuestionDef:
     required: bool
     allow_not_applicable: bool
     options: tuple[Option, ...]
+    # {"en": {"text": ..., "help_text": ..., "options": {key: label}}}: see ``localized``
+    translations: dict = field(default_factory=dict, compare=False)
 
     @cached_property
     def allowed_values(self) -> frozenset[str]:
@@ -57,21 +74,29 @@ class QuestionDef:
     def choices(self) -> tuple[tuple[str, str], ...]:
         """(value, label) pairs a resident picks from; empty for text and department."""
         if self.kind == "rating":
-            scale = tuple(
-                (value, f"{value} – {label}")
-                for value, label in zip(RATING_VALUES, RATING_LABELS, strict=True)
-            )
+            scale = tuple(zip(RATING_VALUES, RATING_CHOICE_LABELS, strict=True))
             return scale + (
                 ((NOT_APPLICABLE, NOT_APPLICABLE_LABEL),) if self.allow_not_applicable else ()
             )
         if self.kind == "yes_no":
-            return (("tak", "Tak"), ("nie", "Nie"))
+            return YES_NO_CHOICES
         return tuple((option.key, option.label) for option in self.options)
 
     @property
     def first_input_id(self) -> str:
         """The id an error summary links to: the first radio or box, or the field itself."""
         return f"{self.field_name}-{self.choices[0][0]}" if self.choices else self.field_name
+
+    def localized(self, language: str) -> QuestionDef:
+        """This question in ``language``; every missing text stays Polish."""
+        texts = self.translations.get(language) or {}
+        labels = texts.get("options") or {}
+        return replace(
+            self,
+            text=texts.get("text") or self.text,
+            help_text=texts.get("help_text") or self.help_text,
+            options=tuple(Option(o.key, labels.get(o.key) or o.label) for o in self.options),
+        )
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,16 @@ class SectionDef:
     title: str
     description: str
     questions: tuple[QuestionDef, ...]
+    translations: dict = field(default_factory=dict, compare=False)
+
+    def localized(self, language: str) -> SectionDef:
+        texts = self.translations.get(language) or {}
+        return replace(
+            self,
+            title=texts.get("title") or self.title,
+            description=texts.get("description") or self.description,
+            questions=tuple(q.localized(language) for q in self.questions),
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +125,39 @@ class VersionDef:
     title: str
     intro: str
     sections: tuple[SectionDef, ...]
+    translations: dict = field(default_factory=dict, compare=False)
+    language: str = "pl"
+
+    def localized(self, language: str) -> VersionDef:
+        """The version as a resident reading ``language`` sees it (cached per language)."""
+        if language == self.language or language not in self.translations_present:
+            return self
+        found = self._localized.get(language)
+        if found is None:
+            texts = self.translations.get(language) or {}
+            found = replace(
+                self,
+                title=texts.get("title") or self.title,
+                intro=texts.get("intro") or self.intro,
+                sections=tuple(s.localized(language) for s in self.sections),
+                language=language,
+            )
+            self._localized[language] = found
+        return found
+
+    @cached_property
+    def _localized(self) -> dict[str, VersionDef]:
+        return {}
+
+    @cached_property
+    def translations_present(self) -> frozenset[str]:
+        """Languages some text of this version is translated into."""
+        found = set(self.translations)
+        for section in self.sections:
+            found.update(section.translations)
+            for question in section.questions:
+                found.update(question.translations)
+        return frozenset(found)
 
     @cached_property
     def questions(self) -> dict[str, QuestionDef]:
@@ -142,26 +210,100 @@ def _load_published(tenant_id: int, version_id: int) -> VersionDef | None:
     questions = db.session.scalars(
         select(Question).where(Question.version_id == version_id).order_by(Question.position)
     ).all()
-    by_section: dict[int, list[QuestionDef]] = {s.id: [] for s in sections}
+    by_section: dict[int, list[dict]] = {s.id: [] for s in sections}
     for q in questions:
         by_section[q.section_id].append(
-            QuestionDef(
-                key=q.key,
-                kind=q.kind,
-                text=q.text,
-                help_text=q.help_text,
-                required=q.required,
-                allow_not_applicable=q.allow_not_applicable,
-                options=tuple(Option(o["key"], o["label"]) for o in q.options or ()),
-            )
+            {
+                "key": q.key,
+                "kind": q.kind,
+                "text": q.text,
+                "help_text": q.help_text,
+                "required": q.required,
+                "not_applicable": q.allow_not_applicable,
+                "options": list(q.options or ()),
+                "translations": dict(q.translations or {}),
+            }
         )
+    data = {
+        "title": version.title,
+        "intro": version.intro,
+        "translations": dict(version.translations or {}),
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "description": s.description,
+                "translations": dict(s.translations or {}),
+                "questions": by_section[s.id],
+            }
+            for s in sections
+        ],
+    }
+    return version_from_definition(data, version.id, version.tenant_id, version.number)
+
+
+def version_from_definition(data: dict, version_id: int, tenant_id: int, number: int) -> VersionDef:
+    """A definition (the shape of ``default_template.toml``) as a ``VersionDef``: what the
+    resident's form is rendered from, for published versions and for a draft's preview."""
     return VersionDef(
-        id=version.id,
-        tenant_id=version.tenant_id,
-        number=version.number,
-        title=version.title,
-        intro=version.intro,
+        id=version_id,
+        tenant_id=tenant_id,
+        number=number,
+        title=data["title"],
+        intro=data.get("intro", ""),
+        translations=dict(data.get("translations") or {}),
         sections=tuple(
-            SectionDef(s.key, s.title, s.description, tuple(by_section[s.id])) for s in sections
+            SectionDef(
+                key=s["key"],
+                title=s["title"],
+                description=s.get("description", ""),
+                translations=dict(s.get("translations") or {}),
+                questions=tuple(
+                    QuestionDef(
+                        key=q["key"],
+                        kind=q.get("kind", "rating"),
+                        text=q["text"],
+                        help_text=q.get("help_text", ""),
+                        required=q.get("required", False),
+                        allow_not_applicable=q.get("kind", "rating") == "rating"
+                        and q.get("not_applicable", True),
+                        options=tuple(Option(o["key"], o["label"]) for o in q.get("options", ())),
+                        translations=dict(q.get("translations") or {}),
+                    )
+                    for q in s.get("questions", ())
+                ),
+            )
+            for s in data.get("sections", ())
         ),
     )
+
+
+def definition_of(version: VersionDef) -> dict:
+    """A version as an editable definition, every field explicit (a draft starts from it)."""
+    return {
+        "title": version.title,
+        "intro": version.intro,
+        "translations": version.translations,
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "description": s.description,
+                "translations": s.translations,
+                "questions": [
+                    {
+                        "key": q.key,
+                        "kind": q.kind,
+                        "text": q.text,
+                        "help_text": q.help_text,
+                        "required": q.required,
+                        "not_applicable": q.allow_not_applicable,
+                        "options": [{"key": o.key, "label": o.label} for o in q.options],
+                        "translations": q.translations,
+                    }
+                    for q in s.questions
+                ],
+            }
+            for s in version.sections
+        ],
+    }

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.db import is_id
@@ -72,18 +73,20 @@ def check_submission(
 
     unknown = [name for name in form if name not in SERVICE_FIELDS and name not in fields_by_name]
     if unknown:
-        errors.append(FieldError("Formularz zawiera pola, których nie ma w tej ankiecie."))
+        errors.append(FieldError(_("Formularz zawiera pola, których nie ma w tej ankiecie.")))
     for name in SERVICE_FIELDS - {"csrf_token"}:
         if len(form.getlist(name)) > 1:
-            errors.append(FieldError("Formularz został wysłany w niepoprawnej postaci."))
+            errors.append(FieldError(_("Formularz został wysłany w niepoprawnej postaci.")))
             break
 
     submission_key = form.get("submission", "")
     if not SUBMISSION_KEY.match(submission_key):
-        errors.append(FieldError("Formularz jest niekompletny. Odśwież stronę i spróbuj ponownie."))
+        errors.append(
+            FieldError(_("Formularz jest niekompletny. Odśwież stronę i spróbuj ponownie."))
+        )
     channel = form.get("kanal", allowed_channels[0])
     if channel not in allowed_channels:
-        errors.append(FieldError("Nieznany sposób wypełnienia ankiety."))
+        errors.append(FieldError(_("Nieznany sposób wypełnienia ankiety.")))
 
     answers: list[tuple[str, str]] = []
     department_id: int | None = None
@@ -93,33 +96,45 @@ def check_submission(
         name = question.field_name
         if not values:
             if question.required:
-                errors.append(FieldError(f"Odpowiedz na pytanie: {question.text}", name))
+                errors.append(
+                    FieldError(_("Odpowiedz na pytanie: %(text)s", text=question.text), name)
+                )
             continue
         if question.kind != "multiple_choice" and len(values) > 1:
-            errors.append(FieldError(f"Pytanie „{question.text}” ma jedną odpowiedź.", name))
+            errors.append(
+                FieldError(_("Pytanie „%(text)s” ma jedną odpowiedź.", text=question.text), name)
+            )
             continue
         if question.kind == "text":
             text = values[0]
             if len(text) > text_limit:
                 errors.append(
                     FieldError(
-                        f"Komentarz może mieć najwyżej {text_limit} znaków (wpisano {len(text)}).",
+                        _(
+                            "Komentarz może mieć najwyżej %(limit)d znaków (wpisano %(length)d).",
+                            limit=text_limit,
+                            length=len(text),
+                        ),
                         name,
                     )
                 )
             elif _has_forbidden_characters(text):
-                errors.append(FieldError("Komentarz zawiera niedozwolone znaki sterujące.", name))
+                errors.append(
+                    FieldError(_("Komentarz zawiera niedozwolone znaki sterujące."), name)
+                )
             else:
                 answers.append((question.key, text))
         elif question.kind == "department":
             chosen = int(values[0]) if is_id(values[0]) else None
             if chosen not in active_department_ids:
-                errors.append(FieldError("Wybierz wydział z listy.", name))
+                errors.append(FieldError(_("Wybierz wydział z listy."), name))
             else:
                 department_id = chosen
         else:
             if len(set(values)) != len(values) or not set(values) <= question.allowed_values:
-                errors.append(FieldError(f"Wybierz odpowiedź z listy: {question.text}", name))
+                errors.append(
+                    FieldError(_("Wybierz odpowiedź z listy: %(text)s", text=question.text), name)
+                )
             else:
                 answers.extend((question.key, value) for value in values)
 

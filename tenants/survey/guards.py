@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, request
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import RateLimitItemPerDay, RateLimitItemPerHour
 from limits.storage import storage_from_string
@@ -114,11 +115,11 @@ class FormStartProblem(Exception):
         self.fresh_form = fresh_form  # the resident must open a new form, not resend this one
 
 
-FORM_TOO_OLD = (
+FORM_TOO_OLD = lazy_gettext(
     "Formularz był otwarty zbyt długo i wygasł. Odśwież stronę i wypełnij ankietę ponownie."
 )
-FORM_BROKEN = "Formularz jest niekompletny. Odśwież stronę i spróbuj ponownie."
-FORM_TOO_FAST = (
+FORM_BROKEN = lazy_gettext("Formularz jest niekompletny. Odśwież stronę i spróbuj ponownie.")
+FORM_TOO_FAST = lazy_gettext(
     "Ankieta została wysłana zbyt szybko, by mogła zostać wypełniona przez człowieka. "
     "Sprawdź odpowiedzi i wyślij ją ponownie."
 )

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
 
 QUESTION_KINDS = ("rating", "single_choice", "multiple_choice", "yes_no", "text", "department")
 CHANNELS = ("web", "banner", "qr", "kiosk", "paper")
+# Languages a survey may be offered in besides Polish, which is always complete.
+TRANSLATION_LANGUAGES = ("en", "uk")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -70,6 +72,8 @@ class SurveyVersion(TenantScoped, db.Model):
     intro: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # {"en": {"title": ..., "intro": ...}, "uk": {...}}; a missing text falls back to Polish.
+    translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
 
 class Section(TenantScoped, db.Model):
@@ -88,6 +92,8 @@ class Section(TenantScoped, db.Model):
     position: Mapped[int] = mapped_column()
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # {"en": {"title": ..., "description": ...}, "uk": {...}}
+    translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
 
 class Question(TenantScoped, db.Model):
@@ -113,6 +119,35 @@ class Question(TenantScoped, db.Model):
     allow_not_applicable: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # [{"key": "wniosek", "label": "Złożenie wniosku"}, ...] for choice questions.
     options: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # {"en": {"text": ..., "help_text": ..., "options": {"wniosek": "Application"}}, "uk": {...}}
+    translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+
+
+class SurveyDraft(TenantScoped, db.Model):
+    """The one draft of a survey an admin is editing: a definition (the shape of
+    ``default_template.toml``) that becomes a new published version when it is published.
+
+    Kept as one document rather than as version rows, so that keys can be renamed and
+    questions moved freely without touching the unique keys of published rows.
+    """
+
+    __tablename__ = "survey_drafts"
+    __table_args__ = (
+        sa.UniqueConstraint("survey_id"),  # one draft per survey
+        _same_tenant_fk("survey_id", "surveys", ondelete="CASCADE"),
+        _same_tenant_fk("based_on_id", "survey_versions"),
+        sa.CheckConstraint("revision > 0", name="revision_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column()
+    # The live version when the draft was started (None: the survey had none).
+    based_on_id: Mapped[int | None] = mapped_column()
+    definition: Mapped[dict] = mapped_column(sa.JSON)
+    # Bumped by every edit: publishing names the revision the admin looked at.
+    revision: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Response(TenantScoped, db.Model):
@@ -255,3 +290,58 @@ class KioskDevice(TenantScoped, db.Model):
 FLAG_REASONS = {"burst": "seria identycznych odpowiedzi"}
 RESPONSES_KEY = "*"
 NO_DEPARTMENT = 0
+
+
+# -- published versions never change ---------------------------------------------------------
+
+
+class PublishedVersionChange(RuntimeError):
+    """Something tried to change or delete a published survey version, section or question."""
+
+
+_VERSION_PARTS = (Section, Question)
+
+
+def _published_before(obj) -> bool:
+    """Whether a survey version was already published when it was loaded from the database."""
+    history = sa.inspect(obj).attrs.published_at.history
+    original = history.deleted or history.unchanged
+    return bool(original and original[0] is not None)
+
+
+def _in_published_version(session, part) -> bool:
+    history = sa.inspect(part).attrs.version_id.history
+    version_ids = {*history.deleted, *history.unchanged, *history.added}
+    with session.no_autoflush:
+        for version_id in version_ids:
+            version = session.get(SurveyVersion, version_id) if version_id else None
+            if version is not None and _published_before(version):
+                return True
+    return False
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refuse_changes_to_published_versions(session, flush_context, instances) -> None:
+    for obj in session.dirty:
+        if not session.is_modified(obj):
+            continue
+        if (isinstance(obj, SurveyVersion) and _published_before(obj)) or (
+            isinstance(obj, _VERSION_PARTS) and _in_published_version(session, obj)
+        ):
+            raise PublishedVersionChange(f"{obj!r} belongs to a published survey version")
+    for obj in session.deleted:
+        if (isinstance(obj, SurveyVersion) and _published_before(obj)) or (
+            isinstance(obj, _VERSION_PARTS) and _in_published_version(session, obj)
+        ):
+            raise PublishedVersionChange(f"{obj!r} belongs to a published survey version")
+    for obj in session.new:
+        if isinstance(obj, _VERSION_PARTS) and _in_published_version(session, obj):
+            raise PublishedVersionChange(f"{obj!r} would join a published survey version")
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes_to_versions(state) -> None:
+    mapper = state.bind_mapper
+    guarded = mapper is not None and mapper.class_ in (SurveyVersion, *_VERSION_PARTS)
+    if guarded and (state.is_update or state.is_delete):
+        raise PublishedVersionChange("survey versions change only by publishing a draft")

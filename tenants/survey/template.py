@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from saas_platform.db import db, utcnow
 from tenants.survey.models import (
     QUESTION_KINDS,
+    TRANSLATION_LANGUAGES,
     Department,
     Question,
     Section,
@@ -38,46 +40,133 @@ def default_template() -> dict:
     return data
 
 
-def check_template(data: dict) -> None:
-    """Raise ``InvalidTemplate`` unless every section and question is well formed."""
-    if not data.get("title") or len(data["title"]) > 200:
-        raise InvalidTemplate("Ankieta musi mieć tytuł (najwyżej 200 znaków).")
+# Length limits of the texts of a definition (the database columns allow as much or more).
+LIMITS = {
+    "title": 200,
+    "intro": 3000,
+    "section_title": 200,
+    "description": 1000,
+    "text": 500,
+    "help_text": 1000,
+    "option_label": 200,
+}
+RATING_SCALE = 5  # every rating question is 1-5: results compare across versions and offices
+TRANSLATED_FIELDS = {
+    "survey": (("title", "title"), ("intro", "intro")),
+    "section": (("title", "section_title"), ("description", "description")),
+    "question": (("text", "text"), ("help_text", "help_text")),
+}
+
+
+def _check_length(value, limit_name: str, what: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidTemplate(f"{what}: niepoprawna wartość.")
+    limit = LIMITS[limit_name]
+    if len(value) > limit:
+        raise InvalidTemplate(f"{what} może mieć najwyżej {limit} znaków (ma {len(value)}).")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in value):
+        raise InvalidTemplate(f"{what} zawiera niedozwolone znaki sterujące.")
+
+
+def _check_translations(item: dict, kind: str, what: str, option_keys=()) -> None:
+    translations = item.get("translations") or {}
+    if not isinstance(translations, dict) or set(translations) - set(TRANSLATION_LANGUAGES):
+        raise InvalidTemplate(f"{what}: tłumaczenia są możliwe tylko na angielski i ukraiński.")
+    for language, texts in translations.items():
+        label = f"{what} ({LANGUAGE_NAMES[language]})"
+        if not isinstance(texts, dict):
+            raise InvalidTemplate(f"{label}: niepoprawne tłumaczenie.")
+        for field, limit_name in TRANSLATED_FIELDS[kind]:
+            _check_length(texts.get(field, ""), limit_name, f"{label}: {FIELD_NAMES[field]}")
+        options = texts.get("options") or {}
+        if not isinstance(options, dict) or set(options) - set(option_keys):
+            raise InvalidTemplate(f"{label}: tłumaczenie dotyczy opcji, której nie ma w pytaniu.")
+        for option_label in options.values():
+            _check_length(option_label, "option_label", f"{label}: etykieta opcji")
+
+
+LANGUAGE_NAMES = {"en": "angielski", "uk": "ukraiński"}
+FIELD_NAMES = {
+    "title": "tytuł",
+    "intro": "wstęp",
+    "description": "opis",
+    "text": "treść",
+    "help_text": "podpowiedź",
+}
+
+
+def check_template(data: dict, allow_empty: bool = False) -> None:
+    """Raise ``InvalidTemplate`` unless every section and question is well formed; a draft
+    being edited (``allow_empty``) may have no questions yet."""
+    if not data.get("title"):
+        raise InvalidTemplate("Ankieta musi mieć tytuł.")
+    _check_length(data["title"], "title", "Tytuł ankiety")
+    _check_length(data.get("intro", ""), "intro", "Wstęp ankiety")
+    _check_translations(data, "survey", "Ankieta")
     keys: set[str] = set()
     section_keys: set[str] = set()
     question_count = 0
     for section in data.get("sections", []):
-        if not KEY_PATTERN.match(section.get("key", "")) or section["key"] in section_keys:
+        section_key = section.get("key", "")
+        if not KEY_PATTERN.match(section_key):
             raise InvalidTemplate(
-                f"Niepoprawny lub powtórzony klucz sekcji: {section.get('key')!r}"
+                f"Niepoprawny klucz sekcji {section_key!r}: dozwolone są małe litery bez "
+                "polskich znaków, cyfry i podkreślnik (najwyżej 64 znaki)."
             )
-        section_keys.add(section["key"])
-        if not section.get("title") or len(section["title"]) > 200:
-            raise InvalidTemplate(f"Sekcja {section['key']} musi mieć tytuł (najwyżej 200 znaków).")
+        if section_key in section_keys:
+            raise InvalidTemplate(f"Klucz sekcji {section_key!r} powtarza się.")
+        section_keys.add(section_key)
+        if not section.get("title"):
+            raise InvalidTemplate(f"Sekcja {section_key} musi mieć tytuł.")
+        _check_length(section["title"], "section_title", f"Tytuł sekcji {section_key}")
+        _check_length(section.get("description", ""), "description", f"Opis sekcji {section_key}")
+        _check_translations(section, "section", f"Sekcja {section_key}")
         for question in section.get("questions", []):
             question_count += 1
-            key = question.get("key", "")
-            if not KEY_PATTERN.match(key) or key in keys:
-                raise InvalidTemplate(f"Niepoprawny lub powtórzony klucz pytania: {key!r}")
-            keys.add(key)
-            kind = question.get("kind", "rating")
-            if kind not in QUESTION_KINDS:
-                raise InvalidTemplate(f"Pytanie {key}: nieznany rodzaj {kind!r}.")
-            if not question.get("text") or len(question["text"]) > 500:
-                raise InvalidTemplate(f"Pytanie {key}: treść jest wymagana (najwyżej 500 znaków).")
-            if len(question.get("help_text", "")) > 1000:
-                raise InvalidTemplate(f"Pytanie {key}: podpowiedź ma więcej niż 1000 znaków.")
-            options = question.get("options", [])
-            if kind in CHOICE_KINDS:
-                option_keys = [o.get("key", "") for o in options]
-                if len(options) < 2 or len(set(option_keys)) != len(option_keys):
-                    raise InvalidTemplate(f"Pytanie {key}: potrzebne są co najmniej 2 różne opcje.")
-                for option in options:
-                    if not KEY_PATTERN.match(option.get("key", "")) or not option.get("label"):
-                        raise InvalidTemplate(f"Pytanie {key}: niepoprawna opcja {option!r}.")
-            elif options:
-                raise InvalidTemplate(f"Pytanie {key}: opcje mają tylko pytania wyboru.")
-    if question_count == 0:
+            _check_question(question, keys)
+    if question_count == 0 and not allow_empty:
         raise InvalidTemplate("Ankieta musi zawierać co najmniej jedno pytanie.")
+
+
+def _check_question(question: dict, keys: set[str]) -> None:
+    key = question.get("key", "")
+    if not KEY_PATTERN.match(key):
+        raise InvalidTemplate(
+            f"Niepoprawny klucz pytania {key!r}: dozwolone są małe litery bez polskich znaków, "
+            "cyfry i podkreślnik (najwyżej 64 znaki)."
+        )
+    if key in keys:
+        raise InvalidTemplate(f"Klucz pytania {key!r} powtarza się: każde pytanie musi mieć inny.")
+    keys.add(key)
+    kind = question.get("kind", "rating")
+    if kind not in QUESTION_KINDS:
+        raise InvalidTemplate(f"Pytanie {key}: nieznany rodzaj {kind!r}.")
+    if not question.get("text"):
+        raise InvalidTemplate(f"Pytanie {key}: treść jest wymagana.")
+    _check_length(question["text"], "text", f"Treść pytania {key}")
+    _check_length(question.get("help_text", ""), "help_text", f"Podpowiedź do pytania {key}")
+    if kind == "rating" and question.get("scale", RATING_SCALE) != RATING_SCALE:
+        raise InvalidTemplate(
+            f"Pytanie {key}: skala ocen musi mieć {RATING_SCALE} stopni (od 1 do "
+            f"{RATING_SCALE}), a podano {question.get('scale')!r}."
+        )
+    options = question.get("options", [])
+    option_keys = [o.get("key", "") for o in options]
+    if kind in CHOICE_KINDS:
+        if len(options) < 2:
+            raise InvalidTemplate(f"Pytanie {key}: pytanie wyboru potrzebuje co najmniej 2 opcji.")
+        if len(set(option_keys)) != len(option_keys):
+            raise InvalidTemplate(f"Pytanie {key}: klucze opcji powtarzają się.")
+        for option in options:
+            if not KEY_PATTERN.match(option.get("key", "")) or not option.get("label"):
+                raise InvalidTemplate(
+                    f"Pytanie {key}: opcja {option.get('label') or option.get('key')!r} "
+                    "potrzebuje klucza (małe litery, cyfry, podkreślnik) i etykiety."
+                )
+            _check_length(option["label"], "option_label", f"Pytanie {key}: etykieta opcji")
+    elif options:
+        raise InvalidTemplate(f"Pytanie {key}: opcje mają tylko pytania wyboru.")
+    _check_translations(question, "question", f"Pytanie {key}", option_keys)
 
 
 def install_default_survey(tenant, departments: list[str] | None = None) -> SurveyVersion:
@@ -95,7 +184,11 @@ def install_default_survey(tenant, departments: list[str] | None = None) -> Surv
 
 
 def publish_definition(survey: Survey, data: dict) -> SurveyVersion:
-    """Store ``data`` as the survey's next version, published now. Flushes only."""
+    """Store ``data`` as the survey's next version, published now. Flushes only.
+
+    The version is built unpublished and published once complete: a published version never
+    gains, loses or changes a row (``tenants.survey.models`` refuses it).
+    """
     check_template(data)
     last = db.session.scalar(
         select(func.max(SurveyVersion.number)).where(SurveyVersion.survey_id == survey.id)
@@ -106,7 +199,7 @@ def publish_definition(survey: Survey, data: dict) -> SurveyVersion:
         number=(last or 0) + 1,
         title=data["title"],
         intro=data.get("intro", ""),
-        published_at=utcnow(),
+        translations=dict(data.get("translations") or {}),
     )
     db.session.add(version)
     db.session.flush()
@@ -119,6 +212,7 @@ def publish_definition(survey: Survey, data: dict) -> SurveyVersion:
             position=section_position,
             title=section_data["title"],
             description=section_data.get("description", ""),
+            translations=dict(section_data.get("translations") or {}),
         )
         db.session.add(section)
         db.session.flush()
@@ -138,8 +232,11 @@ def publish_definition(survey: Survey, data: dict) -> SurveyVersion:
                     allow_not_applicable=kind == "rating"
                     and question_data.get("not_applicable", True),
                     options=list(question_data.get("options", [])),
+                    translations=dict(question_data.get("translations") or {}),
                 )
             )
             position += 1
+    db.session.flush()
+    version.published_at = utcnow()
     db.session.flush()
     return version

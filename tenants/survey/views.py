@@ -14,8 +14,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
@@ -39,6 +41,14 @@ from tenants.survey.guards import (
     take_submission_slot,
 )
 from tenants.survey.kiosk import active_kiosk_id, valid_kiosk_token
+from tenants.survey.languages import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    SESSION_KEY,
+    offered_languages,
+    requested_language,
+    use_language,
+)
 from tenants.survey.services import submit_response
 
 bp = Blueprint("survey", __name__)
@@ -48,19 +58,22 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 def _unavailable():
+    use_language()
     abort(make_response(render_template("survey/unavailable.html"), 503))
 
 
 def _live_version_or_unavailable() -> VersionDef:
+    """The live version in the resident's language (which this sets for the request)."""
     if not current_tenant.is_active:
         _unavailable()
     version_id = survey_state().live_version_id
     version = published_version(version_id) if version_id else None
     if version is None:
         _unavailable()
-    return version
+    return version.localized(use_language(version))
 
 
+# Error pages (400, 429, ...) stay Polish, like the rest of the platform's error pages.
 TOO_MANY_SUBMISSIONS = (
     "Z tego urządzenia wysłano już bardzo wiele ankiet. Dziękujemy za zaangażowanie! "
     "Kolejną odpowiedź będzie można wysłać za jakiś czas."
@@ -85,9 +98,28 @@ def _render_form(version: VersionDef, values: MultiDict, errors: list[FieldError
             submission_key=submission_key,
             started=started,
             kiosk_token=valid_kiosk_token(values.get("kiosk") or request.args.get("kiosk", "")),
+            languages=_language_links(version, channel),
         ),
         status,
     )
+
+
+def _language_links(version: VersionDef, channel: str, kiosk: str | None = None):
+    """(code, name, url) of the languages the resident may switch to on this page."""
+    kiosk = kiosk if kiosk is not None else request.args.get("kiosk") or None
+    return [
+        (
+            code,
+            LANGUAGES[code],
+            url_for(
+                "index",
+                lang=code,
+                kanal=channel if channel != "web" else None,
+                kiosk=kiosk if channel == "kiosk" else None,
+            ),
+        )
+        for code in offered_languages(version)
+    ]
 
 
 # A blank survey page differs between requests only in a few tokens, so it is rendered once
@@ -122,8 +154,9 @@ def _blank_form(version: VersionDef):
     if department_id is not None:
         values[version.department_question.field_name] = str(department_id)
     tenant = current_tenant
+    asked = requested_language()  # the cache key: what a later request will ask for
     # The revision changes with anything the page shows of the office (tenants.survey.cache).
-    key = (tenant.id, tenant.survey_revision, version.id, channel, department_id)
+    key = (tenant.id, tenant.survey_revision, version.id, version.language, channel, department_id)
     pages = current_app.extensions.setdefault("blank_survey_pages", {})
     page = pages.get(key)
     if page is None:
@@ -140,6 +173,7 @@ def _blank_form(version: VersionDef):
                 started=_TOKENS["started"],
                 kiosk_token=_TOKENS["kiosk"],
                 csrf_token=lambda: _TOKENS["csrf"],
+                languages=_language_links(version, channel, _TOKENS["kiosk"]),
             )
         finally:
             g.csp_nonce = nonce
@@ -149,7 +183,9 @@ def _blank_form(version: VersionDef):
     ttl = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
     if ttl:
         variant = _page_variant(channel, department_id and str(department_id))
-        remember_page(normalise_host(request.host), variant, tenant.id, tenant.slug, page, ttl)
+        remember_page(
+            normalise_host(request.host), variant, asked, tenant.id, tenant.slug, page, ttl
+        )
     return _fill_tokens(page, tenant.id)
 
 
@@ -174,7 +210,8 @@ def serve_cached_survey_page():
     if set(request.args) - {"kanal", "kiosk", DEPARTMENT_PARAM}:
         return None
     variant = _page_variant(request.args.get("kanal", "web"), request.args.get(DEPARTMENT_PARAM))
-    cached = cached_page(normalise_host(request.host or ""), variant)
+    language = session.get(SESSION_KEY, DEFAULT_LANGUAGE)
+    cached = cached_page(normalise_host(request.host or ""), variant, language)
     if cached is None:
         return None
     page, tenant_id, g.tenant_slug = cached  # the slug for the log line
@@ -212,8 +249,9 @@ def survey_page():
     posted_version = form.get("version", "")
     answered = published_version(int(posted_version)) if is_id(posted_version) else None
     if answered is None:
-        error = FieldError("Ta wersja ankiety nie jest już dostępna. Wypełnij aktualną ankietę.")
+        error = FieldError(_("Ta wersja ankiety nie jest już dostępna. Wypełnij aktualną ankietę."))
         return _render_form(version, MultiDict(), [error], status=422)
+    answered = answered.localized(version.language)
     try:
         check_form_start(form.get("started", ""), current_tenant.id, form.get("submission", ""))
     except FormStartProblem as problem:
