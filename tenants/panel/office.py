@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask_login import current_user
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +24,7 @@ from saas_platform.tenancy.isolation import ensure_tenant_setting
 from saas_platform.tenancy.models import Tenant
 from tenants.panel import audit
 from tenants.panel.filters import office_today
-from tenants.panel.pre_change import make_pre_change_report, staff_recipients
+from tenants.panel.pre_change import acting_staff_id, make_pre_change_report, staff_recipients
 from tenants.panel.staff import StaffError, normalise_email
 from tenants.reports.models import Report
 from tenants.survey.models import Department, Response, ResponseCount
@@ -198,7 +197,7 @@ def _pre_change_report(reason: str, department: Department, **details) -> Report
     return make_pre_change_report(
         reason,
         office_today(),
-        current_user.id,
+        acting_staff_id(),
         staff_recipients(),
         department_id=department.id,
         department=department.name,
