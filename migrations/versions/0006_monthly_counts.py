@@ -97,8 +97,12 @@ POSTGRESQL_TRIGGERS = [
         f"SELECT {_MONTH_KEY}, count AS change FROM new_rows "
         f"UNION ALL SELECT {_MONTH_KEY}, -count FROM old_rows",
     ),
+    # Deleting an office cascades to its days and, through their own foreign key, to its
+    # months: rows of an office that no longer exists are left to that cascade.
     _apply_function(
-        "response_counts_monthly_remove", f"SELECT {_MONTH_KEY}, -count AS change FROM old_rows"
+        "response_counts_monthly_remove",
+        f"SELECT {_MONTH_KEY}, -count AS change FROM old_rows "
+        "WHERE EXISTS (SELECT 1 FROM tenants WHERE tenants.id = old_rows.tenant_id)",
     ),
     "CREATE TRIGGER monthly_add AFTER INSERT ON response_counts "
     "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
