@@ -8,6 +8,7 @@ import secrets
 
 import redis
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
@@ -19,20 +20,37 @@ from saas_platform.tenancy.services import office_url
 
 health = Blueprint("health", __name__)
 
+# Lazy: a resident's error page speaks the survey's language (tenants.survey.languages sets it
+# per request); everywhere else the language is Polish.
 ERROR_TEXTS = {
-    400: ("Niepoprawne zapytanie", "Nie udało się odczytać wysłanych danych."),
-    403: ("Brak dostępu", "Nie masz uprawnień do tej strony."),
-    404: ("Nie znaleziono strony", "Pod tym adresem nie ma strony ani ankiety urzędu."),
-    405: ("Niedozwolona operacja", "Ta strona nie obsługuje takiego zapytania."),
-    413: (
-        "Za dużo danych",
-        "Wysłany formularz jest zbyt duży. Skróć komentarz i spróbuj ponownie.",
+    400: (_l("Niepoprawne zapytanie"), _l("Nie udało się odczytać wysłanych danych.")),
+    403: (_l("Brak dostępu"), _l("Nie masz uprawnień do tej strony.")),
+    404: (
+        _l("Nie znaleziono strony"),
+        _l("Pod tym adresem nie ma strony ani ankiety urzędu."),
     ),
-    415: ("Nieobsługiwany format", "Ta strona przyjmuje tylko zwykły formularz."),
-    429: ("Za dużo prób", "Wysłano zbyt wiele formularzy. Spróbuj ponownie później."),
-    500: ("Błąd serwera", "Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
-    503: ("Serwis chwilowo niedostępny", "Trwają prace techniczne. Spróbuj ponownie za chwilę."),
+    405: (_l("Niedozwolona operacja"), _l("Ta strona nie obsługuje takiego zapytania.")),
+    413: (
+        _l("Za dużo danych"),
+        _l("Wysłany formularz jest zbyt duży. Skróć komentarz i spróbuj ponownie."),
+    ),
+    415: (_l("Nieobsługiwany format"), _l("Ta strona przyjmuje tylko zwykły formularz.")),
+    429: (_l("Za dużo prób"), _l("Wysłano zbyt wiele formularzy. Spróbuj ponownie później.")),
+    500: (
+        _l("Błąd serwera"),
+        _l("Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
+    ),
+    503: (
+        _l("Serwis chwilowo niedostępny"),
+        _l("Trwają prace techniczne. Spróbuj ponownie za chwilę."),
+    ),
 }
+CSRF_EXPIRED = (
+    _l("Formularz wygasł"),
+    _l(
+        "Strona była otwarta zbyt długo lub ciasteczka są wyłączone. Odśwież ją i spróbuj ponownie."
+    ),
+)
 
 
 MAX_PAGE = 100_000  # keeps OFFSET far inside the database's integer range
@@ -105,11 +123,7 @@ def render_error(error: HTTPException):
     if error.description and error.description != type(error).description:
         message = error.description
     if isinstance(error, CSRFError):
-        title = "Formularz wygasł"
-        message = (
-            "Strona była otwarta zbyt długo lub ciasteczka są wyłączone. "
-            "Odśwież ją i spróbuj ponownie."
-        )
+        title, message = CSRF_EXPIRED
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 

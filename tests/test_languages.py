@@ -126,6 +126,33 @@ def test_errors_and_the_thank_you_page_speak_the_residents_language(
     assert _html_lang(thanks) == "en" and "Thank you for completing the survey!" in thanks
 
 
+def test_error_pages_speak_the_residents_language_and_stay_polish_elsewhere(
+    two_offices, logged_in, client_for, in_office
+):
+    wolomin, sierpc = two_offices
+    admin = logged_in(wolomin)
+    _translate_and_publish(admin, in_office, wolomin)
+    resident = client_for(wolomin)
+    resident.get("/?lang=uk")
+    form = resident.survey_form()
+    honeypot = resident.post("/", data={**form, "website": "http://spam.example"})
+    page = honeypot.get_data(as_text=True)
+    assert honeypot.status_code == 400 and _html_lang(page) == "uk"
+    assert "Не вдалося прийняти анкету." in page and "Код помилки:" in page
+    expired = resident.post("/", data={**form, "csrf_token": "nieprawidlowy"})
+    assert expired.status_code == 400
+    assert "Форма застаріла" in expired.get_data(as_text=True)
+
+    # the other office (no translations) and the staff panel answer in Polish
+    other = client_for(sierpc)
+    other.get("/?lang=uk")
+    refused = other.post("/", data={**other.survey_form(), "website": "x"})
+    assert _html_lang(refused.get_data(as_text=True)) == "pl"
+    assert "Nie udało się przyjąć ankiety." in refused.get_data(as_text=True)
+    missing = admin.get("/panel/raporty/999999/pdf")
+    assert missing.status_code == 404 and "Nie znaleziono strony" in missing.get_data(as_text=True)
+
+
 def test_the_unavailable_page_speaks_the_residents_language(
     two_offices, logged_in, client_for, in_office
 ):

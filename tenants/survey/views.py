@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
@@ -73,8 +74,8 @@ def _live_version_or_unavailable() -> VersionDef:
     return version.localized(use_language(version))
 
 
-# Error pages (400, 429, ...) stay Polish, like the rest of the platform's error pages.
-TOO_MANY_SUBMISSIONS = (
+# Error pages speak the resident's language too (saas_platform.site.ERROR_TEXTS).
+TOO_MANY_SUBMISSIONS = lazy_gettext(
     "Z tego urządzenia wysłano już bardzo wiele ankiet. Dziękujemy za zaangażowanie! "
     "Kolejną odpowiedź będzie można wysłać za jakiś czas."
 )
@@ -228,7 +229,7 @@ def _posted_form() -> MultiDict:
             raw.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict"
         )
     except UnicodeDecodeError:
-        abort(400, description="Formularz zawiera znaki, których nie da się odczytać (UTF-8).")
+        abort(400, description=_("Formularz zawiera znaki, których nie da się odczytać (UTF-8)."))
     return MultiDict(pairs)
 
 
@@ -242,7 +243,7 @@ def survey_page():
     csrf.protect()
     if form.get("website"):
         # The honeypot: invisible to people, irresistible to form-filling bots.
-        abort(400, description="Nie udało się przyjąć ankiety.")
+        abort(400, description=_("Nie udało się przyjąć ankiety."))
     kiosk_id = active_kiosk_id(form.get("kiosk", "")) if form.get("kiosk") else None
     if not take_submission_slot(current_tenant.id, kiosk_id):
         abort(429, description=TOO_MANY_SUBMISSIONS)
