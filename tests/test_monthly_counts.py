@@ -4,6 +4,7 @@ whole months of a period with the edge days from the daily counts, giving the sa
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
@@ -220,3 +221,35 @@ def test_moving_counts_to_another_department_moves_their_months(two_offices, in_
         assert not any(key[2] == source for key in months)
     with in_office(sierpc):
         assert monthly_rows() == sierpc_months
+
+
+def test_a_partial_month_is_read_whole_when_nothing_is_counted_outside_the_period(
+    two_offices, in_office
+):
+    wolomin, sierpc = two_offices
+    period = Filters(date(2025, 2, 1), date(2025, 3, 10))  # e.g. "this year" on 10 March
+
+    def reads_days() -> bool:
+        sql = str(stats._counts(period).compile(db.engine))
+        return re.search(r"FROM response_counts\b(?!_monthly)", sql) is not None
+
+    with in_office(sierpc) as tenant:  # another office's later days change nothing here
+        version_id = live_version_id()
+        add_counts(
+            tenant.id, {(version_id, RESPONSES_KEY, NO_DEPARTMENT, "web", date(2025, 3, 20), ""): 1}
+        )
+        db.session.commit()
+    with in_office(wolomin) as tenant:
+        version_id = live_version_id()
+        for day, n in ((date(2025, 2, 10), 4), (date(2025, 3, 10), 5)):
+            add_counts(tenant.id, {(version_id, RESPONSES_KEY, NO_DEPARTMENT, "web", day, ""): n})
+        db.session.commit()
+        assert not reads_days()
+        assert stats.compute_results(period, 75.0).responses == 9
+
+        add_counts(
+            tenant.id, {(version_id, RESPONSES_KEY, NO_DEPARTMENT, "web", date(2025, 3, 11), ""): 7}
+        )
+        db.session.commit()
+        assert reads_days()  # March now has a day after the period: its days are read
+        assert stats.compute_results(period, 75.0).responses == 9

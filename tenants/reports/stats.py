@@ -328,12 +328,17 @@ def _counts(filters: Filters) -> Subquery:
 
     Whole calendar months come from the monthly roll-up, the days before the first and after
     the last whole month from the daily counts (each row then carries its month): a year is
-    twelve rows per key, a custom range adds at most two partial months of days.
+    twelve rows per key, a custom range adds at most two partial months of days. A partial
+    month counts as whole when the office has no counts on its days outside the period, which
+    is always so for the current month of a period ending today.
     """
-    first_whole = filters.date_from
-    if first_whole.day != 1:
-        first_whole = _month_start(_month_index(first_whole) + 1)
-    after_whole = _month_start(_month_index(filters.date_to + timedelta(days=1)))
+    first_whole = _month_start(_month_index(filters.date_from))
+    if first_whole < filters.date_from and _any_day(first_whole, filters.date_from):
+        first_whole = _month_start(_month_index(filters.date_from) + 1)
+    after_whole = _month_start(_month_index(filters.date_to) + 1)
+    day_after = filters.date_to + timedelta(days=1)
+    if day_after < after_whole and _any_day(day_after, after_whole):
+        after_whole = _month_start(_month_index(filters.date_to))
     if first_whole >= after_whole:  # no whole month inside the period
         return _days(filters, filters.date_from, filters.date_to).subquery("counts")
     parts = [
@@ -346,6 +351,12 @@ def _counts(filters: Filters) -> Subquery:
     if after_whole <= filters.date_to:
         parts.append(_days(filters, after_whole, filters.date_to))
     return union_all(*parts).subquery("counts")
+
+
+def _any_day(first: date, before: date) -> bool:
+    """Whether the office has any counts from ``first`` up to the day before ``before``."""
+    found = select(RC.day).where(RC.day >= first, RC.day < before).limit(1)
+    return db.session.scalar(found) is not None
 
 
 def _days(filters: Filters, first: date, last: date) -> Select:
