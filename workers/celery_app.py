@@ -61,7 +61,7 @@ def celery_init_app(app: Flask) -> Celery:
         },
         "sweep-stuck-reports": {
             "task": "tenants.reports.tasks.sweep_stuck_reports",
-            "schedule": 300.0,
+            "schedule": app.config["REPORT_SWEEP_SECONDS"],
         },
     }
     celery.set_default()
