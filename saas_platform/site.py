@@ -116,8 +116,13 @@ def render_error(error: HTTPException):
 def render_server_error(error: Exception):
     """Anything unexpected: a Polish page, never a stack trace. A database that cannot be
     reached (restarting, say) is a 503: the request may simply be tried again."""
-    with contextlib.suppress(SQLAlchemyError):  # the connection may be gone; the pool replaces it
+    try:
         db.session.rollback()
+    except SQLAlchemyError:
+        # The connection is gone (PostgreSQL restarting): drop it without the rollback that
+        # just failed, or the session's teardown would try again and turn this page into a 500.
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.invalidate()
     if isinstance(error, OperationalError | DisconnectionError):
         current_app.logger.warning("database unavailable: %s", error)
         return render_template(

@@ -4,6 +4,7 @@ offices with a signed-in staff member each; an in-process SMTP server."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import re
@@ -195,16 +196,22 @@ class Resident:
         self.form = parse_survey_form(first.body)
 
     def submit(self) -> int:
-        """Open the form, fill every question, send it; return the answer's status (or -1 for
-        no answer at all)."""
+        """Open the form, fill every question, send it; return the answer's status (-1 for no
+        answer at all). The last answer's body stays in ``last_body``."""
+        self.last_body = b""
         try:
             page = self.client.get("/")
+            self.last_body = page.body
             if page.status != 200:
                 return page.status
             hidden = HIDDEN_FIELD.findall(page.body.decode())
-            body = urlencode(hidden + random_answers(self.form, self.rng)).encode()
-            return self.client.post("/", body).status
-        except OSError:
+            response = self.client.post(
+                "/", urlencode(hidden + random_answers(self.form, self.rng)).encode()
+            )
+            self.last_body = response.body
+            return response.status
+        except (OSError, http.client.HTTPException) as exc:
+            self.last_body = repr(exc).encode()
             return -1
 
 
