@@ -215,6 +215,17 @@ class Resident:
             return -1
 
 
+def plain_nginx(workdir: Path, listen: str, upstream: str) -> Nginx:
+    """nginx with deploy/nginx/satysfakcja.conf.template (plain HTTP)."""
+    variables = {
+        "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
+        "LISTEN_PORT": listen,
+        "UPSTREAM": upstream,
+        "STATIC_ROOT": str(STATIC_ROOT),
+    }
+    return Nginx(workdir, NGINX_DIR / "satysfakcja.conf.template", variables)
+
+
 def _setup_database(pg: PrivatePostgres) -> None:
     """Roles and database exactly as an operator creates them (saas_platform.roles)."""
     statements = role_setup_sql(OWNER_ROLE, APP_ROLE, DATABASE)
@@ -309,15 +320,8 @@ def topology(tmp_path_factory):
         _add_staff_and_domain(topology)
 
         topology.port = free_port()
-        topology.nginx = Nginx(
-            workdir / "nginx",
-            NGINX_DIR / "satysfakcja.conf.template",
-            {
-                "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
-                "LISTEN_PORT": f"127.0.0.1:{topology.port}",
-                "UPSTREAM": f"127.0.0.1:{web_port}",
-                "STATIC_ROOT": str(STATIC_ROOT),
-            },
+        topology.nginx = plain_nginx(
+            workdir / "nginx", f"127.0.0.1:{topology.port}", f"127.0.0.1:{web_port}"
         )
         topology.start_web()
         topology.start_worker()

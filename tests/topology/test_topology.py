@@ -18,10 +18,11 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from tests.topology.conftest import PLATFORM_DOMAIN, Resident, Topology
+from tests.topology.conftest import PLATFORM_DOMAIN, Resident, Topology, plain_nginx
 from tests.topology.harness import (
     NGINX_DIR,
     STATIC_ROOT,
@@ -122,28 +123,30 @@ def test_hosts_reach_their_office_and_an_unknown_host_gets_the_apps_404(topology
 
 def test_request_size_limits_of_nginx_and_the_app(topology):
     client = topology.client(topology.offices[0].host)
+    stored_before = topology.stored_responses(topology.offices[0])
     # Between the app's 64 KiB and nginx's 2 MiB: the app answers, in Polish.
     within_nginx = client.post("/", b"q-komentarz=" + b"a" * 200_000)
     assert within_nginx.status == 413 and "Za dużo danych" in within_nginx.body.decode()
     beyond_nginx = topology.client(topology.offices[0].host).post("/", b"a" * 3_000_000)
     assert beyond_nginx.status == 413
-    assert topology.stored_responses(topology.offices[0]) == 1  # the first test's only
+    assert topology.stored_responses(topology.offices[0]) == stored_before
 
 
-def test_tls_variant_serves_offices_with_the_wildcard_certificate(topology, tmp_path):
-    """The production template: HTTPS with the wildcard certificate, HSTS, and plain HTTP only
-    redirecting (ACME challenges aside)."""
-    certs = tmp_path / "wildcard"
-    certs.mkdir()
+def make_wildcard_certificate(folder: Path) -> Path:
+    """A self-signed certificate for the apex and ``*.<PLATFORM_DOMAIN>``, as DNS-01 would give."""
+    folder.mkdir()
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem"),
+         "-keyout", str(folder / "privkey.pem"), "-out", str(folder / "fullchain.pem"),
          "-subj", f"/CN={PLATFORM_DOMAIN}",
          "-addext", f"subjectAltName=DNS:{PLATFORM_DOMAIN},DNS:*.{PLATFORM_DOMAIN}"],
         check=True, capture_output=True,
     )  # fmt: skip
-    https_port, http_port = free_port(), free_port()
-    nginx = Nginx(
+    return folder
+
+
+def tls_nginx(topology: Topology, tmp_path: Path, https_port: int, http_port: int) -> Nginx:
+    return Nginx(
         tmp_path / "nginx",
         NGINX_DIR / "tls" / "satysfakcja.conf.template",
         {
@@ -152,18 +155,23 @@ def test_tls_variant_serves_offices_with_the_wildcard_certificate(topology, tmp_
             "HTTP_PORT": f"127.0.0.1:{http_port}",
             "UPSTREAM": topology.env["GUNICORN_BIND"],
             "STATIC_ROOT": str(STATIC_ROOT),
-            "TLS_CERT_DIR": str(certs),
+            "TLS_CERT_DIR": str(make_wildcard_certificate(tmp_path / "wildcard")),
             "CUSTOM_CERTS_DIR": str(tmp_path / "custom"),
             "ACME_ROOT": str(tmp_path / "acme"),
         },
     )
+
+
+def test_tls_variant_serves_offices_with_the_wildcard_certificate(topology, tmp_path):
+    """The production template: HTTPS with the wildcard certificate, HSTS, and plain HTTP only
+    redirecting (ACME challenges aside)."""
+    https_port, http_port = free_port(), free_port()
+    nginx = tls_nginx(topology, tmp_path, https_port, http_port)
     nginx.start(https_port)
     try:
         office_a = topology.offices[0]
-        context = ssl.create_default_context(cafile=str(certs / "fullchain.pem"))
-        connection = http.client.HTTPSConnection(
-            office_a.host, https_port, context=context, timeout=30
-        )
+        context = ssl.create_default_context(cafile=str(tmp_path / "wildcard" / "fullchain.pem"))
+        connection = http.client.HTTPSConnection(office_a.host, https_port, timeout=30)
         connection.sock = context.wrap_socket(
             socket.create_connection(("127.0.0.1", https_port)), server_hostname=office_a.host
         )
@@ -178,6 +186,26 @@ def test_tls_variant_serves_offices_with_the_wildcard_certificate(topology, tmp_
         assert redirect.headers["Location"] == f"https://{office_a.host}/panel/?a=1"
     finally:
         nginx.stop()
+
+
+@pytest.mark.parametrize("variant", ["plain", "tls"])
+def test_templates_fit_debians_stock_nginx_conf(topology, tmp_path, variant):
+    """An operator on a plain VM renders the templates into conf.d of Debian's own nginx.conf
+    (which sets gzip and ssl_protocols at the http level already)."""
+    if variant == "tls":
+        nginx = tls_nginx(topology, tmp_path, free_port(), free_port())
+    else:
+        listen = f"127.0.0.1:{free_port()}"
+        nginx = plain_nginx(tmp_path / "nginx", listen, topology.env["GUNICORN_BIND"])
+    stock = Path("/etc/nginx/nginx.conf").read_text()
+    assert "include /etc/nginx/conf.d/*.conf;" in stock
+    nginx.conf.write_text(
+        stock.replace("/etc/nginx/conf.d/", f"{nginx.workdir}/conf.d/")
+        .replace("include /etc/nginx/sites-enabled/*;", "")
+        .replace("pid /run/nginx.pid;", f"pid {nginx.workdir}/nginx.pid;")
+    )
+    checked = nginx.check()
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_redis_stopped_while_residents_submit(topology):
