@@ -127,11 +127,11 @@ class Topology:
         self.beat.start()
 
     def stop_all(self) -> None:
+        if self.nginx is not None:
+            self.nginx.stop()  # first: its keep-alive connections would hold gunicorn up
         for service in (self.beat, self.worker, self.web):
             if service is not None:
                 service.stop()
-        if self.nginx is not None:
-            self.nginx.stop()
 
     # -- what a test does through nginx -------------------------------------------------------
 
@@ -248,13 +248,17 @@ def _satysfakcja(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def _add_staff_and_domain(topology: Topology) -> None:
-    """Staff with a password (the invitation e-mail is other tests' business) and a custom
-    domain for the first office, through the app's own services."""
+OFFICES = (("wolomin", "Urząd Miejski w Wołominie"), ("sierpc", "Urząd Miejski w Sierpcu"))
+
+
+def _add_offices(topology: Topology) -> None:
+    """The two offices, each with a staff member who has a password (the invitation e-mail is
+    other tests' business), and a custom domain for the first, through the app's services."""
     from saas_platform.app import create_app
     from saas_platform.db import db
     from saas_platform.tenancy import tenant_scope
-    from saas_platform.tenancy.models import Tenant, TenantDomain
+    from saas_platform.tenancy.models import TenantDomain
+    from saas_platform.tenancy.services import create_tenant
     from tenants.panel import staff
 
     app = create_app(
@@ -268,13 +272,17 @@ def _add_staff_and_domain(topology: Topology) -> None:
         }
     )
     with app.app_context():
-        for office in topology.offices:
-            with tenant_scope(db.session.get(Tenant, office.id)):
+        for slug, name in OFFICES:
+            tenant = create_tenant(slug, name)
+            db.session.commit()
+            office = TopologyOffice(tenant.id, slug, name, f"admin@{slug}.example")
+            with tenant_scope(tenant):
                 user, _ = staff.invite(office.staff_email, "admin")
                 staff.set_password(user, STAFF_PASSWORD)
-                if office is topology.offices[0]:
-                    db.session.add(TenantDomain(host=f"ankieta.{office.slug}.pl"))
+                if not topology.offices:
+                    db.session.add(TenantDomain(host=f"ankieta.{slug}.pl"))
                 db.session.commit()
+            topology.offices.append(office)
         db.engine.dispose()
 
 
@@ -305,6 +313,8 @@ def topology(tmp_path_factory):
         SUBMISSIONS_PER_HOUR="1000000",
         SUBMISSIONS_PER_DAY="1000000",
         SURVEY_MIN_FILL_SECONDS="0",
+        # As deploy/ runs it: the app trusts nginx's X-Forwarded-* (one hop).
+        PROXY_FIX="1",
         PYTHONUNBUFFERED="1",
         **FAST_RECOVERY,
     )
@@ -312,21 +322,16 @@ def topology(tmp_path_factory):
     try:
         # The one-shot migration: as the owner, like deploy's migration service.
         _satysfakcja({**env, "DATABASE_OWNER_URL": pg.url(OWNER_ROLE, DATABASE)}, "db", "upgrade")
-        for slug, name in (("wolomin", "Urząd Miejski w Wołominie"),
-                           ("sierpc", "Urząd Miejski w Sierpcu")):  # fmt: skip
-            _satysfakcja(env, "tenants", "create", slug, "--name", name)
-            office_id = topology.query("SELECT id FROM tenants WHERE slug = %s", slug)[0][0]
-            topology.offices.append(TopologyOffice(office_id, slug, name, f"admin@{slug}.example"))
-        _add_staff_and_domain(topology)
+        _add_offices(topology)
 
         topology.port = free_port()
         topology.nginx = plain_nginx(
             workdir / "nginx", f"127.0.0.1:{topology.port}", f"127.0.0.1:{web_port}"
         )
         topology.start_web()
-        topology.start_worker()
         topology.start_beat()
         topology.nginx.start(topology.port)
+        topology.start_worker()  # waits until ready; the others boot meanwhile
         wait_until(
             lambda: topology.client(PLATFORM_DOMAIN).get("/healthz").status == 200,
             60,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import json
 import re
 import socket
 import ssl
@@ -18,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -119,6 +121,50 @@ def test_hosts_reach_their_office_and_an_unknown_host_gets_the_apps_404(topology
         page = topology.client(host).get("/")
         assert page.status == 404, host
         assert "Nie znaleziono strony" in page.body.decode(), host  # the app's page
+
+
+class EchoHeaders(BaseHTTPRequestHandler):
+    """An upstream that answers with the request headers it got, as JSON."""
+
+    def do_GET(self):
+        body = json.dumps(dict(self.headers.items())).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_nginx_sets_the_forwarded_headers_itself(tmp_path):
+    """What the app's one trusted hop receives: the real client address, scheme and host, never
+    what the client claimed."""
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoHeaders)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    port = free_port()
+    nginx = plain_nginx(
+        tmp_path / "nginx", f"127.0.0.1:{port}", f"127.0.0.1:{upstream.server_port}"
+    )
+    nginx.start(port)
+    try:
+        client = HttpClient(port, f"Wolomin.{PLATFORM_DOMAIN}:{port}")
+        spoofed = {
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "sierpc.satysfakcja.test",
+            "X-Request-Id": "mine",
+        }
+        headers = json.loads(client.get("/panel/", headers=spoofed).body)
+    finally:
+        nginx.stop()
+        upstream.shutdown()
+    assert headers["Host"] == f"wolomin.{PLATFORM_DOMAIN}"
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Forwarded-Proto"] == "http"
+    assert headers["X-Forwarded-Host"] == f"wolomin.{PLATFORM_DOMAIN}"
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-Id"])
 
 
 def test_request_size_limits_of_nginx_and_the_app(topology):
