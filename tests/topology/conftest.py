@@ -8,6 +8,7 @@ import http.client
 import os
 import random
 import re
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,9 +130,12 @@ class Topology:
     def stop_all(self) -> None:
         if self.nginx is not None:
             self.nginx.stop()  # first: its keep-alive connections would hold gunicorn up
-        for service in (self.beat, self.worker, self.web):
+        # The end of the module: no need to be gentle (gunicorn takes seconds even to SIGQUIT).
+        for service in (self.beat, self.worker):
             if service is not None:
-                service.stop()
+                service.stop(sig=signal.SIGQUIT)
+        if self.web is not None and self.web.running():
+            self.web.kill()
 
     # -- what a test does through nginx -------------------------------------------------------
 

@@ -78,11 +78,12 @@ class Service:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM (a warm shutdown for Celery and gunicorn), SIGKILL to the group if stuck."""
+    def stop(self, timeout: float = 20.0, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM (a warm shutdown for Celery and gunicorn; SIGQUIT is their quick one), then
+        SIGKILL to the group if stuck."""
         if not self.running():
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(sig)
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
