@@ -18,7 +18,7 @@ import pytest
 
 from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from tests.bench.bench_survey import parse_survey_form, random_answers
-from tests.conftest import STAFF_PASSWORD, MailBox, SmtpServer, csrf_token_of
+from tests.conftest import STAFF_PASSWORD, TEST_REDIS_URL, MailBox, SmtpServer, csrf_token_of
 from tests.topology.harness import (
     BIN,
     NGINX_DIR,
@@ -273,6 +273,8 @@ def _add_offices(topology: Topology) -> None:
             "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
             "REDIS_URL": topology.redis.url,
             "CELERY_TASK_ALWAYS_EAGER": False,
+            # The login limiter is one object per process; keep it on the suite's Redis.
+            "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
         }
     )
     with app.app_context():
