@@ -1,6 +1,6 @@
 """One production topology per test module: private PostgreSQL and Redis, gunicorn with
 config/gunicorn.py, a prefork Celery worker, beat, and nginx with deploy/nginx in front; two
-offices with a signed-in staff member each; an in-process SMTP server."""
+offices with a staff member each; an in-process SMTP server."""
 
 from __future__ import annotations
 
