@@ -53,12 +53,18 @@ class BaseConfig:
     # Scheduled reports: made on this day after their period ends, at this hour (platform-wide).
     SCHEDULED_REPORTS_DAY = int(os.environ.get("SCHEDULED_REPORTS_DAY", "2"))
     SCHEDULED_REPORTS_HOUR = int(os.environ.get("SCHEDULED_REPORTS_HOUR", "6"))
-    REPORT_QUEUED_GRACE_SECONDS = 120
-    REPORT_RUNNING_TIMEOUT_SECONDS = 15 * 60
+    # The sweeper (beat, every REPORT_SWEEP_SECONDS) sends again a report queued longer than the
+    # grace (the broker lost it) or running longer than the timeout (its worker died).
+    REPORT_SWEEP_SECONDS = float(os.environ.get("REPORT_SWEEP_SECONDS", "300"))
+    REPORT_QUEUED_GRACE_SECONDS = int(os.environ.get("REPORT_QUEUED_GRACE_SECONDS", "120"))
+    REPORT_RUNNING_TIMEOUT_SECONDS = int(os.environ.get("REPORT_RUNNING_TIMEOUT_SECONDS", "900"))
+    # Fault tests only (tests/topology): the render task waits this long after taking a report,
+    # so that a test can kill the worker in the middle of rendering. Never set in production.
+    FAULT_TEST_RENDER_DELAY_SECONDS = float(os.environ.get("FAULT_TEST_RENDER_DELAY_SECONDS", "0"))
     # Reports larger than this are not attached; the e-mail carries a link to the panel.
     REPORT_ATTACHMENT_LIMIT = 8 * 1024 * 1024
     # A failed e-mail is retried after 30 s, 60 s, 120 s, ... (at most an hour apart).
-    EMAIL_RETRY_BASE_SECONDS = 30
+    EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "30"))
     RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge
     # Resident submissions per client address (hashed, rotating daily) and per kiosk device.
     SUBMISSIONS_PER_HOUR = int(os.environ.get("SUBMISSIONS_PER_HOUR", "20"))

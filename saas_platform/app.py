@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from config import REPO_ROOT, load_settings
 from saas_platform import site
 from saas_platform.commands import register_commands
-from saas_platform.db import ping_idle_connections
+from saas_platform.db import ping_idle_connections, release_session
 from saas_platform.extensions import babel, csrf, db, migrate
 from saas_platform.mail import mail
 from saas_platform.observability import init_observability
@@ -34,6 +34,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     init_observability(app)
 
     db.init_app(app)
+    app.teardown_appcontext(release_session)  # runs before Flask-SQLAlchemy's own teardown
     with app.app_context():  # creates the engine object; no connection is opened
         ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))

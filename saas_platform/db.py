@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -105,6 +107,23 @@ def ping_idle_connections(engine, idle_seconds: float) -> None:
             raise sa.exc.DisconnectionError("idle connection is dead") from error
         if not alive:
             raise sa.exc.DisconnectionError("idle connection is dead")
+
+
+def release_session(_exception: BaseException | None = None) -> None:
+    """End the request's or task's session even when the database dropped its connection.
+
+    A rollback on a connection PostgreSQL closed (a restart) raises; Flask-SQLAlchemy's own
+    teardown would let that escape as a bare 500 after the error page was made. The connection
+    is thrown away instead, and the pool opens a new one later.
+    """
+    session = db.session()
+    try:
+        session.close()
+    except sa.exc.SQLAlchemyError as error:
+        logging.getLogger(__name__).warning("database connection lost at session end: %s", error)
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            session.invalidate()
+        db.session.registry.clear()  # whatever state it is in, the next one starts afresh
 
 
 def insert_for_dialect(table):

@@ -127,16 +127,28 @@ def render_error(error: HTTPException):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+# The outage page when even the error template cannot be made without the database (it shows
+# the signed-in user and the office, and loading either needs the database that just failed).
+PLAIN_ERROR_PAGE = (
+    '<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><main><h1>{title}</h1><p>{message}</p></main></body></html>"
+)
+
+
 def render_server_error(error: Exception):
     """Anything unexpected: a Polish page, never a stack trace. A database that cannot be
     reached (restarting, say) is a 503: the request may simply be tried again."""
     with contextlib.suppress(SQLAlchemyError):  # the connection may be gone; the pool replaces it
-        db.session.rollback()
+        db.session.rollback()  # a failed one is dealt with at teardown (db.release_session)
     if isinstance(error, OperationalError | DisconnectionError):
         current_app.logger.warning("database unavailable: %s", error)
-        return render_template(
-            "errors/error.html", code=503, title=ERROR_TEXTS[503][0], message=ERROR_TEXTS[503][1]
-        ), 503
+        title, message = ERROR_TEXTS[503]
+        # The rollback expired the office's row: this page names no office.
+        g.tenant = None
+        try:
+            return render_template("errors/error.html", code=503, title=title, message=message), 503
+        except SQLAlchemyError:
+            return PLAIN_ERROR_PAGE.format(title=title, message=message), 503
     current_app.logger.exception("unhandled error", exc_info=error)
     return render_template(
         "errors/error.html", code=500, title=ERROR_TEXTS[500][0], message=ERROR_TEXTS[500][1]

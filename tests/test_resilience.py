@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 
 import psycopg2
+from sqlalchemy import text
 
+from saas_platform.db import db, release_session
 from tests.conftest import APP_ROLE, PG_HOST, PG_SUPERUSER
 
 
@@ -47,3 +49,15 @@ def test_idle_dead_connection_is_replaced_before_use(
     assert _kill_app_connections(database) >= 1
     time.sleep(app.config["DB_IDLE_PING_SECONDS"] + 0.2)
     assert client.get("/").status_code == 200
+
+
+def test_a_connection_dropped_under_an_open_transaction_ends_the_request_cleanly(
+    app, database, two_offices, client_for
+):
+    with app.test_request_context("/"):
+        db.session.execute(text("SELECT 1"))  # a transaction is open on a pooled connection
+        assert _kill_app_connections(database) >= 1  # PostgreSQL restarting drops it
+        # The app's teardown: the rollback on that connection fails (a plain session.close(),
+        # Flask-SQLAlchemy's teardown, raises OperationalError here); nothing escapes.
+        release_session()
+    assert client_for(two_offices[0]).get("/").status_code == 200

@@ -25,7 +25,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
-            from saas_platform.db import db
+            from saas_platform.db import db, release_session
             from saas_platform.tenancy import tenant_scope
             from saas_platform.tenancy.models import Tenant
 
@@ -54,6 +54,7 @@ def celery_init_app(app: Flask) -> Celery:
                         )
                         return result
                 finally:
+                    release_session()  # survives a connection the database dropped
                     db.session.remove()
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
@@ -79,7 +80,7 @@ def celery_init_app(app: Flask) -> Celery:
         },
         "sweep-stuck-reports": {
             "task": "tenants.reports.tasks.sweep_stuck_reports",
-            "schedule": 300.0,
+            "schedule": app.config["REPORT_SWEEP_SECONDS"],
         },
         "apply-retention": {
             "task": "tenants.survey.tasks.apply_retention",

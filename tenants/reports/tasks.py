@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from celery import shared_task
@@ -33,6 +34,8 @@ def render_report(report_id: int, tenant_id: int) -> None:
     if report is None:
         return  # done already, being made by another worker, or gone
     db.session.commit()  # the panel shows "running" while the PDF is made
+    if current_app.config["FAULT_TEST_RENDER_DELAY_SECONDS"]:
+        time.sleep(current_app.config["FAULT_TEST_RENDER_DELAY_SECONDS"])
     try:
         pdf = services.render_report_pdf(report, current_tenant)
     except Exception as exc:  # any failure ends on the row, with its reason, never in limbo
