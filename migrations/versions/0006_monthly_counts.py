@@ -28,9 +28,9 @@ KEY = "tenant_id, version_id, question_key, department_id, channel, month, value
 
 # PostgreSQL: statement-level triggers with transition tables, one aggregated change per
 # statement (not one per row). Each works out the change per month key (``delta``), then:
-# locks the month rows it touches in key order (so concurrent writers, a resident today and a
-# paper form typed in for yesterday, cannot deadlock), adds the increases with an ordered
-# upsert, applies the decreases to rows that must exist (refusing to go on when one does not:
+# locks the month rows it touches in key order when some decrease (so concurrent writers, a
+# resident today and a paper form typed in for yesterday, cannot deadlock; an upsert of
+# increases alone locks in key order by itself), adds the increases with an ordered upsert, applies the decreases to rows that must exist (refusing to go on when one does not:
 # the months would no longer equal the days), and removes the rows that reach zero. An UPDATE
 # is its new rows minus its old ones, so even a change of key (moving counts to another
 # department) keeps the months right.
@@ -60,18 +60,22 @@ def _apply_function(name: str, rows_sql: str) -> str:
         decreases integer;
         applied integer;
     BEGIN
-        PERFORM 1 FROM response_counts_monthly AS m JOIN ({delta}) AS d ON {_MATCH}
-        ORDER BY m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel,
-                 m.month, m.value
-        FOR UPDATE OF m;
+        SELECT count(*) INTO decreases FROM ({delta}) AS d WHERE delta < 0;
+        IF decreases > 0 THEN
+            -- Increases and decreases together (an exclusion, a merge): lock the months first.
+            PERFORM 1 FROM response_counts_monthly AS m JOIN ({delta}) AS d ON {_MATCH}
+            ORDER BY m.tenant_id, m.version_id, m.question_key, m.department_id, m.channel,
+                     m.month, m.value
+            FOR UPDATE OF m;
+        END IF;
 
+        -- Only increases (every resident's response): the ordered upsert locks in key order.
         INSERT INTO response_counts_monthly ({KEY}, count)
         SELECT {KEY}, delta FROM ({delta}) AS d WHERE delta > 0
         ORDER BY {KEY}
         ON CONFLICT ({KEY})
         DO UPDATE SET count = response_counts_monthly.count + EXCLUDED.count;
 
-        SELECT count(*) INTO decreases FROM ({delta}) AS d WHERE delta < 0;
         IF decreases > 0 THEN
             UPDATE response_counts_monthly AS m SET count = m.count + d.delta
             FROM ({delta}) AS d WHERE {_MATCH} AND d.delta < 0;
