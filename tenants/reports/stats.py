@@ -253,8 +253,9 @@ class Results:
 
 def compute_results(filters: Filters, threshold: float) -> Results:
     """All results for ``filters`` in the current office; ``threshold`` flags weak items."""
-    totals = _value_totals(filters)
-    previous_totals = _value_totals(previous_period(filters))
+    counts = _counts(filters)  # worked out once: the totals and the breakdowns read the same
+    totals = _value_totals(counts)
+    previous_totals = _value_totals(_counts(previous_period(filters)))
     current_ids = {version_id for version_id, _ in totals}
     versions = _load_versions(current_ids | {version_id for version_id, _ in previous_totals})
     current_versions = sorted((versions[i] for i in current_ids), key=lambda v: -v.number)
@@ -267,7 +268,7 @@ def compute_results(filters: Filters, threshold: float) -> Results:
     previous = _score(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
     change, significant_change = _compare(overall, previous)
 
-    breakdowns = _breakdowns(filters, current_versions)
+    breakdowns = _breakdowns(counts, current_versions)
     return Results(
         filters=filters,
         threshold=threshold,
@@ -377,8 +378,8 @@ def _narrowing(model, filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _value_totals(filters: Filters) -> Totals:
-    counts = _counts(filters).c
+def _value_totals(source: Subquery) -> Totals:
+    counts = source.c
     rows = db.session.execute(
         select(
             counts.version_id, counts.question_key, counts.value, func.sum(counts.count)
@@ -403,10 +404,10 @@ def _rating_filter(versions: Iterable[VersionDef], counts) -> ColumnElement[bool
 Breakdown = dict[object, tuple[int, Distribution]]  # group -> (responses, their ratings)
 
 
-def _breakdowns(filters: Filters, versions: Iterable[VersionDef]) -> dict[str, Breakdown]:
+def _breakdowns(source: Subquery, versions: Iterable[VersionDef]) -> dict[str, Breakdown]:
     """Per department, channel and month: the number of responses and all their ratings
     together. One query, grouped by all three at once, folded here."""
-    counts = _counts(filters).c
+    counts = source.c
     rows = db.session.execute(
         select(counts.department_id, counts.channel, counts.month, counts.value)
         .add_columns(func.sum(counts.count))
