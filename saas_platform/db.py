@@ -116,6 +116,8 @@ def release_session(_exception: BaseException | None = None) -> None:
     teardown would let that escape as a bare 500 after the error page was made. The connection
     is thrown away instead, and the pool opens a new one later.
     """
+    if not db.session.registry.has():
+        return  # this request used no session (a cached page): nothing to end
     session = db.session()
     try:
         session.close()

@@ -95,6 +95,27 @@ def ensure_tenant_setting(session: Session | None = None) -> None:
     session.info[_APPLIED] = (session.get_transaction(), tenant_id)
 
 
+TENANT_SETTING_SQL = "SELECT set_config('app.tenant_id', :app_tenant_id, true); "
+
+
+def tenant_setting_ahead(session: Session | None = None) -> dict[str, str] | None:
+    """For raw SQL on a hot path, which sends ``TENANT_SETTING_SQL`` ahead of its statement in
+    the same round trip: the parameters of that setting, or None when the current transaction
+    has the current office already (or is not on PostgreSQL). Counts as applied from here on;
+    if the pair fails, the transaction is aborted with it."""
+    session = session if session is not None else db.session()
+    tenant_id = current_tenant_id()
+    connection = session.connection()  # begins the transaction the setting belongs to
+    transaction = session.get_transaction()
+    applied = session.info.get(_APPLIED)
+    if applied is not None and applied[0] is transaction and applied[1] == tenant_id:
+        return None
+    session.info[_APPLIED] = (transaction, tenant_id)
+    if connection.dialect.name != "postgresql":
+        return None
+    return {"app_tenant_id": "" if tenant_id is None else str(tenant_id)}
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_setting(session, transaction) -> None:
     applied = session.info.get(_APPLIED)

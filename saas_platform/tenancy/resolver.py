@@ -6,8 +6,13 @@ custom domains. The apex is the platform itself. Anything else is a 404: never a
 
 from __future__ import annotations
 
+import copy
+import time
+from typing import Any
+
 from flask import abort, current_app, g, request
-from sqlalchemy import select, text
+from sqlalchemy import event, inspect, select, text
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from saas_platform.db import db
 from saas_platform.tenancy.isolation import set_current_tenant
@@ -64,11 +69,75 @@ def resolve_tenant() -> None:
         g.site = "platform"
         set_current_tenant(None)
         return
-    tenant = find_tenant_for_host(host, platform_domain) if host else None
+    ttl = _resident_cache_seconds()
+    tenant = _remembered_tenant(host) if ttl else None
     if tenant is None:
-        abort(404)
+        tenant = find_tenant_for_host(host, platform_domain) if host else None
+        if tenant is None:
+            abort(404)
+        if ttl:
+            _remember_tenant(host, tenant, ttl)
     g.site = "tenant"
     set_current_tenant(tenant)
+
+
+# The residents' pages are the hot path: every survey answer is a request. They find their
+# office in a per-process cache of host -> the office's columns for SURVEY_PAGE_CACHE_SECONDS
+# (the same bound as the blank-page micro-cache), so a POST costs no lookup round trip. This
+# process forgets at once when it changes an office or a domain (the flush hook below, and
+# tenants.survey.cache when a survey revision moves); another process may show a change that
+# late. Staff and operator pages always read the office afresh.
+_RESIDENT_BLUEPRINTS = frozenset({"survey", "banner"})
+_CACHE_LIMIT = 4096
+_hosts: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+def _resident_cache_seconds() -> float:
+    endpoint = request.endpoint or ""
+    if endpoint != "index" and endpoint.partition(".")[0] not in _RESIDENT_BLUEPRINTS:
+        return 0
+    return current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
+
+
+def _remember_tenant(host: str, tenant: Tenant, ttl: float) -> None:
+    loaded = inspect(tenant).dict  # the loaded columns; the deferred logo stays out
+    columns = {
+        attr.key: copy.deepcopy(loaded[attr.key])
+        for attr in inspect(Tenant).column_attrs
+        if attr.key in loaded
+    }
+    if len(_hosts) >= _CACHE_LIMIT:
+        _hosts.clear()
+    _hosts[host] = (time.monotonic() + ttl, columns)
+
+
+def _remembered_tenant(host: str) -> Tenant | None:
+    """The office remembered for ``host``, as a persistent instance of this request's
+    session, made without a query (missing attributes load on first use, as usual)."""
+    entry = _hosts.get(host)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    columns = entry[1]
+    session = db.session()
+    present = session.identity_map.get(Session.identity_key(Tenant, columns["id"]))
+    if present is not None:
+        return present
+    tenant = Tenant(**copy.deepcopy(columns))
+    make_transient_to_detached(tenant)  # as if just loaded: nothing to flush
+    session.add(tenant)
+    return tenant
+
+
+def forget_hosts() -> None:
+    """Drop every remembered office (an office, its domains or its survey changed)."""
+    _hosts.clear()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_offices(session, flush_context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, Tenant | TenantDomain) for obj in changed):
+        forget_hosts()
 
 
 def require_tenant_site() -> None:

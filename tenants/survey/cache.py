@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from saas_platform.tenancy import current_tenant
 from saas_platform.tenancy.models import Tenant, TenantDomain
+from saas_platform.tenancy.resolver import forget_hosts
 from tenants.survey.definition import live_version_id
 from tenants.survey.models import Department, Question, Section, SurveyVersion
 
@@ -83,8 +84,10 @@ def cached_page(host: str, variant: str, language: str) -> tuple[str, int, str] 
 
 
 def forget_pages() -> None:
-    """Drop every cached page (an office, its domains, departments or survey changed)."""
+    """Drop every cached page (an office, its domains, departments or survey changed), and the
+    offices remembered for the residents' pages (their survey revision moves)."""
     _pages.clear()
+    forget_hosts()
 
 
 @event.listens_for(Session, "after_flush")

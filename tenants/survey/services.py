@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, text
 
 from saas_platform.db import db, insert_for_dialect, utcnow
-from saas_platform.tenancy.isolation import ensure_tenant_setting
+from saas_platform.tenancy.isolation import TENANT_SETTING_SQL, tenant_setting_ahead
 from tenants.survey.definition import VersionDef
 from tenants.survey.forms import SurveySubmission
 from tenants.survey.models import (
@@ -85,10 +85,13 @@ def submit_response(
     burst_size = current_app.config["BURST_SIZE"] if submission.channel != "paper" else 0
     burst_since = now - timedelta(minutes=current_app.config["BURST_WINDOW_MINUTES"])
     if db.session.get_bind().dialect.name == "postgresql":
-        ensure_tenant_setting()  # raw SQL: the ORM hook does not see which tables it writes
+        # Raw SQL: the ORM hook does not see which tables it writes, so the office's setting
+        # goes ahead of it, in the same round trip.
+        setting = tenant_setting_ahead()
         return db.session.scalar(
-            _STORE_RESPONSE,
+            _STORE_RESPONSE if setting is None else _STORE_RESPONSE_WITH_SETTING,
             {
+                **(setting or {}),
                 "tenant_id": tenant_id,
                 "version_id": version.id,
                 "department_id": submission.department_id,
@@ -174,8 +177,7 @@ def _recent_identical(
 # department in the last minutes) is a subquery of the same statement. A repeated submission
 # key inserts no response, and so no answers and no counts. Counts are upserted in key order,
 # so concurrent submissions take their row locks in the same order and cannot deadlock.
-_STORE_RESPONSE = text(
-    """
+_STORE_RESPONSE_SQL = """
     WITH new_response AS (
         INSERT INTO responses (tenant_id, version_id, department_id, channel, submission_key,
                                submitted_at, answered_on, fingerprint, flag_reason)
@@ -208,7 +210,8 @@ _STORE_RESPONSE = text(
     )
     SELECT id FROM new_response
     """
-)
+_STORE_RESPONSE = text(_STORE_RESPONSE_SQL)
+_STORE_RESPONSE_WITH_SETTING = text(TENANT_SETTING_SQL + _STORE_RESPONSE_SQL)
 
 
 def add_counts(tenant_id: int, increments: dict[tuple, int]) -> None:
