@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from flask import g, has_app_context
 from sqlalchemy import event, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.util import find_tables
 from werkzeug.local import LocalProxy
 
@@ -134,6 +135,8 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_query_to_tenant(state: ORMExecuteState) -> None:
+    if isinstance(state.statement, TextClause):
+        return  # raw SQL names no tables to scope: its caller sets the office (see above)
     reason = state.execution_options.get("cross_tenant")
     if reason:
         log.info("cross-tenant query: %s", reason)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, current_app, g, request
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from saas_platform.db import db
 from saas_platform.tenancy.isolation import set_current_tenant
@@ -101,14 +102,10 @@ def _resident_cache_seconds() -> float:
 
 def _remember_tenant(host: str, tenant: Tenant, ttl: float) -> None:
     loaded = inspect(tenant).dict  # the loaded columns; the deferred logo stays out
-    columns = {
-        attr.key: copy.deepcopy(loaded[attr.key])
-        for attr in inspect(Tenant).column_attrs
-        if attr.key in loaded
-    }
+    columns = {attr.key: loaded[attr.key] for attr in _columns() if attr.key in loaded}
     if len(_hosts) >= _CACHE_LIMIT:
         _hosts.clear()
-    _hosts[host] = (time.monotonic() + ttl, columns)
+    _hosts[host] = (time.monotonic() + ttl, _copied(columns))
 
 
 def _remembered_tenant(host: str) -> Tenant | None:
@@ -122,10 +119,21 @@ def _remembered_tenant(host: str) -> Tenant | None:
     present = session.identity_map.get(Session.identity_key(Tenant, columns["id"]))
     if present is not None:
         return present
-    tenant = Tenant(**copy.deepcopy(columns))
-    make_transient_to_detached(tenant)  # as if just loaded: nothing to flush
+    tenant = inspect(Tenant).class_manager.new_instance()
+    for key, value in _copied(columns).items():
+        set_committed_value(tenant, key, value)  # as if loaded: nothing to flush
+    make_transient_to_detached(tenant)
     session.add(tenant)
     return tenant
+
+
+def _columns():
+    return inspect(Tenant).column_attrs
+
+
+def _copied(columns: dict[str, Any]) -> dict[str, Any]:
+    """A copy no request can change for the next one (the JSON columns hold lists)."""
+    return {k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in columns.items()}
 
 
 def forget_hosts() -> None:

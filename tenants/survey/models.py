@@ -154,6 +154,7 @@ class Response(TenantScoped, db.Model):
     """One completed survey. Anonymous: no IP address, user agent or other personal data."""
 
     __tablename__ = "responses"
+    tenant_id_index = False  # uq (tenant_id, id) leads with it
     __table_args__ = (
         sa.UniqueConstraint("tenant_id", "id"),
         # The form carries a random key, so a double click or a re-sent POST stores nothing new.
@@ -204,6 +205,8 @@ class Answer(TenantScoped, db.Model):
     """One value of one question in one response (several rows for a multiple choice)."""
 
     __tablename__ = "answers"
+    tenant_id_index = False  # (tenant_id, response_id) leads with it
+    tenant_id_foreign_key = False  # the office is the response's: the composite key checks it
     __table_args__ = (
         _same_tenant_fk("response_id", "responses", ondelete="CASCADE"),
         sa.Index(None, "tenant_id", "response_id"),
@@ -226,6 +229,7 @@ class ResponseCount(TenantScoped, db.Model):
     """
 
     __tablename__ = "response_counts"
+    tenant_id_index = False  # the primary key leads with it
     __table_args__ = (
         sa.PrimaryKeyConstraint(
             "tenant_id", "version_id", "question_key", "department_id", "channel", "day", "value"
@@ -255,6 +259,7 @@ class MonthlyResponseCount(TenantScoped, db.Model):
     """
 
     __tablename__ = "response_counts_monthly"
+    tenant_id_index = False  # the primary key leads with it
     __table_args__ = (
         sa.PrimaryKeyConstraint(
             "tenant_id", "version_id", "question_key", "department_id", "channel", "month", "value"
