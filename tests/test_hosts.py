@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from sqlalchemy import func, select, text
 
 from saas_platform.db import db
+from saas_platform.tenancy import tenant_scope
 from saas_platform.tenancy.models import Tenant, TenantDomain
 from saas_platform.tenancy.resolver import normalise_host
+from tenants.survey.models import Response
 from tests.conftest import PLATFORM_DOMAIN
 
 UNKNOWN_HOSTS = [
@@ -116,3 +121,61 @@ def test_health_endpoints_answer_on_any_host(two_offices, client_for):
 )
 def test_host_normalisation(raw, expected):
     assert normalise_host(raw) == expected
+
+
+def _rename_behind_the_apps_back(owner_engine, office, name: str) -> None:
+    """What another web process does: the change reaches the database, not this process."""
+    with owner_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE tenants SET name = :name WHERE id = :id"), {"name": name, "id": office.id}
+        )
+
+
+def test_resident_pages_remember_their_office_briefly_and_staff_pages_never(
+    app, two_offices, client_for, owner_engine, monkeypatch
+):
+    """The residents' pages find their office in a per-process cache bounded by
+    SURVEY_PAGE_CACHE_SECONDS; the staff panel always reads it afresh."""
+    monkeypatch.setitem(app.config, "SURVEY_PAGE_CACHE_SECONDS", 0.5)
+    wolomin, sierpc = two_offices
+    resident, other = client_for(wolomin), client_for(sierpc)
+    assert wolomin.name in resident.get("/dziekujemy").get_data(as_text=True)
+    assert sierpc.name in other.get("/dziekujemy").get_data(as_text=True)
+
+    _rename_behind_the_apps_back(owner_engine, wolomin, "Urząd Nowej Nazwy")
+    remembered = resident.get("/dziekujemy").get_data(as_text=True)
+    assert wolomin.name in remembered and "Nowej Nazwy" not in remembered
+    assert "Urząd Nowej Nazwy" in resident.get("/panel/login").get_data(as_text=True)
+    # the other office's entry is its own
+    assert sierpc.name in other.get("/dziekujemy").get_data(as_text=True)
+
+    time.sleep(0.6)
+    assert "Urząd Nowej Nazwy" in resident.get("/dziekujemy").get_data(as_text=True)
+
+
+def test_a_change_made_by_this_process_reaches_resident_pages_at_once(app, two_offices, client_for):
+    wolomin, sierpc = two_offices
+    resident = client_for(wolomin)
+    assert resident.get("/dziekujemy").status_code == 200  # remembered now
+    with app.app_context():
+        db.session.get(Tenant, wolomin.id).status = "suspended"
+        db.session.commit()
+    assert resident.get("/dziekujemy").status_code == 503
+    assert client_for(sierpc).get("/dziekujemy").status_code == 200
+
+
+def test_a_remembered_office_takes_answers_for_itself_only(
+    app, two_offices, client_for, complete_answers
+):
+    """With both offices remembered, each POST lands under its own host's office."""
+    wolomin, sierpc = two_offices
+    for office in (wolomin, sierpc, wolomin):
+        client = client_for(office)
+        form = client.survey_form()
+        answered = client.post("/", data={**form, **complete_answers()})
+        assert answered.status_code == 303, answered.status_code
+    counts = {}
+    for office in (wolomin, sierpc):
+        with app.app_context(), tenant_scope(db.session.get(Tenant, office.id)):
+            counts[office.slug] = db.session.scalar(select(func.count()).select_from(Response))
+    assert counts == {"wolomin": 2, "sierpc": 1}
