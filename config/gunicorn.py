@@ -1,9 +1,25 @@
 """Gunicorn settings: `gunicorn -c config/gunicorn.py "saas_platform.app:create_app()"`."""
 
+import logging
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
 from saas_platform.observability.multiprocess import process_exited, reset_samples
+
+
+class AppWritesAccessLog(Logger):
+    """The app writes each request's line itself (with the office and the request id), and
+    ``gunicorn.access`` below is switched off: skip building gunicorn's own line for nothing
+    (its check looks only at whether logging is configured at all)."""
+
+    def access(self, resp, req, environ, request_time):
+        if self.access_log.isEnabledFor(logging.INFO):
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = AppWritesAccessLog
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))

@@ -7,6 +7,7 @@ a cache.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -59,14 +60,35 @@ def survey_state() -> SurveyState:
     return state
 
 
+@dataclass(frozen=True)
+class BlankPage:
+    """A rendered blank survey page, encoded once and cut at its per-request tokens:
+    ``parts`` alternates literal UTF-8 bytes and the names of the tokens between them."""
+
+    parts: tuple[bytes | str, ...]
+
+    @classmethod
+    def cut(cls, page: str, placeholders: dict[str, str]) -> BlankPage:
+        """Cut ``page`` at each placeholder (name -> the unique text rendered in its place)."""
+        names = {text: name for name, text in placeholders.items()}
+        pattern = re.compile("(" + "|".join(re.escape(text) for text in names) + ")")
+        pieces = pattern.split(page)
+        return cls(tuple(names[p] if i % 2 else p.encode() for i, p in enumerate(pieces)))
+
+    def fill(self, values: dict[str, str]) -> bytes:
+        """The page with each token's value (every token of the page must have one)."""
+        encoded = {name: value.encode() for name, value in values.items()}
+        return b"".join(encoded[p] if i % 2 else p for i, p in enumerate(self.parts))
+
+
 # Blank survey pages by (host, variant: the channel and any chosen department, language asked
 # for): (expires at, page, office id, slug). Process-local, so another process may serve a page
 # up to the TTL after a change; this one forgets at once.
-_pages: dict[tuple[str, str, str], tuple[float, str, int, str]] = {}
+_pages: dict[tuple[str, str, str], tuple[float, BlankPage, int, str]] = {}
 
 
 def remember_page(
-    host: str, variant: str, language: str, tenant_id: int, slug: str, page: str, ttl: float
+    host: str, variant: str, language: str, tenant_id: int, slug: str, page: BlankPage, ttl: float
 ) -> None:
     """Keep a rendered blank survey page (with token placeholders) for ``ttl`` seconds."""
     if len(_pages) >= _CACHE_LIMIT:
@@ -74,7 +96,7 @@ def remember_page(
     _pages[(host, variant, language)] = (time.monotonic() + ttl, page, tenant_id, slug)
 
 
-def cached_page(host: str, variant: str, language: str) -> tuple[str, int, str] | None:
+def cached_page(host: str, variant: str, language: str) -> tuple[BlankPage, int, str] | None:
     """(page, office id, office slug) of a fresh blank page for this host, variant and
     language, or None."""
     entry = _pages.get((host, variant, language))

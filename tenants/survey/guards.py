@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -98,7 +99,13 @@ def take_submission_slot(tenant_id: int, kiosk_device_id: int | None) -> bool:
 
 
 def _start_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="survey-form-start")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    # Made once per key: every blank page signs a stamp, and deriving the key is not free.
+    return URLSafeTimedSerializer(secret_key, salt="survey-form-start")
 
 
 def form_start_token(tenant_id: int, submission_key: str) -> str:

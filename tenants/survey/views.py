@@ -27,7 +27,7 @@ from saas_platform.extensions import csrf
 from saas_platform.observability.metrics import SUBMISSIONS
 from saas_platform.tenancy import current_tenant
 from saas_platform.tenancy.resolver import normalise_host, require_tenant_site
-from tenants.survey.cache import cached_page, remember_page, survey_state
+from tenants.survey.cache import BlankPage, cached_page, remember_page, survey_state
 from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import (
     DEPARTMENT_PARAM,
@@ -178,6 +178,7 @@ def _blank_form(version: VersionDef):
             )
         finally:
             g.csp_nonce = nonce
+        page = BlankPage.cut(page, _TOKENS)
         if len(pages) >= _BLANK_PAGE_LIMIT:
             pages.clear()
         pages[key] = page
@@ -190,15 +191,17 @@ def _blank_form(version: VersionDef):
     return _fill_tokens(page, tenant.id)
 
 
-def _fill_tokens(page: str, tenant_id: int) -> str:
+def _fill_tokens(page: BlankPage, tenant_id: int) -> bytes:
     submission_key = str(uuid.uuid4())
-    return (
-        page.replace(_TOKENS["csrf"], generate_csrf())
-        .replace(_TOKENS["submission"], submission_key)
-        .replace(_TOKENS["started"], form_start_token(tenant_id, submission_key))
-        # Only letters, digits, "-" and "_" pass valid_kiosk_token: nothing to escape.
-        .replace(_TOKENS["kiosk"], valid_kiosk_token(request.args.get("kiosk", "")))
-        .replace(_TOKENS["nonce"], g.csp_nonce)
+    return page.fill(
+        {
+            "csrf": generate_csrf(),
+            "submission": submission_key,
+            "started": form_start_token(tenant_id, submission_key),
+            # Only letters, digits, "-" and "_" pass valid_kiosk_token: nothing to escape.
+            "kiosk": valid_kiosk_token(request.args.get("kiosk", "")),
+            "nonce": g.csp_nonce,
+        }
     )
 
 

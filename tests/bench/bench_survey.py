@@ -15,7 +15,11 @@ What it does, in one run:
    with its own ``http.client.HTTPConnection`` and its own cookies) for a fixed time after a
    warm-up, and measures requests/s, p50 and p99:
    survey GET vs ``GET /hello``; survey POST (a complete, valid response) vs ``POST /insert``;
-   then registers 3,000 more offices and measures the survey GET again.
+   then registers 3,000 more offices and measures the survey GET again, beside ``GET /hello``.
+   The scenarios take turns in short rounds (``--rounds``, default 4 x 3 s each): this VM's
+   speed drifts by a quarter from one minute to the next, so each ratio is the median of the
+   ratios of neighbouring rounds, and the many-offices figure compares the survey's ratio to
+   "hello" with and without the 3,000 offices. p50 and p99 are the median round's.
 4. Checks that the stored responses equal the successful (303) POSTs exactly; exits 1 if not.
 5. Prints a table, writes ``tests/bench/results/latest.json``, stops gunicorn and drops the
    database. Missed targets are reported, not asserted.
@@ -39,6 +43,7 @@ import random
 import runpy
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -48,7 +53,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
@@ -735,14 +740,23 @@ def ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
+def paired_ratio(phases: dict[str, dict[str, Any]], key: str, floor_key: str) -> float:
+    """The median over rounds of ``key``'s throughput over its floor's in the same round: the
+    two ran back to back, so a drift of the machine's speed between rounds cancels out."""
+    rounds = zip(phases[key]["rounds_per_s"], phases[floor_key]["rounds_per_s"], strict=True)
+    return statistics.median(ratio(a, b) for a, b in rounds)
+
+
 def summarise(phases: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The ratios and whether each target is met."""
     get1 = phases["survey_get"]
-    get_many = phases["survey_get_many_offices"]
     post = phases["survey_post"]
-    get_ratio = ratio(get1["requests_per_s"], phases["hello"]["requests_per_s"])
-    post_ratio = ratio(post["requests_per_s"], phases["insert"]["requests_per_s"])
-    many_ratio = ratio(get_many["requests_per_s"], get1["requests_per_s"])
+    get_ratio = paired_ratio(phases, "survey_get", "hello")
+    post_ratio = paired_ratio(phases, "survey_post", "insert")
+    # Many offices against one: each against "hello" measured beside it, then compared.
+    many_ratio = ratio(
+        paired_ratio(phases, "survey_get_many_offices", "hello_many_offices"), get_ratio
+    )
     return {
         "survey_get_vs_hello": {
             "value": get_ratio,
@@ -808,7 +822,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
+    parser.add_argument(
+        "--duration", type=float, default=12.0, help="seconds measured per scenario, in all"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="the scenarios take turns this many times; ratios pair neighbouring rounds",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
     parser.add_argument(
         "--quiet-wait",
@@ -866,28 +888,75 @@ SCENARIOS = {
 }
 
 
+def measure_rounds(
+    scenarios: dict[str, tuple[Scenario, Server]], load: LoadSettings, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Measure every scenario ``rounds`` times, in turn (a, b, c, a, b, c, ...), for
+    ``load.duration / rounds`` seconds each, and merge each one's rounds."""
+    short = replace(load, duration=load.duration / rounds)
+    results: dict[str, list[dict[str, Any]]] = {key: [] for key in scenarios}
+    for number in range(1, rounds + 1):
+        print(f" round {number} of {rounds}")
+        for key, (scenario, server) in scenarios.items():
+            results[key].append(measure(scenario, server.port, short))
+    return {key: merge_rounds(parts, short.duration) for key, parts in results.items()}
+
+
+def merge_rounds(parts: list[dict[str, Any]], duration: float) -> dict[str, Any]:
+    """One scenario's rounds as one figure: throughput over the whole measured time, the
+    median round's p50 and p99, every count summed, and each round's throughput kept."""
+    statuses: Counter = sum((Counter(p["statuses"]) for p in parts), Counter())
+    shares = [p["foreign_cpu_share"] for p in parts if p["foreign_cpu_share"] is not None]
+    return {
+        "requests_per_s": sum(p["ok"] for p in parts) / (duration * len(parts)),
+        "rounds_per_s": [p["requests_per_s"] for p in parts],
+        "p50_ms": statistics.median(p["p50_ms"] for p in parts),
+        "p99_ms": statistics.median(p["p99_ms"] for p in parts),
+        "ok": sum(p["ok"] for p in parts),
+        "statuses": dict(sorted(statuses.items())),
+        "errors": sum(p["errors"] for p in parts),
+        "expected_total": sum(p["expected_total"] for p in parts),
+        "errors_total": sum(p["errors_total"] for p in parts),
+        "client_cpu_share": statistics.median(p["client_cpu_share"] for p in parts),
+        "connections_opened_per_request": statistics.median(
+            p["connections_opened_per_request"] for p in parts
+        ),
+        "foreign_cpu_share": max(shares) if shares else None,
+    }
+
+
 def measure_one_office(
-    survey: Server, floor: Server, load: LoadSettings
+    survey: Server, floor: Server, load: LoadSettings, rounds: int
 ) -> tuple[dict[str, dict[str, Any]], int]:
-    """Phases (a) and (b); returns the figures and the responses stored meanwhile."""
-    phases: dict[str, dict[str, Any]] = {}
+    """Phases (a) and (b), in rounds; returns the figures and the responses stored meanwhile."""
     before = count_responses(OFFICE_SLUG)
-    for key, scenario in SCENARIOS.items():
-        server = survey if scenario.name.startswith("survey") else floor
-        phases[key] = measure(scenario, server.port, load)
+    scenarios = {
+        key: (scenario, survey if scenario.name.startswith("survey") else floor)
+        for key, scenario in SCENARIOS.items()
+    }
+    phases = measure_rounds(scenarios, load, rounds)
     return phases, count_responses(OFFICE_SLUG) - before
 
 
-def measure_many_offices(survey: Server, load: LoadSettings, count: int) -> dict[str, Any]:
-    """Phase (c): register ``count`` more offices, then the first office's survey again."""
+def measure_many_offices(
+    survey: Server, floor: Server, load: LoadSettings, count: int, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Phase (c): register ``count`` more offices, then the first office's survey again, in
+    rounds with "hello" beside it (the ratio to hello is what is compared with one office)."""
     print(f"Registering {count} more offices …")
     seconds = register_many_offices(count)
     offices = count_offices()
     print(f"  {offices} offices in total, registered in {seconds:.1f} s")
-    scenario = Scenario(f"survey GET / ({offices} offices)", "GET", "/", 200)
-    result = measure(scenario, survey.port, load)
-    result.update(offices=offices, registration_seconds=seconds)
-    return result
+    scenarios = {
+        "hello_many_offices": (SCENARIOS["hello"], floor),
+        "survey_get_many_offices": (
+            Scenario(f"survey GET / ({offices} offices)", "GET", "/", 200),
+            survey,
+        ),
+    }
+    phases = measure_rounds(scenarios, load, rounds)
+    phases["survey_get_many_offices"].update(offices=offices, registration_seconds=seconds)
+    return phases
 
 
 def source_revision() -> str:
@@ -939,17 +1008,18 @@ def run(args: argparse.Namespace) -> int:
         form_summary = describe_form(survey.port)
 
         print(f"Measuring: {load.connections} connections, {load.duration:g} s each …")
-        phases, stored = measure_one_office(survey, floor, load)
+        phases, stored = measure_one_office(survey, floor, load, args.rounds)
         accepted = phases["survey_post"]["expected_total"]
         storage_ok = stored == accepted
         print(
             f"  stored responses: {stored}; POSTs answered 303 (warm-up included): {accepted}"
             f" → {'OK' if storage_ok else 'MISMATCH'}"
         )
-        phases["survey_get_many_offices"] = measure_many_offices(survey, load, args.offices)
+        phases.update(measure_many_offices(survey, floor, load, args.offices, args.rounds))
 
         ratios = summarise(phases)
         labels = {key: scenario.name for key, scenario in SCENARIOS.items()}
+        labels["hello_many_offices"] = "floor GET /hello (beside it)"
         labels["survey_get_many_offices"] = (
             f"survey GET / ({phases['survey_get_many_offices']['offices']} offices)"
         )
