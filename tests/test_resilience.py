@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import psycopg2
+import pytest
 from sqlalchemy import text
 
 from saas_platform.db import db, release_session
@@ -61,3 +62,87 @@ def test_a_connection_dropped_under_an_open_transaction_ends_the_request_cleanly
         # Flask-SQLAlchemy's teardown, raises OperationalError here); nothing escapes.
         release_session()
     assert client_for(two_offices[0]).get("/").status_code == 200
+
+
+@pytest.fixture
+def deadlocks_on_store(owner_engine):
+    """Makes PostgreSQL report a deadlock on the next ``n`` response inserts, as it does to the
+    side it aborts; a sequence counts them (nextval survives the aborted transaction)."""
+    installed = []
+
+    def install(n: int) -> None:
+        with owner_engine.begin() as conn:
+            conn.execute(text("CREATE SEQUENCE test_deadlocks"))
+            conn.execute(
+                text(
+                    f"""
+                    CREATE FUNCTION test_raise_deadlock() RETURNS trigger
+                    LANGUAGE plpgsql SECURITY DEFINER AS $$
+                    BEGIN
+                        IF nextval('test_deadlocks') <= {int(n)} THEN
+                            RAISE EXCEPTION 'deadlock detected (test)'
+                                USING ERRCODE = 'deadlock_detected';
+                        END IF;
+                        RETURN NEW;
+                    END $$
+                    """
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER test_deadlock BEFORE INSERT ON responses "
+                    "FOR EACH ROW EXECUTE FUNCTION test_raise_deadlock()"
+                )
+            )
+        installed.append(n)
+
+    yield install
+    if installed:
+        with owner_engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER test_deadlock ON responses"))
+            conn.execute(text("DROP FUNCTION test_raise_deadlock()"))
+            conn.execute(text("DROP SEQUENCE test_deadlocks"))
+
+
+def _stored_responses(owner_engine, office) -> int:
+    with owner_engine.connect() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, false)"), {"t": str(office.id)})
+        return conn.execute(text("SELECT count(*) FROM responses")).scalar()
+
+
+def _counted_responses(owner_engine, office) -> int:
+    with owner_engine.connect() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, false)"), {"t": str(office.id)})
+        return conn.execute(
+            text("SELECT coalesce(sum(count), 0) FROM response_counts WHERE question_key = '*'")
+        ).scalar()
+
+
+def test_a_deadlock_while_storing_is_run_again_and_stores_once(
+    app, two_offices, client_for, complete_answers, owner_engine, deadlocks_on_store
+):
+    """PostgreSQL aborted the resident's side of a deadlock (a staff merge of the same
+    counts): the answer is stored by the next attempt, exactly once, counts included."""
+    wolomin, sierpc = two_offices
+    client = client_for(wolomin)
+    form = client.survey_form()
+    deadlocks_on_store(2)
+    answered = client.post("/", data={**form, **complete_answers()})
+    assert answered.status_code == 303, answered.get_data(as_text=True)[:300]
+    assert _stored_responses(owner_engine, wolomin) == 1
+    assert _counted_responses(owner_engine, wolomin) == 1
+    assert _stored_responses(owner_engine, sierpc) == 0
+
+
+def test_a_deadlock_every_time_gives_the_unavailable_page_and_stores_nothing(
+    app, two_offices, client_for, complete_answers, owner_engine, deadlocks_on_store
+):
+    wolomin, _ = two_offices
+    client = client_for(wolomin)
+    form = client.survey_form()
+    deadlocks_on_store(3)
+    answered = client.post("/", data={**form, **complete_answers()})
+    assert answered.status_code == 503
+    assert "Traceback" not in answered.get_data(as_text=True)
+    assert _stored_responses(owner_engine, wolomin) == 0
+    assert _counted_responses(owner_engine, wolomin) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from urllib.parse import parse_qsl
 
@@ -20,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.db import db, is_id
@@ -52,6 +54,7 @@ from tenants.survey.languages import (
 )
 from tenants.survey.services import submit_response
 
+log = logging.getLogger(__name__)
 bp = Blueprint("survey", __name__)
 bp.before_request(require_tenant_site)
 
@@ -278,12 +281,37 @@ def survey_page():
         submission.channel = "kiosk"
     elif submission.channel == "kiosk":
         submission.channel = "web"  # a kiosk link without a valid token is an ordinary browser
-    stored = submit_response(current_tenant.id, current_tenant.timezone, answered, submission)
-    db.session.commit()
+    stored = _store(answered, submission)
     if stored is not None:  # a re-sent form stores nothing and is not counted again
         SUBMISSIONS.labels(submission.channel).inc()
     kiosk = form.get("kiosk") if kiosk_id is not None else None
     return redirect(url_for("survey.thank_you", kanal=submission.channel, kiosk=kiosk), code=303)
+
+
+# PostgreSQL aborts one side of a deadlock. A staff change that both adds to and takes from the
+# same counts (a department merge) can meet a resident's upsert that way; the resident's
+# transaction then stored nothing, and is simply run again.
+DEADLOCK_DETECTED = "40P01"
+STORE_ATTEMPTS = 3
+
+
+def _store(version: VersionDef, submission) -> int | None:
+    """Store the checked submission and commit; the id, or None for a re-sent form."""
+    attempt = 1
+    while True:
+        try:
+            stored = submit_response(
+                current_tenant.id, current_tenant.timezone, version, submission
+            )
+            db.session.commit()
+            return stored
+        except OperationalError as error:
+            db.session.rollback()
+            deadlock = getattr(error.orig, "pgcode", None) == DEADLOCK_DETECTED
+            if not deadlock or attempt == STORE_ATTEMPTS:
+                raise
+            attempt += 1
+            log.warning("deadlock while storing a response: attempt %d", attempt)
 
 
 @bp.get("/deklaracja-dostepnosci")
