@@ -146,3 +146,43 @@ def test_a_deadlock_every_time_gives_the_unavailable_page_and_stores_nothing(
     assert "Traceback" not in answered.get_data(as_text=True)
     assert _stored_responses(owner_engine, wolomin) == 0
     assert _counted_responses(owner_engine, wolomin) == 0
+
+
+def test_an_office_deleted_by_another_process_a_moment_ago_answers_politely(
+    app, two_offices, client_for, complete_answers, owner_engine
+):
+    """The residents' pages remember their office for SURVEY_PAGE_CACHE_SECONDS; an answer
+    sent in that moment after another process deleted the office gets the page a fresh
+    request gets (404), not an error, and stores nothing; the next request is a 404 too."""
+    wolomin, sierpc = two_offices
+    client = client_for(wolomin)
+    form = client.survey_form()  # this process now remembers the office
+    with owner_engine.begin() as conn:
+        conn.execute(text("DELETE FROM tenants WHERE id = :id"), {"id": wolomin.id})
+    answered = client.post("/", data={**form, **complete_answers()})
+    assert answered.status_code == 404
+    assert "Traceback" not in answered.get_data(as_text=True)
+    assert client.get("/").status_code == 404  # forgotten at once, not after the bound
+    with owner_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tenants")).scalar() == 1
+    assert _stored_responses(owner_engine, sierpc) == 0
+
+
+def test_a_department_deleted_by_another_process_a_moment_ago_answers_politely(
+    app, two_offices, client_for, complete_answers, owner_engine
+):
+    """The department a resident picked was deleted by another process (whose change this
+    process has not heard of yet): the unavailable page, nothing stored, no error."""
+    wolomin, sierpc = two_offices
+    client = client_for(wolomin)
+    form = client.survey_form()
+    with owner_engine.begin() as conn:
+        conn.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(wolomin.id)})
+        department = conn.execute(text("SELECT min(id) FROM departments")).scalar()
+        conn.execute(text("DELETE FROM departments WHERE id = :id"), {"id": department})
+    answered = client.post("/", data={**form, **complete_answers(department_id=department)})
+    assert answered.status_code == 503
+    assert "Ankieta jest chwilowo niedostępna" in answered.get_data(as_text=True)
+    assert _stored_responses(owner_engine, wolomin) == 0
+    assert _stored_responses(owner_engine, sierpc) == 0
+    assert client.survey_form()  # the office itself still answers

@@ -21,15 +21,24 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.db import db, is_id
 from saas_platform.extensions import csrf
 from saas_platform.observability.metrics import SUBMISSIONS
 from saas_platform.tenancy import current_tenant
+from saas_platform.tenancy.isolation import set_current_tenant
+from saas_platform.tenancy.models import Tenant
 from saas_platform.tenancy.resolver import normalise_host, require_tenant_site
-from tenants.survey.cache import BlankPage, cached_page, remember_page, survey_state
+from tenants.survey.cache import (
+    BlankPage,
+    cached_page,
+    forget_pages,
+    remember_page,
+    survey_state,
+)
 from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import (
     DEPARTMENT_PARAM,
@@ -293,18 +302,26 @@ def survey_page():
 # transaction then stored nothing, and is simply run again.
 DEADLOCK_DETECTED = "40P01"
 STORE_ATTEMPTS = 3
+# The residents' pages remember their office for SURVEY_PAGE_CACHE_SECONDS: an answer sent in
+# that moment after another process deleted the office (or the chosen department) meets a
+# foreign key instead of the office.
+FOREIGN_KEY_VIOLATION = "23503"
 
 
 def _store(version: VersionDef, submission) -> int | None:
     """Store the checked submission and commit; the id, or None for a re-sent form."""
+    tenant_id, timezone = current_tenant.id, current_tenant.timezone
     attempt = 1
     while True:
         try:
-            stored = submit_response(
-                current_tenant.id, current_tenant.timezone, version, submission
-            )
+            stored = submit_response(tenant_id, timezone, version, submission)
             db.session.commit()
             return stored
+        except IntegrityError as error:
+            db.session.rollback()
+            if getattr(error.orig, "pgcode", None) != FOREIGN_KEY_VIOLATION:
+                raise
+            _office_or_department_gone(tenant_id)
         except OperationalError as error:
             db.session.rollback()
             deadlock = getattr(error.orig, "pgcode", None) == DEADLOCK_DETECTED
@@ -312,6 +329,18 @@ def _store(version: VersionDef, submission) -> int | None:
                 raise
             attempt += 1
             log.warning("deadlock while storing a response: attempt %d", attempt)
+
+
+def _office_or_department_gone(tenant_id: int):
+    """Answer as a fresh request would: 404 when the office no longer exists, otherwise (a
+    department gone) the unavailable page, from which the resident opens the survey again."""
+    forget_pages()  # and the remembered offices
+    if db.session.scalar(select(Tenant.id).where(Tenant.id == tenant_id)) is None:
+        log.info("an answer arrived for office %s, deleted a moment ago", tenant_id)
+        set_current_tenant(None)
+        abort(404)
+    log.info("an answer named a department of office %s deleted a moment ago", tenant_id)
+    _unavailable()
 
 
 @bp.get("/deklaracja-dostepnosci")
