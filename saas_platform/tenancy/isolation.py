@@ -77,41 +77,31 @@ def tenant_scope(tenant) -> Iterator:
 _APPLIED = "app.tenant_id applied"
 
 
-def ensure_tenant_setting(session: Session | None = None) -> None:
-    """Give the current PostgreSQL transaction the current office, if it does not have it."""
-    session = session if session is not None else db.session()
-    tenant_id = current_tenant_id()
-    transaction = session.get_transaction()
-    applied = session.info.get(_APPLIED)
-    if applied is not None and applied[0] is transaction and applied[1] == tenant_id:
-        return
-    if applied is None and tenant_id is None:
-        return  # a new transaction starts with the setting empty: nothing to clear
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT set_config('app.tenant_id', :tenant_id, true)"),
-            {"tenant_id": "" if tenant_id is None else str(tenant_id)},
-        )
-    session.info[_APPLIED] = (session.get_transaction(), tenant_id)
-
-
 TENANT_SETTING_SQL = "SELECT set_config('app.tenant_id', :app_tenant_id, true); "
 
 
+def ensure_tenant_setting(session: Session | None = None) -> None:
+    """Give the current PostgreSQL transaction the current office, if it does not have it."""
+    session = session if session is not None else db.session()
+    setting = tenant_setting_ahead(session)
+    if setting is not None:
+        session.connection().execute(text(TENANT_SETTING_SQL), setting)
+
+
 def tenant_setting_ahead(session: Session | None = None) -> dict[str, str] | None:
-    """For raw SQL on a hot path, which sends ``TENANT_SETTING_SQL`` ahead of its statement in
-    the same round trip: the parameters of that setting, or None when the current transaction
-    has the current office already (or is not on PostgreSQL). Counts as applied from here on;
-    if the pair fails, the transaction is aborted with it."""
+    """The parameters of ``TENANT_SETTING_SQL`` when the current transaction still needs the
+    current office, or None (it has it already, or this is not PostgreSQL). Counts as applied
+    from here on; if the setting fails, the transaction is aborted with it. Raw SQL on a hot
+    path sends the setting ahead of its own statement, in the same round trip."""
     session = session if session is not None else db.session()
     tenant_id = current_tenant_id()
-    connection = session.connection()  # begins the transaction the setting belongs to
-    transaction = session.get_transaction()
     applied = session.info.get(_APPLIED)
-    if applied is not None and applied[0] is transaction and applied[1] == tenant_id:
+    if applied is None and tenant_id is None:
+        return None  # a new transaction starts with the setting empty: nothing to clear
+    if applied is not None and applied[0] is session.get_transaction() and applied[1] == tenant_id:
         return None
-    session.info[_APPLIED] = (transaction, tenant_id)
+    connection = session.connection()  # begins the transaction the setting belongs to
+    session.info[_APPLIED] = (session.get_transaction(), tenant_id)
     if connection.dialect.name != "postgresql":
         return None
     return {"app_tenant_id": "" if tenant_id is None else str(tenant_id)}

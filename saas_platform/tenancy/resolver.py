@@ -102,7 +102,9 @@ def _resident_cache_seconds() -> float:
 
 def _remember_tenant(host: str, tenant: Tenant, ttl: float) -> None:
     loaded = inspect(tenant).dict  # the loaded columns; the deferred logo stays out
-    columns = {attr.key: loaded[attr.key] for attr in _columns() if attr.key in loaded}
+    columns = {
+        attr.key: loaded[attr.key] for attr in inspect(Tenant).column_attrs if attr.key in loaded
+    }
     if len(_hosts) >= _CACHE_LIMIT:
         _hosts.clear()
     _hosts[host] = (time.monotonic() + ttl, _copied(columns))
@@ -125,10 +127,6 @@ def _remembered_tenant(host: str) -> Tenant | None:
     make_transient_to_detached(tenant)
     session.add(tenant)
     return tenant
-
-
-def _columns():
-    return inspect(Tenant).column_attrs
 
 
 def _copied(columns: dict[str, Any]) -> dict[str, Any]:
