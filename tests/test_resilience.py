@@ -7,7 +7,7 @@ import time
 
 import psycopg2
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from saas_platform.db import db, release_session
 from tests.conftest import APP_ROLE, PG_HOST, PG_SUPERUSER
@@ -186,3 +186,45 @@ def test_a_department_deleted_by_another_process_a_moment_ago_answers_politely(
     assert _stored_responses(owner_engine, wolomin) == 0
     assert _stored_responses(owner_engine, sierpc) == 0
     assert client.survey_form()  # the office itself still answers
+
+
+def test_the_counts_an_answer_adds_are_free_once_postgresql_has_stored_it(
+    app, database, two_offices, client_for, complete_answers, owner_engine
+):
+    """Residents of one office add to the same count rows. The storing statement is a
+    transaction PostgreSQL commits by itself: the moment it has answered, before the app has
+    done anything more, another transaction updates those rows without waiting. (Had the app
+    to send COMMIT, the rows would stay locked until this thread ran again; under load, that
+    wait is what the other residents queued behind.)"""
+    wolomin, sierpc = two_offices
+    client = client_for(wolomin)
+    form = client.survey_form()
+    updated_meanwhile = []
+
+    def update_the_same_counts(conn, cursor, statement, parameters, context, executemany):
+        if "INSERT INTO responses" not in statement:
+            return
+        other = psycopg2.connect(host=PG_HOST, user=PG_SUPERUSER, dbname=database.name)
+        try:
+            with other.cursor() as cur:
+                cur.execute("SET lock_timeout = '2s'")  # held locks: LockNotAvailable
+                cur.execute(
+                    "UPDATE response_counts SET count = count WHERE tenant_id = %s", (wolomin.id,)
+                )
+                updated_meanwhile.append(cur.rowcount)
+            other.rollback()
+        finally:
+            other.close()
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", update_the_same_counts)
+    try:
+        answered = client.post("/", data={**form, **complete_answers()})
+    finally:
+        event.remove(engine, "after_cursor_execute", update_the_same_counts)
+    assert answered.status_code == 303, answered.get_data(as_text=True)[:300]
+    assert len(updated_meanwhile) == 1 and updated_meanwhile[0] > 1  # the answer's own rows
+    assert _stored_responses(owner_engine, wolomin) == 1
+    assert _counted_responses(owner_engine, wolomin) == 1
+    assert _stored_responses(owner_engine, sierpc) == 0

@@ -69,6 +69,7 @@ def submit_response(
     submission: SurveySubmission,
     now: datetime | None = None,
     answered_on: date | None = None,
+    alone: bool = False,
 ) -> int | None:
     """Store a checked submission with its answers and counts; flushes only.
 
@@ -76,6 +77,10 @@ def submit_response(
     that day. Electronic submissions leave it out and count on the day they arrive.
     Returns the new response id, or None when this submission key is already stored (a double
     click or a re-sent form), in which case nothing is written.
+
+    ``alone``: the submission is a transaction of its own, committed on return (the resident's
+    POST), whatever the session holds. On PostgreSQL the server then commits the one storing
+    statement itself (see ``_store_alone``).
     """
     now = now or utcnow()
     day = answered_on or local_day(now, timezone)
@@ -85,30 +90,32 @@ def submit_response(
     burst_size = current_app.config["BURST_SIZE"] if submission.channel != "paper" else 0
     burst_since = now - timedelta(minutes=current_app.config["BURST_WINDOW_MINUTES"])
     if db.session.get_bind().dialect.name == "postgresql":
+        parameters = {
+            "tenant_id": tenant_id,
+            "version_id": version.id,
+            "department_id": submission.department_id,
+            "count_department": submission.department_id or NO_DEPARTMENT,
+            "channel": submission.channel,
+            "submission_key": submission.submission_key,
+            "submitted_at": now,
+            "answered_on": day,
+            "answer_keys": [k for k, _ in submission.answers],
+            "answer_values": [v for _, v in submission.answers],
+            "count_keys": [k for k, _ in counted],
+            "count_values": [v for _, v in counted],
+            "fingerprint": fingerprint,
+            "burst_size": burst_size,
+            "burst_since": burst_since,
+            "burst_reason": BURST_REASON,
+        }
+        if alone:
+            return _store_alone(tenant_id, parameters)
         # Raw SQL: the ORM hook does not see which tables it writes, so the office's setting
         # goes ahead of it, in the same round trip.
         setting = tenant_setting_ahead()
         return db.session.scalar(
             _STORE_RESPONSE if setting is None else _STORE_RESPONSE_WITH_SETTING,
-            {
-                **(setting or {}),
-                "tenant_id": tenant_id,
-                "version_id": version.id,
-                "department_id": submission.department_id,
-                "count_department": submission.department_id or NO_DEPARTMENT,
-                "channel": submission.channel,
-                "submission_key": submission.submission_key,
-                "submitted_at": now,
-                "answered_on": day,
-                "answer_keys": [k for k, _ in submission.answers],
-                "answer_values": [v for _, v in submission.answers],
-                "count_keys": [k for k, _ in counted],
-                "count_values": [v for _, v in counted],
-                "fingerprint": fingerprint,
-                "burst_size": burst_size,
-                "burst_since": burst_since,
-                "burst_reason": BURST_REASON,
-            },
+            {**(setting or {}), **parameters},
         )
     in_burst = burst_size and _recent_identical(
         fingerprint, submission.department_id, burst_since, burst_size
@@ -154,6 +161,34 @@ def submit_response(
         },
     )
     return response_id
+
+
+def _store_alone(tenant_id: int, parameters: dict) -> int | None:
+    """Run the storing statement, with the office's setting ahead of it, as one transaction
+    that PostgreSQL commits as soon as it has run it.
+
+    Concurrent residents of an office add to the same count rows, and each holds their locks
+    until its transaction ends. Committed by the server, a transaction ends within its own
+    round trip; committed by the app, it would hold them until this thread gets the GIL back
+    and sends COMMIT, which under load is what the others queue behind. The session's
+    connection runs in autocommit, in which psycopg2 sends both
+    statements as one simple query: PostgreSQL runs those as a single transaction, so the
+    transaction-local setting holds for the statement and ends with it.
+    The connection is the pool's, not the session's: the session may hold one already, in a
+    transaction of its own (the office read afresh), which this must not join. Autocommit is
+    switched on psycopg2's connection itself: switching it there sends nothing to the server,
+    where SQLAlchemy's isolation level would cost a ``SET`` round trip when handed back.
+    """
+    with db.engine.connect() as connection:
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.autocommit = True
+        try:
+            return connection.execute(
+                _STORE_RESPONSE_WITH_SETTING, {"app_tenant_id": str(tenant_id), **parameters}
+            ).scalar()
+        finally:
+            if not dbapi_connection.closed:  # a lost connection is thrown away anyway
+                dbapi_connection.autocommit = False
 
 
 def _recent_identical(

@@ -314,7 +314,7 @@ def _store(version: VersionDef, submission) -> int | None:
     attempt = 1
     while True:
         try:
-            stored = submit_response(tenant_id, timezone, version, submission)
+            stored = submit_response(tenant_id, timezone, version, submission, alone=True)
             db.session.commit()
             return stored
         except IntegrityError as error:
