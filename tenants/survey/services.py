@@ -170,14 +170,14 @@ def _store_alone(tenant_id: int, parameters: dict) -> int | None:
     Concurrent residents of an office add to the same count rows, and each holds their locks
     until its transaction ends. Committed by the server, a transaction ends within its own
     round trip; committed by the app, it would hold them until this thread gets the GIL back
-    and sends COMMIT, which under load is what the others queue behind. The session's
-    connection runs in autocommit, in which psycopg2 sends both
-    statements as one simple query: PostgreSQL runs those as a single transaction, so the
-    transaction-local setting holds for the statement and ends with it.
-    The connection is the pool's, not the session's: the session may hold one already, in a
-    transaction of its own (the office read afresh), which this must not join. Autocommit is
-    switched on psycopg2's connection itself: switching it there sends nothing to the server,
-    where SQLAlchemy's isolation level would cost a ``SET`` round trip when handed back.
+    and sends COMMIT, which under load is what the others queue behind.
+
+    In autocommit, psycopg2 sends the setting and the statement as one simple query, which
+    PostgreSQL runs as a single transaction: the transaction-local setting holds for the
+    statement and ends with it. The connection is the pool's, not the session's: the session
+    may hold one already, in a transaction of its own (the office read afresh), which this must
+    not join. Autocommit is switched on psycopg2's connection itself: that sends nothing to the
+    server, where SQLAlchemy's isolation level would cost a ``SET`` round trip when handed back.
     """
     with db.engine.connect() as connection:
         dbapi_connection = connection.connection.dbapi_connection
