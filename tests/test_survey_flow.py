@@ -188,3 +188,23 @@ def test_accessibility_statement_and_privacy_page_come_from_the_office_data(
     privacy = client_for(sierpc).get("/ochrona-danych").get_data(as_text=True)
     assert sierpc.name in privacy and "adresu IP" in privacy
     assert client_for("satysfakcja.test").get("/deklaracja-dostepnosci").status_code == 404
+
+
+def test_the_posted_form_is_parsed_once_and_the_request_still_answers_for_form_and_files(app):
+    """The survey's own strict parse becomes ``request.form`` (Flask-WTF's CSRF check reads the
+    token there), and ``request.files`` stays usable: Werkzeug parses nothing once ``form`` is
+    set, so without it ``files`` would recurse."""
+    from flask import request
+
+    from tenants.survey.views import _posted_form
+
+    body = "csrf_token=abc&q1=5&q1=4&kom=%C5%BC%C3%B3%C5%82w"
+    with app.test_request_context(
+        "/", method="POST", data=body, content_type="application/x-www-form-urlencoded"
+    ):
+        form = _posted_form()
+        assert request.form is form
+        assert request.form.get("csrf_token") == "abc"
+        assert request.form.getlist("q1") == ["5", "4"]
+        assert request.form["kom"] == "żółw"
+        assert len(request.files) == 0
