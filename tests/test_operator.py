@@ -324,3 +324,29 @@ def test_platform_audit_log_pages_and_survives_an_absurd_page_number(operator):
     page = operator.get("/operator/dziennik").get_data(as_text=True)
     assert "operator.login" in page
     assert operator.get("/operator/dziennik?strona=99999999999999999999").status_code == 200
+
+
+def test_an_office_overview_counts_this_year_by_the_office_calendar(
+    two_offices, in_office, monkeypatch
+):
+    """Half an hour past midnight on New Year's Day in Warsaw it is still 31 December in UTC:
+    the overview's "this year" is the office's new year, not the server's old one."""
+    from datetime import UTC, date, datetime
+
+    from tenants.survey.definition import live_version_id
+    from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY
+    from tenants.survey.services import add_counts
+
+    wolomin, sierpc = two_offices
+    with in_office(wolomin) as tenant:
+        version_id = live_version_id()
+        key = (version_id, RESPONSES_KEY, NO_DEPARTMENT, "web")
+        add_counts(tenant.id, {(*key, date(2026, 12, 31), ""): 3, (*key, date(2027, 1, 1), ""): 2})
+        db.session.commit()
+    new_years_night = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 in Warsaw
+    monkeypatch.setattr(services, "utcnow", lambda: new_years_night)
+    with in_office(wolomin) as tenant:
+        overview = services.office_overview(tenant)
+        assert (overview.responses_this_year, overview.responses_last_30_days) == (2, 5)
+    with in_office(sierpc) as tenant:
+        assert services.office_overview(tenant).responses_this_year == 0

@@ -16,6 +16,7 @@ from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
 from saas_platform.db import db
+from tenants.panel.filters import office_today
 from tenants.panel.models import AuditEntry
 from tenants.reports.models import Report
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
@@ -696,7 +697,7 @@ def test_paper_survey_is_stored_as_paper_under_the_date_on_the_paper(
             )
         ).all()
         assert counted == [(paper_day, "paper", 1)]
-        assert _count(ResponseCount, day=date.today()) == 0
+        assert _count(ResponseCount, day=office_today()) == 0
         assert _count(ResponseCount, question_key="ogolna_satysfakcja", value="4") == 1
     [entry] = _audit(wolomin, in_office, "response.paper_entry")
     assert entry.object_id == stored.id

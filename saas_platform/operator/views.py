@@ -208,10 +208,9 @@ def offices():
     tenants = db.session.scalars(
         statement.order_by(column, Tenant.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
-    today = date.today()
     return render_template(
         "operator/offices.html",
-        overviews=[services.office_overview(t, today) for t in tenants],
+        overviews=[services.office_overview(t) for t in tenants],
         query=query,
         sort=sort if sort in SORTS else "nazwa",
         page=page,
@@ -274,7 +273,7 @@ def office(slug: str):
     tenant = _office_or_404(slug)
     return render_template(
         "operator/office.html",
-        overview=services.office_overview(tenant, date.today()),
+        overview=services.office_overview(tenant),
         domains=services.domains_of(tenant),
         domain_form=DomainForm(),
         delete_form=DeleteForm(),
