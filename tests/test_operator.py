@@ -333,6 +333,7 @@ def test_an_office_overview_counts_this_year_by_the_office_calendar(
     the overview's "this year" is the office's new year, not the server's old one."""
     from datetime import UTC, date, datetime
 
+    from tenants.survey import services as survey_services
     from tenants.survey.definition import live_version_id
     from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY
     from tenants.survey.services import add_counts
@@ -344,7 +345,7 @@ def test_an_office_overview_counts_this_year_by_the_office_calendar(
         add_counts(tenant.id, {(*key, date(2026, 12, 31), ""): 3, (*key, date(2027, 1, 1), ""): 2})
         db.session.commit()
     new_years_night = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 in Warsaw
-    monkeypatch.setattr(services, "utcnow", lambda: new_years_night)
+    monkeypatch.setattr(survey_services, "utcnow", lambda: new_years_night)
     with in_office(wolomin) as tenant:
         overview = services.office_overview(tenant)
         assert (overview.responses_this_year, overview.responses_last_30_days) == (2, 5)

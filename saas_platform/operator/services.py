@@ -185,13 +185,12 @@ class OfficeOverview:
 
 def office_overview(tenant: Tenant, today: date | None = None) -> OfficeOverview:
     """Counts of one office, read from its running counts inside its own scope. "This year"
-    and "the last 30 days" end on ``today``, by default the office's own calendar day (in the
-    hour after its midnight, the server's UTC date is still yesterday)."""
+    and "the last 30 days" end on ``today``, by default the office's own day."""
     from tenants.reports.models import Report
     from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount
-    from tenants.survey.services import local_day
+    from tenants.survey.services import office_today
 
-    today = today or local_day(utcnow(), tenant.timezone)
+    today = today or office_today(tenant)
 
     with tenant_scope(tenant):
         responses = select(func.coalesce(func.sum(ResponseCount.count), 0)).where(

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from saas_platform.db import db, utcnow
+from saas_platform.db import db
 from saas_platform.tenancy import current_tenant
 from tenants.reports.stats import (
     CHANNEL_LABELS,
@@ -24,8 +24,8 @@ from tenants.reports.stats import (
     Filters,
     period_preset,
 )
+from tenants.survey import services
 from tenants.survey.models import NO_DEPARTMENT, Department, SurveyVersion
-from tenants.survey.services import local_day
 
 CUSTOM_PERIOD = "custom"
 PERIOD_CHOICES = {**PERIOD_PRESETS, CUSTOM_PERIOD: "własny zakres dat"}
@@ -97,7 +97,7 @@ def _label(pairs: tuple[tuple[str, str], ...], value: str | None) -> str | None:
 
 def office_today() -> date:
     """Today in the current office's timezone: what "this year" means to its staff."""
-    return local_day(utcnow(), current_tenant.timezone)
+    return services.office_today(current_tenant)
 
 
 def filter_choices() -> FilterChoices:

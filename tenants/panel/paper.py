@@ -9,12 +9,11 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import utcnow
 from saas_platform.tenancy.models import Tenant
 from tenants.panel import audit
 from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import FieldError, check_submission
-from tenants.survey.services import active_departments, local_day, submit_response
+from tenants.survey.services import active_departments, office_today, submit_response
 
 PAPER_CHANNEL = "paper"
 DATE_FIELD = "data_wypelnienia"
@@ -65,11 +64,6 @@ def read_paper_date(values: list[str], today: date) -> date | FieldError:
             DATE_FIELD,
         )
     return answered_on
-
-
-def office_today(tenant: Tenant) -> date:
-    """Today in the office's timezone: the latest date a paper form can carry."""
-    return local_day(utcnow(), tenant.timezone)
 
 
 def enter_paper_response(tenant: Tenant, form: MultiDict, text_limit: int) -> PaperEntry:

@@ -13,7 +13,7 @@ from tenants.panel import paper
 from tenants.panel.blueprint import bp
 from tenants.survey.definition import VersionDef, live_version_id, published_version
 from tenants.survey.forms import FieldError
-from tenants.survey.services import active_departments
+from tenants.survey.services import active_departments, office_today
 
 
 def _render(version: VersionDef | None, values: MultiDict, errors: list[FieldError], status=200):
@@ -26,7 +26,7 @@ def _render(version: VersionDef | None, values: MultiDict, errors: list[FieldErr
             errors=errors,
             date_field=paper.DATE_FIELD,
             earliest=paper.EARLIEST_PAPER_DATE,
-            today=paper.office_today(current_tenant),
+            today=office_today(current_tenant),
             submission_key=values.get("submission") or str(uuid.uuid4()),
         ),
         status,

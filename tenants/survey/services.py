@@ -43,6 +43,12 @@ def local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+def office_today(tenant) -> date:
+    """Today in the office's timezone: the day its answers count on now (in the hour after
+    the office's midnight, the server's UTC date is still yesterday)."""
+    return local_day(utcnow(), tenant.timezone)
+
+
 def counted_values(
     version: VersionDef, answers: Iterable[tuple[str, str]]
 ) -> list[tuple[str, str]]:
@@ -78,9 +84,9 @@ def submit_response(
     Returns the new response id, or None when this submission key is already stored (a double
     click or a re-sent form), in which case nothing is written.
 
-    ``alone``: the submission is a transaction of its own, committed on return (the resident's
-    POST), whatever the session holds. On PostgreSQL the server then commits the one storing
-    statement itself (see ``_store_alone``).
+    ``alone``: the submission is a transaction of its own (the resident's POST), not part of
+    what the session holds. On PostgreSQL the server commits the one storing statement itself
+    (see ``_store_alone``); elsewhere the caller commits as soon as this returns.
     """
     now = now or utcnow()
     day = answered_on or local_day(now, timezone)
