@@ -32,7 +32,7 @@ class ConfigurationError(RuntimeError):
 
 
 class BaseConfig:
-    # Idle connections are pinged before use (saas_platform.db.ping_idle_connections).
+    # Idle connections are pinged before use (saas_platform.core.db.ping_idle_connections).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": False}
     DB_IDLE_PING_SECONDS = 2.0
     SQLALCHEMY_TRACK_MODIFICATIONS = False

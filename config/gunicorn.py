@@ -6,7 +6,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from saas_platform.observability.multiprocess import process_exited, reset_samples
+from saas_platform.core.observability.multiprocess import process_exited, reset_samples
 
 
 class AppWritesAccessLog(Logger):
@@ -41,9 +41,12 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "app": {"()": "saas_platform.observability.logs.make_formatter", "log_format": _log_format}
+        "app": {
+            "()": "saas_platform.core.observability.logs.make_formatter",
+            "log_format": _log_format,
+        }
     },
-    "filters": {"context": {"()": "saas_platform.observability.logs.ContextFilter"}},
+    "filters": {"context": {"()": "saas_platform.core.observability.logs.ContextFilter"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
@@ -52,7 +55,7 @@ logconfig_dict = {
             "stream": "ext://sys.stderr",
         }
     },
-    # the app installs its own root handler (saas_platform.observability.logs)
+    # the app installs its own root handler (saas_platform.core.observability.logs)
     "root": {"level": "INFO", "handlers": []},
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},

@@ -1,4 +1,10 @@
-"""The application factory: wires settings, extensions, tenancy and blueprints, nothing more."""
+"""The application factory: the composition of the platform core and the office areas.
+
+``create_app`` wires settings, the core's extensions and hooks, then lets every area register
+itself (``init_app``: blueprints, menu entries, filters, request hooks, tasks, beat entries).
+Only this layer (with the CLI, the operator console and the demo data) imports every area;
+nothing imports it.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,29 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
+import tenants.accounts
+import tenants.audit
+import tenants.office
+import tenants.outreach
+import tenants.panel
+import tenants.reports
+import tenants.survey
 from config import REPO_ROOT, load_settings
 from saas_platform import site
 from saas_platform.commands import register_commands
-from saas_platform.db import ping_idle_connections, release_session
-from saas_platform.extensions import babel, csrf, db, migrate
-from saas_platform.mail import mail
-from saas_platform.observability import init_observability
-from saas_platform.security import init_security
-from saas_platform.templating import init_templating
-from saas_platform.tenancy.resolver import resolve_tenant
-from workers.celery_app import celery_init_app
+from saas_platform.core import web
+from saas_platform.core.db import ping_idle_connections, release_session
+from saas_platform.core.extensions import babel, csrf, db, migrate
+from saas_platform.core.mail import mail
+from saas_platform.core.observability import init_observability
+from saas_platform.core.security import init_security
+from saas_platform.core.tasks import celery_init_app
+from saas_platform.core.templating import init_templating
+from saas_platform.core.tenancy.resolver import resolve_tenant
+from saas_platform.operator.views import bp as operator_bp
+from tenants.outreach.views import bp as outreach_staff_pages
+from tenants.reports.views import bp as report_staff_pages
+from tenants.survey.languages import current_language
 
 
 def create_app(overrides: Mapping | None = None) -> Flask:
@@ -38,67 +56,44 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     with app.app_context():  # creates the engine object; no connection is opened
         ping_idle_connections(db.engine, app.config["DB_IDLE_PING_SECONDS"])
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
-
-    from tenants.survey.views import serve_cached_survey_page
+    celery_init_app(app)  # before the areas, which add their tasks' beat entries
 
     # The hot path first: a cached blank survey is answered before the CSRF and rate-limit
     # hooks the extensions register (it fills its own token; the survey page has no limit).
-    app.before_request(site.make_csp_nonce)
-    app.before_request(serve_cached_survey_page)
+    app.before_request(web.make_csp_nonce)
+    tenants.survey.init_app(app)
     csrf.init_app(app)
-    from tenants.survey.languages import current_language
-
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(REPO_ROOT / "translations"))
     babel.init_app(app, locale_selector=current_language, default_locale="pl")
-    app.jinja_env.globals["current_language"] = current_language
     mail.init_app(app)
     init_security(app)
-    celery_init_app(app)
     _import_models()
     init_templating(app)
 
     app.before_request(resolve_tenant)
-    app.after_request(site.set_security_headers)
-    app.register_error_handler(HTTPException, site.render_error)
-    app.register_error_handler(Exception, site.render_server_error)
+    app.after_request(web.set_security_headers)
+    app.register_error_handler(HTTPException, web.render_error)
+    app.register_error_handler(Exception, web.render_server_error)
 
     app.add_url_rule("/", "index", site.site_index, methods=["GET", "POST"])
     # The survey checks its CSRF token itself, after the content type and encoding.
     csrf.exempt(site.site_index)
-    app.register_blueprint(site.health)
+    app.register_blueprint(web.health)
 
-    from saas_platform.operator.views import bp as operator_bp
-    from tenants.outreach.views import public as banner_bp
-    from tenants.panel import (  # noqa: F401 - routes
-        account_views,
-        admin_views,
-        manual_views,
-        moderation_views,
-        office_views,
-        paper_views,
-        response_views,
-        survey_views,
-        views,
-    )
-    from tenants.panel.audit import action_label
-    from tenants.panel.blueprint import bp as panel_bp
-    from tenants.reports import views as report_views  # noqa: F401 - routes
-    from tenants.survey import tasks as survey_tasks  # noqa: F401 - Celery tasks
-    from tenants.survey.views import bp as survey_bp
-
-    app.register_blueprint(survey_bp)
-    app.register_blueprint(panel_bp)
+    tenants.audit.init_app(app)
+    tenants.accounts.init_app(app)
+    tenants.office.init_app(app)
+    tenants.reports.init_app(app)
+    tenants.outreach.init_app(app)
+    tenants.panel.init_app(app, staff_pages=(report_staff_pages, outreach_staff_pages))
     app.register_blueprint(operator_bp)
-    app.register_blueprint(banner_bp)
-    app.jinja_env.filters["audit_action"] = action_label
     register_commands(app)
     return app
 
 
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic's autogenerate) sees all tables."""
-    import saas_platform.operator.models
-    import saas_platform.tenancy.models  # noqa: F401
-    import tenants.panel.models
+    import tenants.accounts.models
+    import tenants.audit.models
     import tenants.reports.models
     import tenants.survey.models  # noqa: F401

@@ -10,12 +10,14 @@ from flask.cli import AppGroup
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import func, select
 
-from saas_platform.db import db, utcnow
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.dispatch import enqueue
+from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.onboarding import onboard_office
 from saas_platform.operations import queues_command
-from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import InvalidSlug, create_tenant
+from tenants.accounts.tasks import send_staff_link
 
 
 @db_commands.command("roles")
@@ -48,23 +50,17 @@ def create_tenant_command(
     slug: str, name: str, municipality: str, teryt: str, contact_email: str, admin_email: str
 ):
     """Register an office; its survey works at once at SLUG.<PLATFORM_DOMAIN>."""
-    from tenants.panel import staff
-    from tenants.panel.tasks import send_staff_link
-    from workers.dispatch import enqueue
-
-    link = None
     try:
-        tenant = create_tenant(
-            slug.strip().lower(),
+        tenant, link = onboard_office(
+            None,
             name,
+            slug.strip().lower(),
             municipality=municipality,
             teryt=teryt,
             contact_email=contact_email,
+            admin_email=admin_email,
         )
-        if admin_email:
-            with tenant_scope(tenant):
-                _, link = staff.invite(admin_email, "admin")
-    except (InvalidSlug, staff.StaffError, ValueError) as exc:
+    except ValueError as exc:  # a slug, a TERYT code, a name or an address refused
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
@@ -134,8 +130,8 @@ operators = AppGroup("operators", help="Operatorzy platformy.")
 @click.argument("email")
 def create_operator_command(email: str) -> None:
     """Create an operator and print the one-time link to set a password and enrol TOTP."""
+    from saas_platform.core.tenancy.services import platform_url
     from saas_platform.operator import services as operator_services
-    from saas_platform.tenancy.services import platform_url
 
     try:
         operator, signed = operator_services.create_operator(email)

@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import create_tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant, local_day
+from saas_platform.onboarding import create_tenant
+from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
+from tenants.survey.departments import active_departments
 from tenants.survey.models import NO_DEPARTMENT, Answer, Response
-from tenants.survey.services import active_departments, add_counts, counted_values, local_day
 
 DEMO_OFFICES = [
     {

@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from config import REPO_ROOT, ConfigurationError, load_settings
-from saas_platform.db import db, utcnow
-from workers.queues import broker_client, queue_lengths, queue_names, unacknowledged
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.queues import broker_client, queue_lengths, queue_names, unacknowledged
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN")
 URL_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^/@]*@")
@@ -179,8 +179,8 @@ def _age(moment: datetime, now: datetime) -> str:
 @click.pass_context
 def queues_command(ctx: click.Context) -> None:
     """Show the Celery queues in Redis and the reports by status (queued, running, failed)."""
-    from saas_platform.tenancy import tenant_scope
-    from saas_platform.tenancy.models import Tenant
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.core.tenancy.models import Tenant
     from tenants.reports.services import status_summary
 
     celery = current_app.extensions["celery"]

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
-from saas_platform.db import db
+from saas_platform.core.db import db
+from saas_platform.core.security import hash_password
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from saas_platform.demo import create_demo_offices
+from saas_platform.onboarding import create_tenant
 from saas_platform.operator.models import PlatformOperator
-from saas_platform.security import hash_password
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import create_tenant
-from tenants.panel import staff
+from tenants.accounts import services as staff
 from tests.conftest import PLATFORM_DOMAIN, STAFF_PASSWORD, reset_platform
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -23,12 +23,12 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from saas_platform.app import create_app
-from saas_platform.db import db
-from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
-from saas_platform.security import limiter
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import create_tenant
+from saas_platform.core.db import db
+from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.core.security import limiter
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.onboarding import create_tenant
 from tenants.survey.cache import forget_pages
 
 PG_HOST = os.environ.get("TEST_PGHOST", "127.0.0.1")
@@ -351,7 +351,7 @@ STAFF_PASSWORD = "Bardzo-tajne-hasło-2026"
 @pytest.fixture
 def make_staff(in_office):
     """Factory: a staff member of ``office`` with a password set; returns the e-mail."""
-    from tenants.panel import staff
+    from tenants.accounts import services as staff
 
     def make(office: Office, role: str = "admin", email: str | None = None) -> str:
         email = email or f"{role}@{office.slug}.example"

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from saas_platform.db import db
+from saas_platform.core.db import db
 from tenants.survey.models import Answer, Department, Response, ResponseCount
 
 

@@ -15,13 +15,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from saas_platform.db import db
+from saas_platform.core.db import db
 from saas_platform.operator.services import office_overview
+from tenants.office import services as office_service
 from tenants.outreach.banner import BANNER_SIZES, PNG_SCALE, banner_layout, text_width
-from tenants.panel import office as office_service
+from tenants.survey import departments
+from tenants.survey.departments import active_departments
 from tenants.survey.kiosk import create_kiosk, revoke_kiosk
 from tenants.survey.models import KioskDevice, Response
-from tenants.survey.services import active_departments
 from tests.test_reports import pdf_text
 
 WOLOMIN_RED = "#8b0000"
@@ -223,7 +224,7 @@ def test_codes_of_other_offices_inactive_or_made_up_departments_are_not_found(
     theirs = department_ids(in_office, sierpc)[0]
     ours = department_ids(in_office, wolomin)[-1]
     with in_office(wolomin):
-        office_service.deactivate_department(office_service.department_or_none(ours))
+        office_service.deactivate_department(departments.department_or_none(ours))
         db.session.commit()
     for query in (f"wydzial={theirs}", f"wydzial={ours}", "wydzial=abc", "wydzial=", "wydzial=-1"):
         for path in (
@@ -271,7 +272,7 @@ def test_the_poster_calls_to_scan_names_the_office_and_carries_a_readable_code(
     admin = logged_in(wolomin)
     first = department_ids(in_office, wolomin)[0]
     with in_office(wolomin):
-        department_name = office_service.department_or_none(first).name
+        department_name = departments.department_or_none(first).name
     started = time.perf_counter()
     response = admin.get(f"/panel/baner/plakat.pdf?wydzial={first}")
     elapsed = time.perf_counter() - started

@@ -11,9 +11,9 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import func, select
 
 from config import REPO_ROOT
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from tenants.panel.manual import MANUAL_SCREENS, SCREENS_DIR
 from tenants.survey.models import Answer, Response
 from tests.browser_fixtures import LIGHT_BRAND_SLUG, SUSPENDED_SLUG, sign_in_staff

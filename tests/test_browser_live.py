@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from tenants.reports import services as reports
 from tenants.reports.models import Report
 from tenants.survey.kiosk import create_kiosk

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from config import PRODUCTION_REQUIRED, ConfigurationError, load_settings
-from saas_platform.db import db
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy.models import Tenant
 
 PRODUCTION_ENV = {
     "APP_ENV": "production",

@@ -14,9 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from saas_platform.app import create_app
-from saas_platform.db import db
-from saas_platform.tenancy import TenantNotSet, tenant_scope
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import TenantNotSet, tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
 from tests.conftest import sqlite_app_settings
 

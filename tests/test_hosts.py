@@ -7,10 +7,10 @@ import time
 import pytest
 from sqlalchemy import func, select, text
 
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant, TenantDomain
-from saas_platform.tenancy.resolver import normalise_host
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant, TenantDomain
+from saas_platform.core.tenancy.resolver import normalise_host
 from tenants.survey.models import Response
 from tests.conftest import PLATFORM_DOMAIN
 

@@ -9,11 +9,11 @@ import psycopg2
 import pytest
 from sqlalchemy import func, select, text
 
-from saas_platform.db import db
-from saas_platform.tenancy import CrossTenantWrite, TenantNotSet
-from saas_platform.tenancy.models import TenantDomain
-from tenants.panel import staff
-from tenants.panel.survey_editor import start_draft
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import CrossTenantWrite, TenantNotSet
+from saas_platform.core.tenancy.models import TenantDomain
+from tenants.accounts import services as staff
+from tenants.office.survey_editor import start_draft
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
 from tenants.survey.models import Department, Response

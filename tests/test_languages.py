@@ -12,8 +12,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy.models import Tenant
 from tests.test_survey_editor import _draft, _post, _question_form, _start_draft
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import Migrate
 
-from saas_platform.db import db
+from saas_platform.core.db import db
 
 
 def test_there_is_a_single_alembic_head(app):

@@ -12,12 +12,13 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from saas_platform.app import create_app
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.services import create_tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.onboarding import create_tenant
 from tenants.reports import stats
-from tenants.reports.stats import Filters
+from tenants.survey.counts import add_counts, subtract_counts
 from tenants.survey.definition import live_version_id
+from tenants.survey.filters import Filters
 from tenants.survey.models import (
     NO_DEPARTMENT,
     RESPONSES_KEY,
@@ -25,7 +26,6 @@ from tenants.survey.models import (
     MonthlyResponseCount,
     ResponseCount,
 )
-from tenants.survey.services import add_counts, subtract_counts
 from tests.conftest import sqlite_app_settings
 
 FIRST_DAY = date(2024, 11, 20)

@@ -27,9 +27,9 @@ from sqlalchemy import select
 from config import ConfigurationError, load_settings
 from saas_platform.app import create_app
 from saas_platform.cli import main
-from saas_platform.db import db, utcnow
-from saas_platform.observability.logs import configure_logging
-from saas_platform.observability.metrics import QueueDepthCollector
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.observability.logs import configure_logging
+from saas_platform.core.observability.metrics import QueueDepthCollector
 from tenants.reports.models import Report
 from tests.conftest import (
     APP_ROLE,

@@ -13,11 +13,12 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from saas_platform.db import db
+from saas_platform.core.db import db
+from saas_platform.core.security import hash_password
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.services import suggest_slug
 from saas_platform.operator import services
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
-from saas_platform.security import hash_password
-from saas_platform.tenancy.models import Tenant
 from tests.conftest import PG_HOST, PG_SUPERUSER, PLATFORM_DOMAIN, STAFF_PASSWORD, csrf_token_of
 
 OPERATOR_PASSWORD = "Operator-hasło-bardzo-długie-1"
@@ -159,7 +160,7 @@ def test_an_operator_session_means_nothing_on_an_office_host(two_offices, operat
     ],
 )
 def test_slug_is_suggested_with_polish_letters_transliterated(name, slug):
-    assert services.suggest_slug(name) == slug
+    assert suggest_slug(name) == slug
 
 
 def test_onboarding_gives_a_working_office_end_to_end(app, operator, client_for, mailbox):
@@ -333,10 +334,10 @@ def test_an_office_overview_counts_this_year_by_the_office_calendar(
     the overview's "this year" is the office's new year, not the server's old one."""
     from datetime import UTC, date, datetime
 
-    from tenants.survey import services as survey_services
+    from saas_platform.core.tenancy import models as tenancy_models
+    from tenants.survey.counts import add_counts
     from tenants.survey.definition import live_version_id
     from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY
-    from tenants.survey.services import add_counts
 
     wolomin, sierpc = two_offices
     with in_office(wolomin) as tenant:
@@ -345,7 +346,7 @@ def test_an_office_overview_counts_this_year_by_the_office_calendar(
         add_counts(tenant.id, {(*key, date(2026, 12, 31), ""): 3, (*key, date(2027, 1, 1), ""): 2})
         db.session.commit()
     new_years_night = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 in Warsaw
-    monkeypatch.setattr(survey_services, "utcnow", lambda: new_years_night)
+    monkeypatch.setattr(tenancy_models, "utcnow", lambda: new_years_night)
     with in_office(wolomin) as tenant:
         overview = services.office_overview(tenant)
         assert (overview.responses_this_year, overview.responses_last_30_days) == (2, 5)

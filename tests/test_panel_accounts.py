@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from saas_platform.db import db, utcnow
-from tenants.panel.models import AuditEntry, StaffToken, StaffUser
+from saas_platform.core.db import db, utcnow
+from tenants.accounts.models import StaffToken, StaffUser
+from tenants.audit.models import AuditEntry
 from tests.conftest import STAFF_PASSWORD, csrf_token_of
 
 NEW_PASSWORD = "Inne-bardzo-tajne-hasło-7"

@@ -15,12 +15,12 @@ import pytest
 from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from saas_platform.db import db
-from tenants.panel.filters import office_today
-from tenants.panel.models import AuditEntry
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.models import local_day
+from tenants.audit.models import AuditEntry
 from tenants.reports.models import Report
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
-from tenants.survey.services import local_day
 from tests.conftest import csrf_token_of
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -538,7 +538,7 @@ def test_a_duplicate_or_a_response_arriving_meanwhile_is_refused_not_a_500(
     two_offices, logged_in, client_for, complete_answers, in_office, monkeypatch
 ):
     """The checks run before the change; the database constraints still hold between the two."""
-    from tenants.panel import office
+    from tenants.office import services as office
 
     wolomin, _ = two_offices
     admin = logged_in(wolomin)
@@ -697,7 +697,7 @@ def test_paper_survey_is_stored_as_paper_under_the_date_on_the_paper(
             )
         ).all()
         assert counted == [(paper_day, "paper", 1)]
-        assert _count(ResponseCount, day=office_today()) == 0
+        assert _count(ResponseCount, day=current_tenant.today()) == 0
         assert _count(ResponseCount, question_key="ogolna_satysfakcja", value="4") == 1
     [entry] = _audit(wolomin, in_office, "response.paper_entry")
     assert entry.object_id == stored.id

@@ -17,11 +17,12 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import db
-from saas_platform.templating import pl_number, pl_percent
+from saas_platform.core.db import db
+from saas_platform.core.templating import pl_number, pl_percent
 from tenants.panel import exports
-from tenants.reports.stats import Filters, compute_results
+from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
+from tenants.survey.filters import Filters
 from tenants.survey.forms import check_submission
 from tenants.survey.models import Department, Response, Survey
 from tenants.survey.services import submit_response

@@ -11,16 +11,17 @@ import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
-from saas_platform.db import db, utcnow
-from saas_platform.templating import pl_number
-from saas_platform.tenancy.models import Tenant
-from tenants.panel.filters import office_today
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.dispatch import enqueue
+from saas_platform.core.templating import pl_number
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.models import Tenant
 from tenants.reports.models import Report
 from tenants.reports.pdf import html_to_pdf
-from tenants.reports.stats import Filters, compute_results
+from tenants.reports.stats import compute_results
 from tenants.reports.tasks import dispatch_due_reports, render_report, sweep_stuck_reports
+from tenants.survey.filters import Filters
 from tests.conftest import csrf_token_of
-from workers.dispatch import enqueue
 
 POLISH_COMMENT = "Zażółć gęślą jaźń – świetna obsługa, dziękuję!"
 HOSTILE_COMMENT = '<img src="file:///etc/passwd"><style>body{display:none}</style><b>pogrubione</b>'
@@ -94,7 +95,7 @@ def test_staff_report_is_made_by_the_worker_stored_and_mailed(
     assert "Strona 1 z" in text and "Obszary do poprawy" in text and "Metodologia" in text
     assert "Sierpc komentarz" not in text
     with in_office(wolomin):
-        today = office_today()  # the office's day: past its midnight, UTC is still yesterday
+        today = current_tenant.today()  # past the office's midnight, UTC is still yesterday
         results = compute_results(Filters(date(today.year, 1, 1), today), 75.0)
     assert results.responses == 6
     assert f"Liczba odpowiedzi w okresie {results.responses}" in " ".join(text.split())
@@ -311,7 +312,7 @@ def test_pdf_renderer_fetches_no_local_or_remote_resource(tmp_path):
 def test_cli_writes_the_same_report_synchronously(app, offices_with_responses, in_office, tmp_path):
     out = tmp_path / "raport.pdf"
     with in_office(offices_with_responses[0]):
-        today = office_today()  # the office's day, as its staff would name the period
+        today = current_tenant.today()  # the office's day, as its staff would name the period
     result = app.test_cli_runner().invoke(
         args=[
             "reports",

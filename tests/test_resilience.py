@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 from sqlalchemy import event, text
 
-from saas_platform.db import db, release_session
+from saas_platform.core.db import db, release_session
 from tests.conftest import APP_ROLE, PG_HOST, PG_SUPERUSER
 
 

@@ -13,14 +13,16 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import db
-from tenants.panel.models import AuditEntry
-from tenants.reports.stats import Filters, compute_results
+from saas_platform.core.db import db
+from tenants.audit.models import AuditEntry
+from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
+from tenants.survey.departments import active_departments
+from tenants.survey.filters import Filters
 from tenants.survey.forms import check_submission
 from tenants.survey.models import Answer, Response, ResponseCount
 from tenants.survey.retention import retention_cutoff
-from tenants.survey.services import active_departments, submit_response
+from tenants.survey.services import submit_response
 from tenants.survey.tasks import apply_retention
 from tests.conftest import csrf_token_of
 

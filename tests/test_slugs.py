@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from saas_platform.tenancy.services import DuplicateSlug, InvalidSlug, validate_slug
+from saas_platform.core.tenancy.services import DuplicateSlug, InvalidSlug, validate_slug
 
 
 @pytest.mark.parametrize("slug", ["wolomin", "gora-kalwaria", "lodz", "a1", "x" * 63, "k2-9"])

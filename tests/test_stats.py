@@ -14,19 +14,14 @@ from flask_migrate import upgrade
 from sqlalchemy import event, select
 
 from saas_platform.app import create_app
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.services import create_tenant
-from tenants.reports.stats import (
-    MIN_GROUP,
-    Filters,
-    compute_results,
-    period_preset,
-    previous_period,
-)
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.onboarding import create_tenant
+from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
+from tenants.survey.counts import add_counts
 from tenants.survey.definition import live_version_id
+from tenants.survey.filters import Filters, period_preset
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department, Survey
-from tenants.survey.services import add_counts
 from tenants.survey.template import default_template, publish_definition
 from tests.conftest import COMPLETE_RATINGS, sqlite_app_settings
 

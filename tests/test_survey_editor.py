@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from saas_platform.db import db, utcnow
-from saas_platform.tenancy.isolation import ensure_tenant_setting
-from tenants.panel import survey_editor as editor
-from tenants.panel.filters import office_today
-from tenants.panel.models import AuditEntry
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.isolation import ensure_tenant_setting
+from tenants.audit.models import AuditEntry
+from tenants.office import survey_editor as editor
 from tenants.reports.models import Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
 from tenants.reports.stats import versions_note
@@ -654,7 +654,7 @@ def test_dashboard_and_pdf_say_when_the_period_spans_two_versions(
     assert note in admin.get("/panel/?okres=this_year").get_data(as_text=True)
     assert note not in logged_in(sierpc).get("/panel/?okres=this_year").get_data(as_text=True)
     with in_office(wolomin) as tenant:
-        today = office_today()
+        today = current_tenant.today()
         pdf = build_report_pdf(tenant, ReportRequest(today.replace(day=1), today), utcnow())
     assert note in " ".join(pdf_text(pdf).split())
 

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
-from saas_platform.db import db
+from saas_platform.core.db import db
 from tenants.survey.models import RESPONSES_KEY, Answer, Department, Response, ResponseCount
 
 

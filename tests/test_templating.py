@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from saas_platform.templating import (
+from saas_platform.core.templating import (
     DEFAULT_BRAND_COLOUR,
     WCAG_AA_TEXT_CONTRAST,
     _contrast_with_white,

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from saas_platform.app import create_app
-from saas_platform.db import db
-from tenants.panel import moderation
-from tenants.panel.models import AuditEntry
-from tenants.reports.stats import Filters
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import current_tenant
+from tenants.audit.models import AuditEntry
+from tenants.survey import moderation
+from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Department, Question, Response, ResponseCount
 from tests.conftest import HostClient, app_settings
 from tests.test_monthly_counts import daily_rolled_up, monthly_rows
@@ -311,11 +312,10 @@ def _flagged_responses(app, client_for, complete_answers, office, monkeypatch, c
 
 
 def _results(in_office, office):
-    from tenants.panel.filters import office_today
     from tenants.reports.stats import compute_results
 
     with in_office(office) as tenant:
-        today = office_today()
+        today = current_tenant.today()
         return compute_results(Filters(today, today), tenant.score_threshold)
 
 

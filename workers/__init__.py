@@ -1,1 +1,1 @@
-"""Celery: the app bound to Flask, the beat schedule; tasks live beside their areas."""
+"""The Celery worker's entry point and its logging and metrics; tasks live in their areas."""

@@ -9,7 +9,7 @@ import os
 
 from celery.signals import setup_logging, worker_init, worker_process_shutdown
 
-from saas_platform.observability.multiprocess import process_exited, reset_samples
+from saas_platform.core.observability.multiprocess import process_exited, reset_samples
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _serve_worker_metrics(**_) -> None:
         return
     from prometheus_client import start_http_server
 
-    from saas_platform.observability.metrics import scrape_registry
+    from saas_platform.core.observability.metrics import scrape_registry
 
     start_http_server(int(port), registry=scrape_registry())
     log.info("worker metrics on port %s", port)

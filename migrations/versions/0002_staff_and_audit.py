@@ -9,7 +9,7 @@ Create Date: 2026-11-26 14:59:52.420883
 from alembic import op
 import sqlalchemy as sa
 
-from saas_platform.db import tenant_rls_statements
+from saas_platform.core.db import tenant_rls_statements
 
 
 # revision identifiers, used by Alembic.

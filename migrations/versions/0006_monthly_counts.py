@@ -15,7 +15,7 @@ Create Date: 2026-11-26 17:30:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-from saas_platform.db import tenant_rls_statements
+from saas_platform.core.db import tenant_rls_statements
 
 
 # revision identifiers, used by Alembic.

@@ -16,16 +16,16 @@ from typing import IO
 
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant, TenantDomain
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant, TenantDomain
+from tenants.accounts.models import StaffUser
 from tenants.panel.exports import build_export, csv_chunks, write_xlsx
-from tenants.panel.models import StaffUser
-from tenants.panel.responses import ResponseSearch
 from tenants.reports.models import Report
-from tenants.reports.stats import Filters
 from tenants.survey.definition import published_version
+from tenants.survey.filters import Filters
 from tenants.survey.models import Department, SurveyDraft, SurveyVersion
+from tenants.survey.responses import ResponseSearch
 
 SPOOL_LIMIT = 16 * 1024 * 1024
 ALL_TIME = (date(2000, 1, 1), date(2100, 12, 31))

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.db import UTCDateTime, db, utcnow
+from saas_platform.core.db import UTCDateTime, db, utcnow
 
 
 class PlatformOperator(db.Model):

@@ -8,43 +8,32 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, func, select
 
-from saas_platform.db import db, utcnow
-from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
-from saas_platform.security import (
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.security import (
     hash_password,
     open_single_use,
     password_problem,
     sign_single_use,
     verify_password,
 )
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant, TenantDomain
-from saas_platform.tenancy.services import create_tenant
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant, TenantDomain
+from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
 from tenants.survey.cache import forget_pages
 
 SETUP_LINK_LIFETIME = timedelta(days=2)
 TOTP_ISSUER = "Satysfakcja Klienta"
-POLISH_LETTERS = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 HOST_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 class OperatorError(ValueError):
     """An operator action breaks a rule; the message says which, in Polish."""
-
-
-def suggest_slug(text: str) -> str:
-    """A subdomain from a place name: "Wołomin" -> "wolomin", "Góra Kalwaria" -> "gora-kalwaria"."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(POLISH_LETTERS))
-    ascii_text = "".join(ch for ch in ascii_text if not unicodedata.combining(ch)).lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    return slug[:63].rstrip("-")
 
 
 def record(operator_id: int | None, action: str, office_slug: str = "", **details) -> None:
@@ -188,9 +177,8 @@ def office_overview(tenant: Tenant, today: date | None = None) -> OfficeOverview
     and "the last 30 days" end on ``today``, by default the office's own day."""
     from tenants.reports.models import Report
     from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount
-    from tenants.survey.services import office_today
 
-    today = today or office_today(tenant)
+    today = today or tenant.today()
 
     with tenant_scope(tenant):
         responses = select(func.coalesce(func.sum(ResponseCount.count), 0)).where(
@@ -221,47 +209,6 @@ def office_overview(tenant: Tenant, today: date | None = None) -> OfficeOverview
         has_first_response=last_day is not None,
         has_banner_response=banner > 0,
     )
-
-
-def onboard_office(
-    operator_id: int,
-    name: str,
-    slug: str,
-    municipality: str,
-    teryt: str,
-    contact_email: str,
-    admin_email: str,
-    departments: list[str],
-):
-    """Register an office with its departments and invite its first admin. Flushes only."""
-    from tenants.panel import staff
-
-    if teryt and not re.fullmatch(r"\d{7}", teryt):
-        raise OperatorError("Kod TERYT gminy ma 7 cyfr (np. 1434034).")
-    names = [d.strip()[:200] for d in departments if d.strip()]
-    if len(set(n.lower() for n in names)) != len(names):
-        raise OperatorError("Nazwy wydziałów powtarzają się.")
-    tenant = create_tenant(
-        slug,
-        name,
-        departments=names,
-        municipality=municipality.strip()[:120],
-        teryt=teryt,
-        contact_email=contact_email.strip().lower()[:254],
-    )
-    with tenant_scope(tenant):
-        try:
-            _, link = staff.invite(admin_email, "admin")
-        except staff.StaffError as exc:
-            raise OperatorError(str(exc)) from exc
-    record(
-        operator_id,
-        "office.create",
-        tenant.slug,
-        name=tenant.name,
-        admin=admin_email.strip().lower(),
-    )
-    return tenant, link
 
 
 def set_office_status(operator_id: int, tenant: Tenant, status: str) -> None:
@@ -327,10 +274,3 @@ def delete_office(operator_id: int, tenant: Tenant, typed_slug: str) -> None:
     db.session.expunge_all()
     forget_pages()  # the registry row went by a bulk delete, which no flush hook sees
     record(operator_id, "office.delete", slug, name=name)
-
-
-def validate_new_slug(slug: str) -> str:
-    """Check a slug typed on the onboarding form (same rules as the CLI)."""
-    from saas_platform.tenancy.services import validate_slug
-
-    return validate_slug(slug.strip().lower())

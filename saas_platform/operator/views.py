@@ -22,7 +22,14 @@ from flask import (
 )
 from sqlalchemy import func, or_, select
 
-from saas_platform.db import db, is_id
+from saas_platform.core.db import db, is_id
+from saas_platform.core.dispatch import enqueue
+from saas_platform.core.security import limiter
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.resolver import require_platform_site
+from saas_platform.core.tenancy.services import office_url, suggest_slug
+from saas_platform.core.web import newest_first_page, page_number
+from saas_platform.onboarding import onboard_office
 from saas_platform.operator import services
 from saas_platform.operator.forms import (
     CodeForm,
@@ -33,11 +40,8 @@ from saas_platform.operator.forms import (
     SetupForm,
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
-from saas_platform.security import limiter
-from saas_platform.site import newest_first_page, page_number
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.resolver import require_platform_site
-from saas_platform.tenancy.services import InvalidSlug, office_url
+from tenants.accounts.tasks import send_staff_link
+from tenants.survey.template import default_template
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -223,17 +227,13 @@ def offices():
 @bp.route("/urzedy/nowy", methods=["GET", "POST"])
 def office_new():
     """Onboard a municipality: one form, the office works at its subdomain at once."""
-    from tenants.panel.tasks import send_staff_link
-    from tenants.survey.template import default_template
-    from workers.dispatch import enqueue
-
     form = OnboardingForm()
     if request.method == "GET":
         form.departments.data = "\n".join(default_template()["default_departments"])
     suggested = None
     if form.validate_on_submit():
         if not form.slug.data:
-            suggested = services.suggest_slug(form.municipality.data or form.name.data)
+            suggested = suggest_slug(form.municipality.data or form.name.data)
             form.slug.data = suggested
             flash(
                 f"Proponowany adres: {suggested}. Sprawdź go i zatwierdź formularz ponownie.",
@@ -241,7 +241,7 @@ def office_new():
             )
         else:
             try:
-                tenant, link = services.onboard_office(
+                tenant, link = onboard_office(
                     _operator_id(),
                     form.name.data,
                     form.slug.data.strip().lower(),
@@ -251,7 +251,7 @@ def office_new():
                     form.admin_email.data,
                     (form.departments.data or "").splitlines(),
                 )
-            except (InvalidSlug, services.OperatorError, ValueError) as exc:
+            except ValueError as exc:  # a slug, a TERYT code, a name or an address refused
                 db.session.rollback()
                 form.slug.errors.append(str(exc))
             else:

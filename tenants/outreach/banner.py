@@ -16,9 +16,9 @@ from flask import render_template
 from markupsafe import escape
 from PIL import Image, ImageDraw, ImageFont
 
-from saas_platform.templating import safe_colour, text_colour_on
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import office_url
+from saas_platform.core.templating import safe_colour, text_colour_on
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.services import office_url
 from tenants.reports.pdf import ASSETS
 from tenants.survey.forms import DEPARTMENT_PARAM
 

@@ -12,8 +12,8 @@ import qrcode
 from flask import render_template
 from qrcode.image.svg import SvgPathFillImage
 
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import office_url
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.services import office_url
 from tenants.outreach.banner import survey_link
 from tenants.reports.pdf import html_to_pdf
 from tenants.survey.models import Department

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from saas_platform.db import is_id
-from saas_platform.tenancy import current_tenant
-from saas_platform.tenancy.resolver import require_tenant_site
+from saas_platform.core.db import is_id
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.resolver import require_tenant_site
 from tenants.outreach import banner, qr
-from tenants.panel import office
-from tenants.panel.blueprint import bp
+from tenants.survey import departments
+from tenants.survey.departments import active_departments
 from tenants.survey.forms import DEPARTMENT_PARAM
-from tenants.survey.services import active_departments
 
 # Public: the town's website embeds these, so they live on the office host outside /panel/.
 public = Blueprint("banner", __name__)
 public.before_request(require_tenant_site)
+# The staff's banner kit. The composition mounts it inside the panel's blueprint (/panel/baner),
+# behind the panel's staff guard.
+bp = Blueprint("outreach", __name__)
 
 # Browsers and the town's web server may keep a banner this long; a new brand colour
 # shows within the hour, and the ETag makes a revalidation cheap.
@@ -64,7 +66,7 @@ def _code_or_404() -> qr.QrCode:
     raw = request.args.get(DEPARTMENT_PARAM)
     if raw is None:
         return qr.qr_code(current_tenant)
-    department = office.department_or_none(int(raw)) if is_id(raw) else None
+    department = departments.department_or_none(int(raw)) if is_id(raw) else None
     if department is None or not department.is_active:
         abort(404)
     return qr.qr_code(current_tenant, department)

@@ -1,1 +1,66 @@
-"""The staff side: login, dashboard, responses, exports, paper entry and running the office."""
+"""The staff UI: login, dashboard, responses and exports, paper entry, moderation, the
+office's data, departments and survey editor, staff accounts, the audit log and the manual.
+
+Views, forms and exports only: the rules live in the areas the views call (accounts, audit,
+survey, office, reports). Nothing but the composition imports the panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask
+
+from saas_platform.core.navigation import add_menu_entry, menu_for
+from saas_platform.core.security import login_manager
+
+# The panel's own pages in the staff menu: (endpoint, label, position, admin only). Other
+# areas add theirs (reports at 30, the banner kit at 50) from their own ``init_app``.
+MENU = (
+    ("responses", "Odpowiedzi", 10, False),
+    ("moderation", "Do sprawdzenia", 20, False),
+    ("paper_entry", "Ankieta papierowa", 40, False),
+    ("survey_editor", "Ankieta", 60, False),
+    ("office_details", "Dane urzędu", 70, True),
+    ("departments", "Wydziały", 80, True),
+    ("kiosks", "Kioski", 90, True),
+    ("staff_list", "Użytkownicy", 100, True),
+    ("audit_log", "Dziennik zmian", 110, True),
+    ("manual_page", "Instrukcja", 120, False),
+)
+
+_nested: set[str] = set()
+
+
+def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
+    """Mount the panel at ``/panel/`` with other areas' ``staff_pages`` blueprints inside it,
+    so the staff guard covers them too, and render the staff menu."""
+    from tenants.panel import (  # noqa: F401 - the modules attach their routes to the blueprint
+        account_views,
+        admin_views,
+        manual_views,
+        moderation_views,
+        office_views,
+        paper_views,
+        response_views,
+        survey_views,
+        views,
+    )
+    from tenants.panel.blueprint import bp
+
+    for pages in staff_pages:
+        # A blueprint cannot change once registered: nest each one once per process.
+        if pages.name not in _nested:
+            bp.register_blueprint(pages)
+            _nested.add(pages.name)
+    app.register_blueprint(bp)
+    login_manager.login_view = "panel.login"
+    for endpoint, label, position, admin_only in MENU:
+        add_menu_entry(app, bp, endpoint, label, position=position, admin_only=admin_only)
+
+    @app.context_processor
+    def _staff_menu() -> dict:
+        def panel_menu(user) -> list[tuple[str, str]]:
+            return menu_for(app, user.is_admin)
+
+        return {"panel_menu": panel_menu}

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from saas_platform.db import db, utcnow
-from saas_platform.security import limiter, verify_password
-from saas_platform.tenancy import current_tenant_id
-from tenants.panel import audit, staff
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.dispatch import enqueue
+from saas_platform.core.security import limiter, verify_password
+from saas_platform.core.tenancy import current_tenant_id
+from tenants.accounts import services as staff
+from tenants.accounts.tasks import send_staff_link
+from tenants.audit import services as audit
 from tenants.panel.blueprint import bp, safe_next
 from tenants.panel.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
-from tenants.panel.tasks import send_staff_link
-from workers.dispatch import enqueue
 
 TOO_MANY_LOGINS = "Zbyt wiele nieudanych prób logowania. Odczekaj kilka minut i spróbuj ponownie."
 

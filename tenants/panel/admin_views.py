@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.site import newest_first_page, page_number
-from tenants.panel import staff
+from saas_platform.core.db import db
+from saas_platform.core.dispatch import enqueue
+from saas_platform.core.web import newest_first_page, page_number
+from tenants.accounts import services as staff
+from tenants.accounts.models import StaffUser
+from tenants.accounts.tasks import send_staff_link
+from tenants.audit.models import AuditEntry
 from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.forms import InviteForm, StaffUpdateForm
-from tenants.panel.models import AuditEntry, StaffUser
-from tenants.panel.tasks import send_staff_link
-from workers.dispatch import enqueue
 
 AUDIT_PAGE_SIZE = 50
 

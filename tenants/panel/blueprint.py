@@ -7,7 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
-from saas_platform.tenancy.resolver import require_tenant_site
+from saas_platform.core.tenancy.resolver import require_tenant_site
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -40,28 +40,3 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/panel/") and not target.startswith("//"):
         return target
     return url_for("panel.dashboard")
-
-
-# (endpoint, label, admin only) for the panel's navigation; areas add their pages here.
-MENU = [
-    ("panel.responses", "Odpowiedzi", False),
-    ("panel.moderation", "Do sprawdzenia", False),
-    ("panel.reports", "Raporty", False),
-    ("panel.paper_entry", "Ankieta papierowa", False),
-    ("panel.banner_kit", "Baner i kody QR", False),
-    ("panel.survey_editor", "Ankieta", False),
-    ("panel.office_details", "Dane urzędu", True),
-    ("panel.departments", "Wydziały", True),
-    ("panel.kiosks", "Kioski", True),
-    ("panel.staff_list", "Użytkownicy", True),
-    ("panel.audit_log", "Dziennik zmian", True),
-    ("panel.manual_page", "Instrukcja", False),
-]
-
-
-@bp.app_context_processor
-def _menu() -> dict:
-    def panel_menu(user) -> list[tuple[str, str]]:
-        return [(endpoint, label) for endpoint, label, admin in MENU if user.is_admin or not admin]
-
-    return {"panel_menu": panel_menu}

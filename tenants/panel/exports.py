@@ -26,8 +26,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import select
 
-from saas_platform.db import db
-from tenants.panel.responses import (
+from saas_platform.core.db import db
+from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
+from tenants.survey.filters import Filters
+from tenants.survey.models import Answer, Response
+from tenants.survey.responses import (
     ResponseSearch,
     channel_label,
     department_names,
@@ -36,9 +39,6 @@ from tenants.panel.responses import (
     version_ids,
     versions_newest_first,
 )
-from tenants.reports.stats import Filters
-from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
-from tenants.survey.models import Answer, Response
 
 EXPORT_BATCH = 1000
 FILE_CHUNK = 64 * 1024

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from saas_platform.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from saas_platform.core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [("analyst", "analityk (przegląda wyniki i raporty)"), ("admin", "administrator")]
 REQUIRED = "To pole jest wymagane."

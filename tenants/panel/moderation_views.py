@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from saas_platform.db import db
-from tenants.panel import audit, moderation
+from saas_platform.core.db import db
+from tenants.audit import services as audit
 from tenants.panel.blueprint import admin_required, bp
+from tenants.survey import moderation
 from tenants.survey.kiosk import create_kiosk, kiosks, revoke_kiosk
 from tenants.survey.models import KioskDevice
 

@@ -1,5 +1,5 @@
 """Forms of the office pages (Flask-WTF: CSRF on every one). The rules themselves live in
-``tenants.panel.office``; these forms only carry them to the fields."""
+``tenants.office.services``; these forms only carry them to the fields."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from saas_platform.tenancy.models import Tenant
-from tenants.panel import office
+from saas_platform.core.tenancy.models import Tenant
+from tenants.office import services as office
 from tenants.panel.forms import REQUIRED
 
 THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."

@@ -7,13 +7,15 @@ import hashlib
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from saas_platform.db import db, is_id
-from saas_platform.extensions import csrf
-from saas_platform.tenancy import current_tenant
-from tenants.panel import logo, office
+from saas_platform.core.db import db, is_id
+from saas_platform.core.extensions import csrf
+from saas_platform.core.tenancy import current_tenant
+from tenants.office import logo
+from tenants.office import services as office
 from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.office_forms import DepartmentForm, OfficeForm
 from tenants.reports.tasks import send_report_tasks
+from tenants.survey import departments as survey_departments
 from tenants.survey.models import Department
 
 # The app refuses bodies over MAX_CONTENT_LENGTH (64 KiB); the logo upload alone may carry a
@@ -95,7 +97,7 @@ def office_logo_remove():
 
 
 def _department_or_404(department_id: int) -> Department:
-    department = office.department_or_none(department_id)
+    department = survey_departments.department_or_none(department_id)
     if department is None:
         abort(404)
     return department
@@ -106,8 +108,8 @@ def _render_departments(form: DepartmentForm, status: int = 200):
         render_template(
             "panel/departments.html",
             form=form,
-            departments=office.all_departments(),
-            with_responses=office.departments_with_responses(),
+            departments=survey_departments.all_departments(),
+            with_responses=survey_departments.departments_with_responses(),
         ),
         status,
     )
@@ -137,8 +139,8 @@ def _render_department_edit(department: Department, form: DepartmentForm, status
             "panel/department_edit.html",
             form=form,
             department=department,
-            has_responses=office.department_has_responses(department.id),
-            others=[d for d in office.all_departments() if d.id != department.id],
+            has_responses=survey_departments.department_has_responses(department.id),
+            others=[d for d in survey_departments.all_departments() if d.id != department.id],
         ),
         status,
     )
@@ -195,7 +197,7 @@ def department_merge(department_id: int):
     """Fold this department into another: responses and counts move, this one is switched off."""
     department = _department_or_404(department_id)
     chosen = request.form.get("docelowy", "")
-    target = office.department_or_none(int(chosen)) if is_id(chosen) else None
+    target = survey_departments.department_or_none(int(chosen)) if is_id(chosen) else None
     try:
         if target is None:
             raise office.OfficeError("Wybierz z listy wydział, do którego mają trafić odpowiedzi.")

@@ -7,13 +7,13 @@ import uuid
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import db
-from saas_platform.tenancy import current_tenant
-from tenants.panel import paper
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import current_tenant
 from tenants.panel.blueprint import bp
+from tenants.survey import paper
 from tenants.survey.definition import VersionDef, live_version_id, published_version
+from tenants.survey.departments import active_departments
 from tenants.survey.forms import FieldError
-from tenants.survey.services import active_departments, office_today
 
 
 def _render(version: VersionDef | None, values: MultiDict, errors: list[FieldError], status=200):
@@ -26,7 +26,7 @@ def _render(version: VersionDef | None, values: MultiDict, errors: list[FieldErr
             errors=errors,
             date_field=paper.DATE_FIELD,
             earliest=paper.EARLIEST_PAPER_DATE,
-            today=office_today(current_tenant),
+            today=current_tenant.today(),
             submission_key=values.get("submission") or str(uuid.uuid4()),
         ),
         status,

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from flask import abort, current_app, render_template, request, stream_with_context
 
-from saas_platform.tenancy import current_tenant
-from tenants.panel import responses
+from saas_platform.core.tenancy import current_tenant
 from tenants.panel.blueprint import bp
 from tenants.panel.exports import (
     build_export,
@@ -16,7 +15,8 @@ from tenants.panel.exports import (
     file_chunks,
     write_xlsx,
 )
-from tenants.panel.filters import FILTER_ARGS, ChosenFilters, office_today, parse_filters
+from tenants.survey import responses
+from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
 
 SEARCH_MAX_LENGTH = 200
 LIST_ARGS = (*FILTER_ARGS, "q", "komentarz", "strona")
@@ -41,7 +41,7 @@ def _search_args(search: responses.ResponseSearch) -> dict[str, str]:
 @bp.get("/odpowiedzi", endpoint="responses")
 def responses_list():
     """The filtered responses, newest first, page by page, searchable by comment."""
-    chosen = parse_filters(request.args, office_today())
+    chosen = parse_filters(request.args, current_tenant.today())
     search = _search()
     page = responses.responses_page(chosen.filters, search, request.args.get("strona", 1, type=int))
     html = render_template(
@@ -65,7 +65,7 @@ def response_detail(response_id: int):
 
 
 def _export_filters() -> tuple[ChosenFilters, responses.ResponseSearch]:
-    chosen = parse_filters(request.args, office_today())
+    chosen = parse_filters(request.args, current_tenant.today())
     if chosen.errors:
         abort(400, description="Nie przygotowano pliku: " + " ".join(chosen.errors.values()))
     return chosen, _search()

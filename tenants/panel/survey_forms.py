@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from saas_platform.operator.services import suggest_slug
+from saas_platform.core.tenancy.services import suggest_slug
 from tenants.survey.models import TRANSLATION_LANGUAGES
 from tenants.survey.template import CHOICE_KINDS, InvalidTemplate
 

@@ -8,11 +8,11 @@ from flask_babel import refresh
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import db, is_id
-from tenants.panel import survey_editor as editor
+from saas_platform.core.db import db, is_id
+from saas_platform.core.tenancy import current_tenant
+from tenants.accounts.services import staff_recipients
+from tenants.office import survey_editor as editor
 from tenants.panel.blueprint import admin_required, bp
-from tenants.panel.filters import office_today
-from tenants.panel.pre_change import staff_recipients
 from tenants.panel.survey_forms import KIND_LABELS, GeneralForm, QuestionForm, SectionForm
 from tenants.reports.services import pre_change_period
 from tenants.reports.tasks import send_report_tasks
@@ -336,7 +336,7 @@ def survey_publish():
         try:
             published = editor.publish_draft(
                 int(revision),
-                office_today(),
+                current_tenant.today(),
                 current_user.id,
                 staff_recipients(),
             )
@@ -364,5 +364,5 @@ def survey_publish():
         draft=draft,
         live=live,
         diff=editor.draft_diff(draft),
-        period=pre_change_period(live.id if live else None, office_today()),
+        period=pre_change_period(live.id if live else None, current_tenant.today()),
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from saas_platform.tenancy import current_tenant
+from saas_platform.core.tenancy import current_tenant
 from tenants.panel.blueprint import bp
-from tenants.panel.filters import office_today, parse_filters
-from tenants.panel.moderation import excluded_count
 from tenants.reports.comments import comments
 from tenants.reports.stats import compute_results, previous_period
+from tenants.survey.filters import parse_filters
+from tenants.survey.moderation import excluded_count
 
 LATEST_COMMENTS = 10
 
@@ -17,7 +17,7 @@ LATEST_COMMENTS = 10
 @bp.get("/")
 def dashboard():
     """How are we doing, and where must we improve?"""
-    chosen = parse_filters(request.args, office_today())
+    chosen = parse_filters(request.args, current_tenant.today())
     results = compute_results(chosen.filters, current_tenant.score_threshold)
     page = render_template(
         "panel/dashboard.html",

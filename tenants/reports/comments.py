@@ -7,10 +7,10 @@ from datetime import date
 
 from sqlalchemy import Select, func, select
 
-from saas_platform.db import db
-from tenants.panel.responses import like_pattern, response_conditions
-from tenants.reports.stats import Filters
+from saas_platform.core.db import db
+from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Department, Question, Response
+from tenants.survey.responses import like_pattern, response_conditions
 
 
 @dataclass(frozen=True)

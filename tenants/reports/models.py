@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
 
 REPORT_KINDS = ("on_demand", "scheduled", "pre_change")
 REPORT_STATUSES = ("queued", "running", "done", "failed")

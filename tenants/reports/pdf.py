@@ -17,12 +17,13 @@ from flask import render_template
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-from saas_platform.db import db
-from tenants.panel.moderation import excluded_count
+from saas_platform.core.db import db
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
-from tenants.reports.stats import MIN_GROUP, Filters, compute_results, previous_period
+from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
+from tenants.survey.filters import Filters
 from tenants.survey.models import Department
+from tenants.survey.moderation import excluded_count
 
 ASSETS = Path(__file__).with_name("fonts")
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from saas_platform.db import db, utcnow
-from saas_platform.observability.metrics import REPORT_RENDER_SECONDS
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
 from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount, SurveyVersion

@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select,
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
 
-from saas_platform.db import db
+from saas_platform.core.db import db
 from tenants.survey.definition import (
     NOT_APPLICABLE,
     RATING_VALUES,
@@ -49,6 +49,7 @@ from tenants.survey.definition import (
     VersionDef,
     published_version,
 )
+from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
 from tenants.survey.models import (
     NO_DEPARTMENT,
     RESPONSES_KEY,
@@ -61,19 +62,6 @@ MIN_GROUP = 5
 Z_95 = 1.96
 TOP_RATINGS = ("4", "5")
 CHOICE_KINDS = ("single_choice", "multiple_choice", "yes_no")
-PERIOD_PRESETS = {
-    "this_year": "bieżący rok",
-    "last_year": "poprzedni rok",
-    "last_12_months": "ostatnie 12 miesięcy",
-}
-CHANNEL_LABELS = {
-    "web": "strona internetowa",
-    "banner": "baner „Oceń Urząd”",
-    "qr": "kod QR",
-    "kiosk": "kiosk",
-    "paper": "ankieta papierowa",
-}
-NO_DEPARTMENT_LABEL = "nie wskazano wydziału"
 MONTH_NAMES = (
     "styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec",
     "lipiec", "sierpień", "wrzesień", "październik", "listopad", "grudzień",
@@ -85,21 +73,6 @@ _RESPONSE_VALUE = ""
 RC = ResponseCount
 MRC = MonthlyResponseCount
 Distribution = Counter[str]  # value -> number of answers
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the results cover: an inclusive range of local days, optionally narrowed."""
-
-    date_from: date
-    date_to: date
-    department_id: int | None = None  # NO_DEPARTMENT: responses that named none
-    channel: str | None = None
-    version_id: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.date_to < self.date_from:
-            raise ValueError("date_to is before date_from")
 
 
 def _month_index(day: date) -> int:
@@ -128,17 +101,6 @@ def previous_period(filters: Filters) -> Filters:
         date_from=filters.date_from - length,
         date_to=filters.date_from - timedelta(days=1),
     )
-
-
-def period_preset(name: str, today: date) -> tuple[date, date]:
-    """The (date_from, date_to) of a named period (a key of ``PERIOD_PRESETS``) seen from today."""
-    if name == "this_year":
-        return date(today.year, 1, 1), today
-    if name == "last_year":
-        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    if name == "last_12_months":
-        return today - timedelta(days=364), today
-    raise ValueError(f"unknown period preset: {name!r}")
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ from celery import shared_task
 from flask import current_app, render_template
 from sqlalchemy import select
 
-from saas_platform.db import db, utcnow
-from saas_platform.mail import send_mail
-from saas_platform.tenancy import current_tenant, tenant_scope
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.services import office_url
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.dispatch import enqueue
+from saas_platform.core.mail import send_mail
+from saas_platform.core.tenancy import current_tenant, tenant_scope
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.services import office_url
 from tenants.reports import services
 from tenants.reports.models import Report
-from workers.dispatch import enqueue
 
 log = logging.getLogger(__name__)
 

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from saas_platform.db import db, is_id
-from saas_platform.tenancy import current_tenant
-from tenants.panel import audit
-from tenants.panel.blueprint import bp
-from tenants.panel.filters import office_today
-from tenants.panel.pre_change import staff_recipients
+from saas_platform.core.db import db, is_id
+from saas_platform.core.tenancy import current_tenant
+from tenants.accounts.services import staff_recipients
+from tenants.audit import services as audit
 from tenants.reports import services
 from tenants.reports.forms import ReportRequestForm
 from tenants.reports.models import Report
 from tenants.reports.pdf import KIND_LABELS
-from tenants.reports.stats import period_preset
 from tenants.reports.tasks import send_report_tasks
+from tenants.survey.filters import period_preset
 from tenants.survey.models import Department
+
+# The staff pages of reports. The composition mounts this blueprint inside the panel's, so
+# its URLs are /panel/raporty... and the panel's staff guard applies to every one of them.
+bp = Blueprint("reports", __name__)
 
 LIST_SIZE = 50
 
@@ -38,7 +40,7 @@ def _requested_period(form: ReportRequestForm) -> tuple[date, date]:
             raise services.ReportError("Podaj obie daty własnego zakresu.")
         return form.date_from.data, form.date_to.data
     try:
-        return period_preset(form.period.data, office_today())
+        return period_preset(form.period.data, current_tenant.today())
     except ValueError as exc:
         raise services.ReportError("Wybierz okres z listy.") from exc
 
@@ -52,7 +54,7 @@ def _department_id(form: ReportRequestForm) -> int | None:
     return int(value)
 
 
-@bp.route("/raporty", methods=["GET", "POST"])
+@bp.route("/raporty", methods=["GET", "POST"], endpoint="index")
 def reports():
     """The office's reports, newest first, and the form to ask for a new one."""
     form = ReportRequestForm()
@@ -73,7 +75,7 @@ def reports():
                 department_id=_department_id(form),
                 requested_by_id=current_user.id,
                 recipients=staff_recipients(),
-                today=office_today(),
+                today=current_tenant.today(),
             )
         except services.ReportError as exc:
             db.session.rollback()
@@ -89,7 +91,7 @@ def reports():
             db.session.commit()
             send_report_tasks(report)
             flash("Raport został zamówiony. Zwykle jest gotowy po kilku sekundach.", "success")
-            return redirect(url_for("panel.reports"))
+            return redirect(url_for(".index"))
     elif form.errors:
         status = 422
     listed = db.session.scalars(
@@ -105,7 +107,7 @@ def reports():
     ), status
 
 
-@bp.get("/raporty/<int:report_id>/pdf")
+@bp.get("/raporty/<int:report_id>/pdf", endpoint="pdf")
 def report_pdf(report_id: int):
     """Download a finished report."""
     report = _report_or_404(report_id)
@@ -118,7 +120,7 @@ def report_pdf(report_id: int):
     return response
 
 
-@bp.post("/raporty/<int:report_id>/ponow")
+@bp.post("/raporty/<int:report_id>/ponow", endpoint="retry")
 def retry_report(report_id: int):
     """Put a failed report back in the queue."""
     report = _report_or_404(report_id)
@@ -130,4 +132,4 @@ def retry_report(report_id: int):
     db.session.commit()
     send_report_tasks(report)
     flash("Raport ponownie trafił do kolejki.", "success")
-    return redirect(url_for("panel.reports"))
+    return redirect(url_for(".index"))

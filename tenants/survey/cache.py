@@ -15,9 +15,9 @@ from flask import current_app
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
-from saas_platform.tenancy import current_tenant
-from saas_platform.tenancy.models import Tenant, TenantDomain
-from saas_platform.tenancy.resolver import forget_hosts
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.models import Tenant, TenantDomain
+from saas_platform.core.tenancy.resolver import forget_hosts
 from tenants.survey.definition import live_version_id
 from tenants.survey.models import Department, Question, Section, SurveyVersion
 
@@ -43,7 +43,7 @@ class SurveyState:
 
 def survey_state() -> SurveyState:
     """The current office's live version id and active departments (cached by revision)."""
-    from tenants.survey.services import active_departments
+    from tenants.survey.departments import active_departments
 
     tenant = current_tenant
     key = (tenant.id, tenant.survey_revision)

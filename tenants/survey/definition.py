@@ -12,8 +12,8 @@ from functools import cached_property
 from flask import current_app
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.tenancy import current_tenant_id
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import current_tenant_id
 from tenants.survey.models import Question, Section, SurveyVersion
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.db import is_id
+from saas_platform.core.db import is_id
 from tenants.survey.definition import VersionDef
 
 RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")

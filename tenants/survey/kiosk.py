@@ -11,7 +11,7 @@ import secrets
 
 from sqlalchemy import select
 
-from saas_platform.db import db, utcnow
+from saas_platform.core.db import db, utcnow
 from tenants.survey.models import KioskDevice
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")

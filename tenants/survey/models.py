@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
 
 QUESTION_KINDS = ("rating", "single_choice", "multiple_choice", "yes_no", "text", "department")
 CHANNELS = ("web", "banner", "qr", "kiosk", "paper")

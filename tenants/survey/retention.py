@@ -12,9 +12,9 @@ from datetime import date
 
 from sqlalchemy import delete, select
 
-from saas_platform.db import db
-from saas_platform.tenancy.models import Tenant
-from tenants.panel import audit
+from saas_platform.core.db import db
+from saas_platform.core.tenancy.models import Tenant
+from tenants.audit import services as audit
 from tenants.survey.models import Answer, Response
 
 

@@ -6,57 +6,23 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 
-from saas_platform.db import db, insert_for_dialect, utcnow
-from saas_platform.tenancy.isolation import TENANT_SETTING_SQL, tenant_setting_ahead
+from saas_platform.core.db import db, insert_for_dialect, utcnow
+from saas_platform.core.tenancy.isolation import TENANT_SETTING_SQL, tenant_setting_ahead
+from saas_platform.core.tenancy.models import local_day
+from tenants.survey import counts
+from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import VersionDef
 from tenants.survey.forms import SurveySubmission
 from tenants.survey.models import (
     NO_DEPARTMENT,
     RESPONSES_KEY,
     Answer,
-    Department,
     Response,
-    ResponseCount,
 )
-
-COUNT_KEY_COLUMNS = ("version_id", "question_key", "department_id", "channel", "day", "value")
-
-
-def active_departments() -> list[Department]:
-    """The current office's departments a resident can pick, in display order."""
-    return list(
-        db.session.scalars(
-            select(Department)
-            .where(Department.is_active.is_(True))
-            .order_by(Department.position, Department.name)
-        )
-    )
-
-
-def local_day(moment: datetime, timezone: str) -> date:
-    """The calendar day of ``moment`` in the office's timezone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
-
-
-def office_today(tenant) -> date:
-    """Today in the office's timezone: the day its answers count on now (in the hour after
-    the office's midnight, the server's UTC date is still yesterday)."""
-    return local_day(utcnow(), tenant.timezone)
-
-
-def counted_values(
-    version: VersionDef, answers: Iterable[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """The (question key, value) pairs a response adds to the counts: itself, then each coded
-    answer. Open text is read from the answers, not counted."""
-    pairs = [(RESPONSES_KEY, "")]
-    pairs.extend((key, value) for key, value in answers if version.questions[key].kind != "text")
-    return pairs
 
 
 def answers_fingerprint(version: VersionDef, answers: Iterable[tuple[str, str]]) -> str:
@@ -218,7 +184,8 @@ def _recent_identical(
 # department in the last minutes) is a subquery of the same statement. A repeated submission
 # key inserts no response, and so no answers and no counts. Counts are upserted in key order,
 # so concurrent submissions take their row locks in the same order and cannot deadlock.
-_STORE_RESPONSE_SQL = """
+_STORE_RESPONSE_SQL = (
+    """
     WITH new_response AS (
         INSERT INTO responses (tenant_id, version_id, department_id, channel, submission_key,
                                submitted_at, answered_on, fingerprint, flag_reason)
@@ -238,86 +205,11 @@ _STORE_RESPONSE_SQL = """
         SELECT :tenant_id, new_response.id, a.key, a.value
         FROM new_response,
              unnest(CAST(:answer_keys AS text[]), CAST(:answer_values AS text[])) AS a(key, value)
-    ), new_counts AS (
-        INSERT INTO response_counts (tenant_id, version_id, question_key, department_id,
-                                     channel, day, value, count)
-        SELECT :tenant_id, :version_id, c.key, :count_department, :channel, :answered_on,
-               c.value, 1
-        FROM new_response,
-             unnest(CAST(:count_keys AS text[]), CAST(:count_values AS text[])) AS c(key, value)
-        ORDER BY c.key, c.value
-        ON CONFLICT (tenant_id, version_id, question_key, department_id, channel, day, value)
-        DO UPDATE SET count = response_counts.count + EXCLUDED.count
-    )
+    ), new_counts AS ("""
+    + counts.NEW_RESPONSE_COUNTS_SQL
+    + """)
     SELECT id FROM new_response
     """
+)
 _STORE_RESPONSE = text(_STORE_RESPONSE_SQL)
 _STORE_RESPONSE_WITH_SETTING = text(TENANT_SETTING_SQL + _STORE_RESPONSE_SQL)
-
-
-def add_counts(tenant_id: int, increments: dict[tuple, int]) -> None:
-    """Add to the running counts, keyed like ``COUNT_KEY_COLUMNS``, in one upsert."""
-    if not increments:
-        return
-    table = ResponseCount.__table__
-    statement = insert_for_dialect(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["tenant_id", *COUNT_KEY_COLUMNS],
-        set_={"count": table.c.count + statement.excluded["count"]},
-    )
-    # A fixed order of rows keeps concurrent submissions from deadlocking on the same counts.
-    # Parameters as a list (executemany): the statement compiles once and stays cached.
-    rows = [
-        {"tenant_id": tenant_id, **dict(zip(COUNT_KEY_COLUMNS, key, strict=True)), "count": n}
-        for key, n in sorted(increments.items())
-    ]
-    db.session.execute(statement, rows)
-
-
-def response_count_keys(version: VersionDef, response: Response, answers) -> list[tuple]:
-    """The count keys ``submit_response`` added for a stored response and its answers."""
-    return [
-        (
-            version.id,
-            key,
-            response.department_id or NO_DEPARTMENT,
-            response.channel,
-            response.answered_on,
-            value,
-        )
-        for key, value in counted_values(version, answers)
-    ]
-
-
-def subtract_counts(tenant_id: int, keys: Iterable[tuple]) -> None:
-    """Take one from each count key (an excluded response); rows that reach zero are removed.
-
-    Never inserts: a key that is not counted is a broken invariant, and the CHECK on the
-    count refuses to go below zero rather than hide it.
-    """
-    table = ResponseCount.__table__
-    decrements: dict[tuple, int] = {}
-    for key in keys:
-        decrements[key] = decrements.get(key, 0) + 1
-    if not decrements:
-        return
-    match = [table.c[name] == bindparam(f"k_{name}") for name in COUNT_KEY_COLUMNS]
-    rows = [
-        {
-            "k_tenant_id": tenant_id,
-            "n": n,
-            **{f"k_{c}": v for c, v in zip(COUNT_KEY_COLUMNS, key, strict=True)},
-        }
-        for key, n in sorted(decrements.items())
-    ]
-    where = [table.c.tenant_id == bindparam("k_tenant_id"), *match]
-    updated = db.session.execute(
-        table.update().where(*where).values(count=table.c.count - bindparam("n")), rows
-    )
-    if db.session.get_bind().dialect.supports_sane_multi_rowcount and updated.rowcount != len(rows):
-        raise CountsOutOfStep("an excluded response was not in the counts")
-    db.session.execute(table.delete().where(*where, table.c.count == 0), rows)
-
-
-class CountsOutOfStep(RuntimeError):
-    """The running counts do not hold a response they should hold."""

@@ -9,9 +9,9 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from tenants.survey import retention
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from saas_platform.db import db, utcnow
+from saas_platform.core.db import db, utcnow
 from tenants.survey.models import (
     QUESTION_KINDS,
     TRANSLATION_LANGUAGES,

@@ -25,13 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
-from saas_platform.db import db, is_id
-from saas_platform.extensions import csrf
-from saas_platform.observability.metrics import SUBMISSIONS
-from saas_platform.tenancy import current_tenant
-from saas_platform.tenancy.isolation import set_current_tenant
-from saas_platform.tenancy.models import Tenant
-from saas_platform.tenancy.resolver import normalise_host, require_tenant_site
+from saas_platform.core.db import db, is_id
+from saas_platform.core.extensions import csrf
+from saas_platform.core.observability.metrics import SUBMISSIONS
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.isolation import set_current_tenant
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.resolver import normalise_host, require_tenant_site
 from tenants.survey.cache import (
     BlankPage,
     cached_page,
@@ -86,7 +86,7 @@ def _live_version_or_unavailable() -> VersionDef:
     return version.localized(use_language(version))
 
 
-# Error pages speak the resident's language too (saas_platform.site.ERROR_TEXTS).
+# Error pages speak the resident's language too (saas_platform.core.web.ERROR_TEXTS).
 TOO_MANY_SUBMISSIONS = lazy_gettext(
     "Z tego urządzenia wysłano już bardzo wiele ankiet. Dziękujemy za zaangażowanie! "
     "Kolejną odpowiedź będzie można wysłać za jakiś czas."

@@ -61,7 +61,7 @@ import bench_survey as bs
 import psycopg2
 import psycopg2.errors
 
-from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 
 DATABASE = os.environ.get("BENCH_DATA_DATABASE", "satysfakcja_bench_data")
 APP_URL = f"postgresql://{bs.APP_ROLE}@{bs.PG_HOST}/{DATABASE}"
@@ -203,10 +203,10 @@ def register(env: dict[str, str], slugs: list[str], staff: list[str]) -> None:
     os.environ.clear()
     os.environ.update(env)
     from saas_platform.app import create_app
-    from saas_platform.db import db
-    from saas_platform.tenancy import tenant_scope
-    from saas_platform.tenancy.services import create_tenant
-    from tenants.panel import staff as staff_service
+    from saas_platform.core.db import db
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.onboarding import create_tenant
+    from tenants.accounts import services as staff_service
 
     app = create_app()
     with app.app_context():
@@ -964,10 +964,11 @@ import json, os, sys
 from datetime import date
 from sqlalchemy import text
 from saas_platform.app import create_app
-from saas_platform.db import db
-from saas_platform.tenancy import tenant_scope
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from tenants.reports import comments as c, stats as s
+from tenants.survey import filters as survey_filters
 
 captured = []
 app = create_app()
@@ -979,7 +980,7 @@ with app.app_context():
     tenant = db.session.get(Tenant, int(sys.argv[1]))
     today = date.fromisoformat(sys.argv[2])
     with tenant_scope(tenant):
-        f = s.Filters(date(today.year, 1, 1), today)
+        f = survey_filters.Filters(date(today.year, 1, 1), today)
         s.compute_results(f, float(tenant.score_threshold))
         c.comments(f, limit=10)
         c.comment_count(f)

@@ -119,9 +119,9 @@ def flask_app(env: dict[str, str]):
 
 
 def request_and_send(app, office: bd.Office, start: date, end: date) -> int:
-    from saas_platform.db import db
-    from saas_platform.tenancy import tenant_scope
-    from saas_platform.tenancy.models import Tenant
+    from saas_platform.core.db import db
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.core.tenancy.models import Tenant
     from tenants.reports.services import request_report
     from tenants.reports.tasks import send_report_tasks
 
@@ -221,12 +221,13 @@ def profile_phases(app, office: bd.Office, dataset: bd.Dataset) -> dict[str, Any
     """Time the 1M report's parts in this process, and EXPLAIN ANALYZE the comment queries."""
     from sqlalchemy import event, func, select
 
-    from saas_platform.db import db, utcnow
-    from saas_platform.tenancy import tenant_scope
-    from saas_platform.tenancy.models import Tenant
+    from saas_platform.core.db import db, utcnow
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.core.tenancy.models import Tenant
     from tenants.reports import comments, pdf
     from tenants.reports.charts import report_charts
-    from tenants.reports.stats import Filters, compute_results
+    from tenants.reports.stats import compute_results
+    from tenants.survey.filters import Filters
 
     start, end = dataset.first_day, date.fromisoformat(dataset.today)
     phases: dict[str, float] = {}

@@ -7,7 +7,7 @@ Run from the repository root (not collected by pytest):
 What it does, in one run:
 
 1. Creates a fresh PostgreSQL database ``satysfakcja_bench`` with the owner and application roles
-   exactly as ``saas_platform.roles.role_setup_sql`` describes, migrates it as the owner and
+   exactly as ``saas_platform.core.roles.role_setup_sql`` describes, migrates it as the owner and
    registers one office (``wolomin``) through the ``satysfakcja`` CLI.
    A second database, ``satysfakcja_bench_many``, is made the same way, and 3,000 more offices
    are registered in it, before anything is measured.
@@ -66,7 +66,7 @@ import psycopg2.errors
 from itsdangerous import URLSafeTimedSerializer
 from psycopg2.extensions import connection as Connection
 
-from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 
 BENCH_SECRET_KEY = "bench"
 
@@ -228,8 +228,8 @@ def register_offices(env: dict[str, str], count: int, batch: int) -> None:
     os.environ.clear()
     os.environ.update(env)
     from saas_platform.app import create_app
-    from saas_platform.db import db
-    from saas_platform.tenancy.services import create_tenant
+    from saas_platform.core.db import db
+    from saas_platform.onboarding import create_tenant
 
     app = create_app()
     with app.app_context():

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from saas_platform.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from tests.bench.bench_survey import parse_survey_form, random_answers
 from tests.conftest import STAFF_PASSWORD, TEST_REDIS_URL, MailBox, SmtpServer, csrf_token_of
 from tests.topology.harness import (
@@ -231,7 +231,7 @@ def plain_nginx(workdir: Path, listen: str, upstream: str) -> Nginx:
 
 
 def _setup_database(pg: PrivatePostgres) -> None:
-    """Roles and database exactly as an operator creates them (saas_platform.roles)."""
+    """Roles and database exactly as an operator creates them (saas_platform.core.roles)."""
     statements = role_setup_sql(OWNER_ROLE, APP_ROLE, DATABASE)
     for dbname, part in (
         ("postgres", statements[:DATABASE_LEVEL_STATEMENTS]),
@@ -259,11 +259,11 @@ def _add_offices(topology: Topology) -> None:
     """The two offices, each with a staff member who has a password (the invitation e-mail is
     other tests' business), and a custom domain for the first, through the app's services."""
     from saas_platform.app import create_app
-    from saas_platform.db import db
-    from saas_platform.tenancy import tenant_scope
-    from saas_platform.tenancy.models import TenantDomain
-    from saas_platform.tenancy.services import create_tenant
-    from tenants.panel import staff
+    from saas_platform.core.db import db
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.core.tenancy.models import TenantDomain
+    from saas_platform.onboarding import create_tenant
+    from tenants.accounts import services as staff
 
     app = create_app(
         {

@@ -5,29 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import has_request_context
-from flask_login import current_user
-
-from saas_platform.tenancy import current_tenant
-from tenants.panel import audit
+from tenants.audit import services as audit
 from tenants.reports.models import Report
 from tenants.reports.services import request_pre_change_report
 from tenants.survey.definition import live_version_id
-
-
-def acting_staff_id() -> int | None:
-    """The signed-in staff member making a change, or None (a command, a task, a script)."""
-    if has_request_context() and current_user.is_authenticated:
-        return current_user.id
-    return None
-
-
-def staff_recipients() -> list[str]:
-    """Who gets a report a staff member set off: they and the office's report recipients."""
-    recipients = set(current_tenant.report_recipients or [])
-    if acting_staff_id() is not None:
-        recipients.add(current_user.email)
-    return sorted(recipients)
 
 
 def make_pre_change_report(

@@ -1,4 +1,5 @@
-"""The results filters staff pick on the dashboard, the responses list and the exports.
+"""What a set of results covers (``Filters``), and the filters staff pick on the dashboard,
+the responses list and the exports.
 
 Read from the query string and checked against this office's departments and survey versions.
 A value that does not fit is never a server error: its filter falls back to the default and
@@ -15,17 +16,49 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from saas_platform.db import db
-from saas_platform.tenancy import current_tenant
-from tenants.reports.stats import (
-    CHANNEL_LABELS,
-    NO_DEPARTMENT_LABEL,
-    PERIOD_PRESETS,
-    Filters,
-    period_preset,
-)
-from tenants.survey import services
+from saas_platform.core.db import db
 from tenants.survey.models import NO_DEPARTMENT, Department, SurveyVersion
+
+PERIOD_PRESETS = {
+    "this_year": "bieżący rok",
+    "last_year": "poprzedni rok",
+    "last_12_months": "ostatnie 12 miesięcy",
+}
+CHANNEL_LABELS = {
+    "web": "strona internetowa",
+    "banner": "baner „Oceń Urząd”",
+    "qr": "kod QR",
+    "kiosk": "kiosk",
+    "paper": "ankieta papierowa",
+}
+NO_DEPARTMENT_LABEL = "nie wskazano wydziału"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the results cover: an inclusive range of local days, optionally narrowed."""
+
+    date_from: date
+    date_to: date
+    department_id: int | None = None  # NO_DEPARTMENT: responses that named none
+    channel: str | None = None
+    version_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+
+
+def period_preset(name: str, today: date) -> tuple[date, date]:
+    """The (date_from, date_to) of a named period (a key of ``PERIOD_PRESETS``) seen from today."""
+    if name == "this_year":
+        return date(today.year, 1, 1), today
+    if name == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    if name == "last_12_months":
+        return today - timedelta(days=364), today
+    raise ValueError(f"unknown period preset: {name!r}")
+
 
 CUSTOM_PERIOD = "custom"
 PERIOD_CHOICES = {**PERIOD_PRESETS, CUSTOM_PERIOD: "własny zakres dat"}
@@ -93,11 +126,6 @@ class ChosenFilters:
 
 def _label(pairs: tuple[tuple[str, str], ...], value: str | None) -> str | None:
     return dict(pairs).get(value) if value else None
-
-
-def office_today() -> date:
-    """Today in the current office's timezone: what "this year" means to its staff."""
-    return services.office_today(current_tenant)
 
 
 def filter_choices() -> FilterChoices:

@@ -14,10 +14,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from saas_platform.db import db, utcnow
-from tenants.panel import audit
-from tenants.panel.pre_change import make_pre_change_report
+from saas_platform.core.db import db, utcnow
+from tenants.audit import services as audit
 from tenants.reports.models import Report
+from tenants.reports.pre_change import make_pre_change_report
 from tenants.survey.definition import (
     VersionDef,
     definition_of,

@@ -4,7 +4,7 @@ from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from saas_platform.db import db
+from saas_platform.core.db import db
 
 migrate = Migrate()
 csrf = CSRFProtect()

@@ -1,15 +1,15 @@
-"""Registering offices."""
+"""Office addresses: the rules for a slug, and the public URLs of the apex and of an office."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from saas_platform.db import db
-from saas_platform.tenancy.isolation import tenant_scope
-from saas_platform.tenancy.models import Tenant
+from saas_platform.core.db import db
+from saas_platform.core.tenancy.models import Tenant
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -63,20 +63,12 @@ def office_url(tenant: Tenant, path: str = "/") -> str:
     )
 
 
-def create_tenant(
-    slug: str, name: str, departments: list[str] | None = None, **details: str
-) -> Tenant:
-    """Register an office with the default survey template and the given departments (the
-    template's list when None). Flushes only."""
-    from tenants.survey.template import install_default_survey
+POLISH_LETTERS = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 
-    validate_slug(slug)
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise ValueError("Nazwa urzędu jest wymagana (najwyżej 200 znaków).")
-    tenant = Tenant(slug=slug, name=name, **details)
-    db.session.add(tenant)
-    db.session.flush()
-    with tenant_scope(tenant):
-        install_default_survey(tenant, departments)
-    return tenant
+
+def suggest_slug(text: str) -> str:
+    """A subdomain from a place name: "Wołomin" -> "wolomin", "Góra Kalwaria" -> "gora-kalwaria"."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(POLISH_LETTERS))
+    ascii_text = "".join(ch for ch in ascii_text if not unicodedata.combining(ch)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:63].rstrip("-")

@@ -9,11 +9,12 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from saas_platform.tenancy.models import Tenant
-from tenants.panel import audit
+from saas_platform.core.tenancy.models import Tenant
+from tenants.audit import services as audit
 from tenants.survey.definition import VersionDef, published_version
+from tenants.survey.departments import active_departments
 from tenants.survey.forms import FieldError, check_submission
-from tenants.survey.services import active_departments, office_today, submit_response
+from tenants.survey.services import submit_response
 
 PAPER_CHANNEL = "paper"
 DATE_FIELD = "data_wypelnienia"
@@ -76,7 +77,7 @@ def enter_paper_response(tenant: Tenant, form: MultiDict, text_limit: int) -> Pa
         return PaperEntry(
             None, errors=[FieldError("Ta wersja ankiety nie jest już dostępna. Odśwież stronę.")]
         )
-    answered_on = read_paper_date(form.getlist(DATE_FIELD), office_today(tenant))
+    answered_on = read_paper_date(form.getlist(DATE_FIELD), tenant.today())
     survey_fields = MultiDict([(k, v) for k, v in form.items(multi=True) if k != DATE_FIELD])
     check = check_submission(
         version,

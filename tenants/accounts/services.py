@@ -1,4 +1,5 @@
-"""Staff accounts: invitations, one-time links, passwords, roles. Services flush, never commit."""
+"""Staff accounts: invitations, one-time links, passwords, roles, the signed-in member and
+who gets the reports they set off. Services flush, never commit."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import has_request_context
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from saas_platform.db import db, utcnow
-from saas_platform.security import hash_password, open_single_use, password_problem, sign_single_use
-from tenants.panel import audit
-from tenants.panel.models import ROLES, StaffToken, StaffUser
+from saas_platform.core.db import db, utcnow
+from saas_platform.core.security import (
+    hash_password,
+    open_single_use,
+    password_problem,
+    sign_single_use,
+)
+from saas_platform.core.tenancy import current_tenant, current_tenant_id
+from tenants.accounts.models import ROLES, StaffToken, StaffUser
+from tenants.audit import services as audit
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LINK_LIFETIME = {"invitation": timedelta(days=7), "password_reset": timedelta(hours=1)}
@@ -137,3 +146,33 @@ def update_staff(user: StaffUser, role: str, is_active: bool) -> None:
     if "is_active" in after and not is_active:
         user.session_version += 1  # a deactivated member is signed out everywhere at once
     audit.record("staff.update", "staff_user", user.id, before=before, after=after)
+
+
+def load_staff_user(session_id: str) -> StaffUser | None:
+    """Flask-Login's user loader. Staff sessions carry ``office:user:session_version``; any
+    mismatch (another office, the apex, an older password) means no user."""
+    try:
+        tenant_id, user_id, version = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    if tenant_id != current_tenant_id():
+        return None  # a session opened at another office, or on the apex
+    user = db.session.get(StaffUser, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+def acting_staff_id() -> int | None:
+    """The signed-in staff member making a change, or None (a command, a task, a script)."""
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def staff_recipients() -> list[str]:
+    """Who gets a report a staff member set off: they and the office's report recipients."""
+    recipients = set(current_tenant.report_recipients or [])
+    if acting_staff_id() is not None:
+        recipients.add(current_user.email)
+    return sorted(recipients)

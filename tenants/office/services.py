@@ -2,7 +2,7 @@
 commit; every change is audited with the values before and after.
 
 Renaming, deactivating or merging a department changes how past results read, so each of
-them first makes the pre-change report (``tenants.panel.pre_change``), in the same
+them first makes the pre-change report (``tenants.reports.pre_change``), in the same
 transaction: they are the only ways the panel makes those changes.
 """
 
@@ -13,22 +13,20 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlalchemy as sa
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from saas_platform.db import db, insert_for_dialect
-from saas_platform.templating import COLOUR
-from saas_platform.tenancy import current_tenant_id
-from saas_platform.tenancy.isolation import ensure_tenant_setting
-from saas_platform.tenancy.models import Tenant
-from tenants.panel import audit
-from tenants.panel.filters import office_today
-from tenants.panel.pre_change import acting_staff_id, make_pre_change_report, staff_recipients
-from tenants.panel.staff import StaffError, normalise_email
+from saas_platform.core.db import db
+from saas_platform.core.templating import COLOUR
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.models import Tenant
+from tenants.accounts.services import StaffError, acting_staff_id, normalise_email, staff_recipients
+from tenants.audit import services as audit
 from tenants.reports.models import Report
-from tenants.survey.models import Department, Response, ResponseCount
-from tenants.survey.services import COUNT_KEY_COLUMNS
+from tenants.reports.pre_change import make_pre_change_report
+from tenants.survey import counts
+from tenants.survey.departments import all_departments, department_has_responses
+from tenants.survey.models import Department, Response
 
 OFFICE_FIELDS = (
     "extra_report_frequencies",
@@ -134,29 +132,6 @@ def update_office(tenant: Tenant, values: dict) -> dict:
 # -- departments ---------------------------------------------------------------------------
 
 
-def all_departments() -> list[Department]:
-    """Every department of the current office, active or not, in display order."""
-    return list(
-        db.session.scalars(select(Department).order_by(Department.position, Department.name))
-    )
-
-
-def department_or_none(department_id: int) -> Department | None:
-    """The current office's department with this id (another office's is never found)."""
-    return db.session.scalar(select(Department).where(Department.id == department_id))
-
-
-def department_has_responses(department_id: int) -> bool:
-    """Whether any response names this department (then it is kept, never deleted)."""
-    return bool(db.session.scalar(select(exists().where(Response.department_id == department_id))))
-
-
-def departments_with_responses() -> set[int]:
-    """Ids of the current office's departments that some response names."""
-    named = select(Response.department_id).where(Response.department_id == Department.id)
-    return set(db.session.scalars(select(Department.id).where(exists(named))))
-
-
 def _check_department_name(name: str, keep_id: int | None = None) -> str:
     name = clean_text(name, MAX_DEPARTMENT_NAME, "Nazwa wydziału")
     if not name:
@@ -196,7 +171,7 @@ def add_department(name: str) -> Department:
 def _pre_change_report(reason: str, department: Department, **details) -> Report:
     return make_pre_change_report(
         reason,
-        office_today(),
+        current_tenant.today(),
         acting_staff_id(),
         staff_recipients(),
         department_id=department.id,
@@ -303,7 +278,7 @@ def merge_departments(source: Department, target: Department) -> Report:
         .values(department_id=target.id)
         .execution_options(synchronize_session=False)
     ).rowcount
-    _move_counts(source.id, target.id)
+    counts.move_department_counts(source.id, target.id)
     if source.is_active:
         source.is_active = False
     db.session.flush()
@@ -315,30 +290,3 @@ def merge_departments(source: Department, target: Department) -> Report:
         after={"merged_into": target.id, "name": target.name, "pre_change_report_id": report.id},
     )
     return report
-
-
-def _move_counts(source_id: int, target_id: int) -> None:
-    """Add the source department's count rows to the target's (same version, key, channel,
-    day and value) and remove them, in two statements."""
-    ensure_tenant_setting()
-    table = ResponseCount.__table__
-    tenant_id = current_tenant_id()
-    key_columns = ["tenant_id", *COUNT_KEY_COLUMNS]
-    rows = select(
-        *(
-            sa.literal(target_id).label("department_id")
-            if name == "department_id"
-            else table.c[name]
-            for name in key_columns
-        ),
-        table.c.count,
-    ).where(table.c.tenant_id == tenant_id, table.c.department_id == source_id)
-    statement = insert_for_dialect(table).from_select([*key_columns, "count"], rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=key_columns,
-        set_={"count": table.c.count + statement.excluded["count"]},
-    )
-    db.session.execute(statement)
-    db.session.execute(
-        table.delete().where(table.c.tenant_id == tenant_id, table.c.department_id == source_id)
-    )

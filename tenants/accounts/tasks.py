@@ -5,12 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 from flask import render_template
 
-from saas_platform.db import db
-from saas_platform.mail import send_mail
-from saas_platform.tenancy import current_tenant
-from saas_platform.tenancy.services import office_url
-from tenants.panel.models import StaffToken, StaffUser
-from tenants.panel.staff import signed_link_for
+from saas_platform.core.db import db
+from saas_platform.core.mail import send_mail
+from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.services import office_url
+from tenants.accounts.models import StaffToken, StaffUser
+from tenants.accounts.services import signed_link_for
 
 SUBJECTS = {
     "invitation": "Zaproszenie do panelu ankiety satysfakcji – {office}",

@@ -1,5 +1,5 @@
-"""Staff authentication: password hashing, the session user loader that checks the office,
-login throttling and signed one-time links."""
+"""Authentication primitives: password hashing, the login manager (whose user loader the
+accounts area installs), login throttling and signed one-time links."""
 
 from __future__ import annotations
 
@@ -12,14 +12,11 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from saas_platform.tenancy import current_tenant_id
-
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 _hasher = PasswordHasher()
 
 login_manager = LoginManager()
-login_manager.login_view = "panel.login"
 login_manager.login_message = "Zaloguj się, aby zobaczyć tę stronę."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
@@ -88,7 +85,7 @@ def open_single_use(model, signed: str, max_age_seconds: int):
     ``expires_at`` make it single-use and expiring. Rows are read through the ORM, so a staff
     link of another office is simply not found.
     """
-    from saas_platform.db import db, utcnow
+    from saas_platform.core.db import db, utcnow
 
     payload = read_link(signed, max_age_seconds)
     if payload is None or not isinstance(payload.get("t"), int):
@@ -102,24 +99,6 @@ def open_single_use(model, signed: str, max_age_seconds: int):
     ):
         return None
     return row
-
-
-@login_manager.user_loader
-def load_staff_user(session_id: str):
-    """Staff sessions carry ``office:user:session_version``; any mismatch means no user."""
-    from saas_platform.db import db
-    from tenants.panel.models import StaffUser
-
-    try:
-        tenant_id, user_id, version = (int(part) for part in session_id.split(":"))
-    except ValueError:
-        return None
-    if tenant_id != current_tenant_id():
-        return None  # a session opened at another office, or on the apex
-    user = db.session.get(StaffUser, user_id)
-    if user is None or not user.is_active or user.session_version != version:
-        return None
-    return user
 
 
 def init_security(app: Flask) -> None:

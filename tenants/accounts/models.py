@@ -1,4 +1,4 @@
-"""Staff accounts, their one-time links and the audit log of everything staff change."""
+"""Staff accounts and their one-time links (invitations, password resets)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
 
 ROLES = ("admin", "analyst")
 TOKEN_PURPOSES = ("invitation", "password_reset")
@@ -71,25 +71,4 @@ class StaffToken(TenantScoped, db.Model):
     nonce: Mapped[str] = mapped_column(sa.String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class AuditEntry(TenantScoped, db.Model):
-    """Who changed what, when, with the values before and after."""
-
-    __tablename__ = "audit_entries"
-    __table_args__ = (
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "actor_id"], ["staff_users.tenant_id", "staff_users.id"]
-        ),
-        sa.Index(None, "tenant_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column()  # None: the system or the platform operator
-    action: Mapped[str] = mapped_column(sa.String(64))
-    object_type: Mapped[str] = mapped_column(sa.String(64))
-    object_id: Mapped[int | None] = mapped_column()
-    before: Mapped[dict | None] = mapped_column(sa.JSON)
-    after: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

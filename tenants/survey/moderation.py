@@ -9,13 +9,13 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from saas_platform.db import db, utcnow
-from tenants.panel import audit
-from tenants.panel.responses import channel_label, response_conditions
-from tenants.reports.stats import Filters
+from saas_platform.core.db import db, utcnow
+from tenants.audit import services as audit
+from tenants.survey.counts import add_counts, response_count_keys, subtract_counts
 from tenants.survey.definition import published_version
+from tenants.survey.filters import Filters
 from tenants.survey.models import FLAG_REASONS, Answer, Response
-from tenants.survey.services import add_counts, response_count_keys, subtract_counts
+from tenants.survey.responses import channel_label, response_conditions
 
 LIST_LIMIT = 200
 

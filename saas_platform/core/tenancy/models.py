@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
 
 TENANT_STATUSES = ("active", "suspended")
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    """The calendar day of ``moment`` in ``timezone`` (an office's)."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 class Tenant(db.Model):
@@ -58,6 +64,11 @@ class Tenant(db.Model):
     # tenants.survey.cache): what the survey page caches is keyed by it.
     survey_revision: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def today(self) -> date:
+        """Today in the office's timezone: the day its answers count on now, and what "this
+        year" means to its staff (in the hour after its midnight the UTC date is yesterday)."""
+        return local_day(utcnow(), self.timezone)
 
     @property
     def is_active(self) -> bool:

@@ -29,7 +29,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from config import ConfigurationError
-from workers.queues import broker_client, queue_lengths, queue_names
+from saas_platform.core.queues import broker_client, queue_lengths, queue_names
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if MULTIPROC_DIR:

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.util import find_tables
 from werkzeug.local import LocalProxy
 
-from saas_platform.db import TenantScoped, db
+from saas_platform.core.db import TenantScoped, db
 
 log = logging.getLogger(__name__)
 

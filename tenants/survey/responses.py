@@ -14,13 +14,13 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 
-from saas_platform.db import db
-from tenants.reports.stats import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
+from saas_platform.core.db import db
+from saas_platform.core.web import MAX_PAGE
 from tenants.survey.definition import QuestionDef, VersionDef, published_version
+from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
 from tenants.survey.models import NO_DEPARTMENT, Answer, Department, Question, Response
 
 PAGE_SIZE = 50
-MAX_PAGE = 100_000  # keeps OFFSET far inside the database's integer range
 MAX_ID = 2**31 - 1  # ids are PostgreSQL integers; a larger one in a URL simply does not exist
 COMMENT_SEPARATOR = " · "
 

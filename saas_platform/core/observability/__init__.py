@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from saas_platform.observability.logs import init_logging
-from saas_platform.observability.metrics import init_metrics
+from saas_platform.core.observability.logs import init_logging
+from saas_platform.core.observability.metrics import init_metrics
 
 
 def init_observability(app: Flask) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from saas_platform.db import db
-from saas_platform.tenancy.isolation import set_current_tenant
-from saas_platform.tenancy.models import Tenant, TenantDomain
+from saas_platform.core.db import db
+from saas_platform.core.tenancy.isolation import set_current_tenant
+from saas_platform.core.tenancy.models import Tenant, TenantDomain
 
 # Paths served on every host, before and without any office.
 HOST_INDEPENDENT_ENDPOINTS = frozenset(

@@ -8,9 +8,9 @@ import io
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from saas_platform.db import db
-from saas_platform.tenancy.models import Tenant
-from tenants.panel import audit
+from saas_platform.core.db import db
+from saas_platform.core.tenancy.models import Tenant
+from tenants.audit import services as audit
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 2000

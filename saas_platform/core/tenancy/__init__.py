@@ -1,6 +1,6 @@
 """Tenancy: which office a request or task works for, and the guards that keep offices apart."""
 
-from saas_platform.tenancy.isolation import (
+from saas_platform.core.tenancy.isolation import (
     CrossTenantWrite,
     TenantNotSet,
     current_tenant,

@@ -49,7 +49,7 @@ class UTCDateTime(sa.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is not None:
             if value.tzinfo is None:
-                raise ValueError("naive datetimes are not stored; use saas_platform.db.utcnow()")
+                raise ValueError("naive datetimes are not stored; use core.db.utcnow()")
             value = value.astimezone(UTC)
         return value
 
@@ -62,7 +62,7 @@ class UTCDateTime(sa.TypeDecorator):
 class TenantScoped:
     """Mixin for every row an office owns.
 
-    The ORM hook in ``saas_platform.tenancy.isolation`` adds ``tenant_id = <current office>`` to
+    The ORM hook in ``core.tenancy.isolation`` adds ``tenant_id = <current office>`` to
     every query on these models, and the migrations put a FORCEd row-level-security policy on
     their tables, so scoping never depends on a call site remembering it.
     """

@@ -1,0 +1,151 @@
+"""What every host shares: health checks, error pages, security headers and paging."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+import redis
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from saas_platform.core.db import db
+
+health = Blueprint("health", __name__)
+
+# Lazy: a resident's error page speaks the survey's language (tenants.survey.languages sets it
+# per request); everywhere else the language is Polish.
+ERROR_TEXTS = {
+    400: (_l("Niepoprawne zapytanie"), _l("Nie udało się odczytać wysłanych danych.")),
+    403: (_l("Brak dostępu"), _l("Nie masz uprawnień do tej strony.")),
+    404: (
+        _l("Nie znaleziono strony"),
+        _l("Pod tym adresem nie ma strony ani ankiety urzędu."),
+    ),
+    405: (_l("Niedozwolona operacja"), _l("Ta strona nie obsługuje takiego zapytania.")),
+    413: (
+        _l("Za dużo danych"),
+        _l("Wysłany formularz jest zbyt duży. Skróć komentarz i spróbuj ponownie."),
+    ),
+    415: (_l("Nieobsługiwany format"), _l("Ta strona przyjmuje tylko zwykły formularz.")),
+    429: (_l("Za dużo prób"), _l("Wysłano zbyt wiele formularzy. Spróbuj ponownie później.")),
+    500: (
+        _l("Błąd serwera"),
+        _l("Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
+    ),
+    503: (
+        _l("Serwis chwilowo niedostępny"),
+        _l("Trwają prace techniczne. Spróbuj ponownie za chwilę."),
+    ),
+}
+CSRF_EXPIRED = (
+    _l("Formularz wygasł"),
+    _l(
+        "Strona była otwarta zbyt długo lub ciasteczka są wyłączone. Odśwież ją i spróbuj ponownie."
+    ),
+)
+
+
+MAX_PAGE = 100_000  # keeps OFFSET far inside the database's integer range
+
+
+def page_number() -> int:
+    """The ``strona`` query parameter as a page number, kept in a sane range."""
+    return min(max(request.args.get("strona", 1, type=int), 1), MAX_PAGE)
+
+
+def newest_first_page(statement, page: int, size: int) -> tuple[list, bool]:
+    """One page of an ordered ``statement``'s rows, and whether another page follows."""
+    rows = db.session.scalars(statement.limit(size + 1).offset((page - 1) * size)).all()
+    return rows[:size], len(rows) > size
+
+
+@health.get("/healthz")
+def healthz():
+    """The process is alive."""
+    return jsonify(status="ok")
+
+
+@health.get("/readyz")
+def readyz():
+    """The database answers; the state of Redis is reported but does not fail readiness,
+    because residents' submissions never depend on it."""
+    state = {"database": "ok", "redis": "not configured"}
+    status = 200
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not ready", and the probe must say so, not crash
+        current_app.logger.exception("readiness: database unreachable")
+        state["database"] = "unavailable"
+        status = 503
+    finally:
+        db.session.rollback()
+    if current_app.config.get("REDIS_URL"):
+        try:
+            redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=1).ping()
+            state["redis"] = "ok"
+        except redis.RedisError:
+            state["redis"] = "unavailable"
+    return jsonify(state), status
+
+
+def render_error(error: HTTPException):
+    """A Polish error page for every HTTP error, in the office's look when there is one."""
+    code = error.code or 500
+    title, default_message = ERROR_TEXTS.get(code, (error.name, error.description))
+    message = default_message
+    if error.description and error.description != type(error).description:
+        message = error.description
+    if isinstance(error, CSRFError):
+        title, message = CSRF_EXPIRED
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+# The outage page when even the error template cannot be made without the database (it shows
+# the signed-in user and the office, and loading either needs the database that just failed).
+PLAIN_ERROR_PAGE = (
+    '<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><main><h1>{title}</h1><p>{message}</p></main></body></html>"
+)
+
+
+def render_server_error(error: Exception):
+    """Anything unexpected: a Polish page, never a stack trace. A database that cannot be
+    reached (restarting, say) is a 503: the request may simply be tried again."""
+    with contextlib.suppress(SQLAlchemyError):  # the connection may be gone; the pool replaces it
+        db.session.rollback()  # a failed one is dealt with at teardown (db.release_session)
+    if isinstance(error, OperationalError | DisconnectionError):
+        current_app.logger.warning("database unavailable: %s", error)
+        title, message = ERROR_TEXTS[503]
+        # The rollback expired the office's row: this page names no office.
+        g.tenant = None
+        try:
+            return render_template("errors/error.html", code=503, title=title, message=message), 503
+        except SQLAlchemyError:
+            return PLAIN_ERROR_PAGE.format(title=title, message=message), 503
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return render_template(
+        "errors/error.html", code=500, title=ERROR_TEXTS[500][0], message=ERROR_TEXTS[500][1]
+    ), 500
+
+
+def set_security_headers(response):
+    """No inline script at all, inline styles only with this request's nonce."""
+    nonce = g.get("csp_nonce", "")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; "
+        f"style-src 'self' 'nonce-{nonce}'; script-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def make_csp_nonce() -> None:
+    g.csp_nonce = secrets.token_urlsafe(16)

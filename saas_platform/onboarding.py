@@ -1,0 +1,88 @@
+"""Onboarding a municipality: the one service behind the operator console's form and
+``satysfakcja tenants create``, with the same checks and the same platform audit entry.
+
+A new office gets the default survey template and its departments, and (when an address is
+given) an invitation for its first administrator; it serves its survey at once. Services flush,
+never commit: the caller commits, then sends the invitation's mail task.
+"""
+
+from __future__ import annotations
+
+import re
+
+from saas_platform.core.db import db
+from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.services import validate_slug
+from saas_platform.operator.services import record
+from tenants.accounts import services as staff
+from tenants.accounts.services import StaffLink
+from tenants.survey.template import install_default_survey
+
+TERYT_PATTERN = re.compile(r"\d{7}")
+
+
+class OnboardingError(ValueError):
+    """The new office's details break a rule; the message says which, in Polish."""
+
+
+def create_tenant(
+    slug: str, name: str, departments: list[str] | None = None, **details: str
+) -> Tenant:
+    """Register an office with the default survey template and the given departments (the
+    template's list when None). Flushes only."""
+    validate_slug(slug)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise OnboardingError("Nazwa urzędu jest wymagana (najwyżej 200 znaków).")
+    tenant = Tenant(slug=slug, name=name, **details)
+    db.session.add(tenant)
+    db.session.flush()
+    with tenant_scope(tenant):
+        install_default_survey(tenant, departments)
+    return tenant
+
+
+def onboard_office(
+    operator_id: int | None,
+    name: str,
+    slug: str,
+    municipality: str = "",
+    teryt: str = "",
+    contact_email: str = "",
+    admin_email: str = "",
+    departments: list[str] | None = None,
+) -> tuple[Tenant, StaffLink | None]:
+    """Register an office, invite its first admin when ``admin_email`` is given, and record it
+    in the platform's audit log (``operator_id`` None: the command line). Flushes only."""
+    teryt = teryt.strip()
+    if teryt and not TERYT_PATTERN.fullmatch(teryt):
+        raise OnboardingError("Kod TERYT gminy ma 7 cyfr (np. 1434034).")
+    names = None
+    if departments is not None:
+        names = [d.strip()[:200] for d in departments if d.strip()]
+        if len({n.lower() for n in names}) != len(names):
+            raise OnboardingError("Nazwy wydziałów powtarzają się.")
+    tenant = create_tenant(
+        slug,
+        name,
+        departments=names,
+        municipality=municipality.strip()[:120],
+        teryt=teryt,
+        contact_email=contact_email.strip().lower()[:254],
+    )
+    link = None
+    if admin_email.strip():
+        with tenant_scope(tenant):
+            try:
+                _, link = staff.invite(admin_email, "admin")
+            except staff.StaffError as exc:
+                raise OnboardingError(str(exc)) from exc
+    record(
+        operator_id,
+        "office.create",
+        tenant.slug,
+        name=tenant.name,
+        admin=admin_email.strip().lower(),
+    )
+    return tenant, link

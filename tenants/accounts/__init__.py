@@ -1,0 +1,27 @@
+"""Staff accounts: users, one-time links (invitations, password resets), the signed-in member
+and who receives the reports they set off. Records its changes in the audit log, and knows
+no other area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from saas_platform.core.security import login_manager
+from tenants.audit.labels import register_labels
+
+AUDIT_LABELS = {
+    "staff.invite": "Zaproszenie pracownika",
+    "staff.update": "Zmiana konta pracownika",
+    "staff.invitation.used": "Przyjęcie zaproszenia",
+    "staff.password_reset.used": "Ustawienie nowego hasła",
+    "staff.password_change": "Zmiana hasła",
+}
+
+
+def init_app(app: Flask) -> None:
+    """The session user loader, the mail task and the audit labels."""
+    from tenants.accounts import tasks  # noqa: F401 - registers the Celery task
+    from tenants.accounts.services import load_staff_user
+
+    login_manager.user_loader(load_staff_user)
+    register_labels(AUDIT_LABELS)

@@ -1,0 +1,42 @@
+"""The office's audit log: one call per change, inside the change's own transaction."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from saas_platform.core.db import db
+from tenants.audit.models import AuditEntry
+
+
+def record(
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor_id: int | None = None,
+) -> AuditEntry:
+    """Log a change made by the signed-in staff member (or ``actor_id``). Flushes only."""
+    if actor_id is None and getattr(current_user, "is_authenticated", False):
+        actor_id = current_user.id
+    entry = AuditEntry(
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def changed_fields(obj, fields: tuple[str, ...], new_values: dict) -> tuple[dict, dict]:
+    """(before, after) for the fields whose value changes; apply the new values to ``obj``."""
+    before, after = {}, {}
+    for name in fields:
+        if name in new_values and getattr(obj, name) != new_values[name]:
+            before[name], after[name] = getattr(obj, name), new_values[name]
+            setattr(obj, name, new_values[name])
+    return before, after

@@ -1,0 +1,152 @@
+"""The running counts (``response_counts``): every write to them is here.
+
+A count row is keyed by (office, version, question key, department, channel, day, value) and
+holds how many counted responses gave that value; ``RESPONSES_KEY`` rows count the responses
+themselves. Dashboards and reports read only these rows, so they must move in the same
+transaction as the responses they count:
+
+- a resident's answer adds one per counted value (``NEW_RESPONSE_COUNTS_SQL``, a part of the
+  single storing statement in ``tenants.survey.services``; ``add_counts`` elsewhere);
+- excluding a response takes them away (``subtract_counts``), restoring adds them back;
+- merging departments moves them (``move_department_counts``).
+
+The monthly roll-up (``monthly_response_counts``) follows by database triggers (migrations
+0006 and 0010). Rows are always written in key order, so concurrent writers take their row
+locks in the same order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import bindparam, select
+
+from saas_platform.core.db import db, insert_for_dialect
+from saas_platform.core.tenancy import current_tenant_id
+from saas_platform.core.tenancy.isolation import ensure_tenant_setting
+from tenants.survey.definition import VersionDef
+from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Response, ResponseCount
+
+COUNT_KEY_COLUMNS = ("version_id", "question_key", "department_id", "channel", "day", "value")
+
+
+# The count rows of one new response, as a part of the statement that stores it: the
+# statement's CTE ``new_response`` and its parameters (``count_keys``/``count_values`` in key
+# order) feed it.
+NEW_RESPONSE_COUNTS_SQL = """
+        INSERT INTO response_counts (tenant_id, version_id, question_key, department_id,
+                                     channel, day, value, count)
+        SELECT :tenant_id, :version_id, c.key, :count_department, :channel, :answered_on,
+               c.value, 1
+        FROM new_response,
+             unnest(CAST(:count_keys AS text[]), CAST(:count_values AS text[])) AS c(key, value)
+        ORDER BY c.key, c.value
+        ON CONFLICT (tenant_id, version_id, question_key, department_id, channel, day, value)
+        DO UPDATE SET count = response_counts.count + EXCLUDED.count
+    """
+
+
+def counted_values(
+    version: VersionDef, answers: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The (question key, value) pairs a response adds to the counts: itself, then each coded
+    answer. Open text is read from the answers, not counted."""
+    pairs = [(RESPONSES_KEY, "")]
+    pairs.extend((key, value) for key, value in answers if version.questions[key].kind != "text")
+    return pairs
+
+
+def add_counts(tenant_id: int, increments: dict[tuple, int]) -> None:
+    """Add to the running counts, keyed like ``COUNT_KEY_COLUMNS``, in one upsert."""
+    if not increments:
+        return
+    table = ResponseCount.__table__
+    statement = insert_for_dialect(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", *COUNT_KEY_COLUMNS],
+        set_={"count": table.c.count + statement.excluded["count"]},
+    )
+    # A fixed order of rows keeps concurrent submissions from deadlocking on the same counts.
+    # Parameters as a list (executemany): the statement compiles once and stays cached.
+    rows = [
+        {"tenant_id": tenant_id, **dict(zip(COUNT_KEY_COLUMNS, key, strict=True)), "count": n}
+        for key, n in sorted(increments.items())
+    ]
+    db.session.execute(statement, rows)
+
+
+def response_count_keys(version: VersionDef, response: Response, answers) -> list[tuple]:
+    """The count keys ``submit_response`` added for a stored response and its answers."""
+    return [
+        (
+            version.id,
+            key,
+            response.department_id or NO_DEPARTMENT,
+            response.channel,
+            response.answered_on,
+            value,
+        )
+        for key, value in counted_values(version, answers)
+    ]
+
+
+def subtract_counts(tenant_id: int, keys: Iterable[tuple]) -> None:
+    """Take one from each count key (an excluded response); rows that reach zero are removed.
+
+    Never inserts: a key that is not counted is a broken invariant, and the CHECK on the
+    count refuses to go below zero rather than hide it.
+    """
+    table = ResponseCount.__table__
+    decrements: dict[tuple, int] = {}
+    for key in keys:
+        decrements[key] = decrements.get(key, 0) + 1
+    if not decrements:
+        return
+    match = [table.c[name] == bindparam(f"k_{name}") for name in COUNT_KEY_COLUMNS]
+    rows = [
+        {
+            "k_tenant_id": tenant_id,
+            "n": n,
+            **{f"k_{c}": v for c, v in zip(COUNT_KEY_COLUMNS, key, strict=True)},
+        }
+        for key, n in sorted(decrements.items())
+    ]
+    where = [table.c.tenant_id == bindparam("k_tenant_id"), *match]
+    updated = db.session.execute(
+        table.update().where(*where).values(count=table.c.count - bindparam("n")), rows
+    )
+    if db.session.get_bind().dialect.supports_sane_multi_rowcount and updated.rowcount != len(rows):
+        raise CountsOutOfStep("an excluded response was not in the counts")
+    db.session.execute(table.delete().where(*where, table.c.count == 0), rows)
+
+
+class CountsOutOfStep(RuntimeError):
+    """The running counts do not hold a response they should hold."""
+
+
+def move_department_counts(source_id: int, target_id: int) -> None:
+    """Add the source department's count rows to the target's (same version, key, channel,
+    day and value) and remove them, in two statements."""
+    ensure_tenant_setting()
+    table = ResponseCount.__table__
+    tenant_id = current_tenant_id()
+    key_columns = ["tenant_id", *COUNT_KEY_COLUMNS]
+    rows = select(
+        *(
+            sa.literal(target_id).label("department_id")
+            if name == "department_id"
+            else table.c[name]
+            for name in key_columns
+        ),
+        table.c.count,
+    ).where(table.c.tenant_id == tenant_id, table.c.department_id == source_id)
+    statement = insert_for_dialect(table).from_select([*key_columns, "count"], rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=key_columns,
+        set_={"count": table.c.count + statement.excluded["count"]},
+    )
+    db.session.execute(statement)
+    db.session.execute(
+        table.delete().where(table.c.tenant_id == tenant_id, table.c.department_id == source_id)
+    )
