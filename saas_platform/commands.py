@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -112,7 +110,7 @@ def generate_report(slug: str, date_from, date_to, department_id: int | None, ou
     start, end = date_from.date(), date_to.date()
     with tenant_scope(tenant):
         try:
-            validate_period(start, end, department_id, today=date.today())
+            validate_period(start, end, department_id, today=tenant.today())
         except ReportError as exc:
             raise click.ClickException(str(exc)) from exc
         pdf = build_report_pdf(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import time
-from datetime import date
 
 import qrcode
 from flask import (
@@ -375,6 +374,6 @@ def office_export(slug: str):
     archive = office_archive(tenant)
     response = current_app.response_class(file_chunks(archive), mimetype="application/zip")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="urzad-{tenant.slug}-{date.today()}.zip"'
+        f'attachment; filename="urzad-{tenant.slug}-{tenant.today()}.zip"'
     )
     return response

@@ -18,7 +18,6 @@ KIND_LABELS = {
     "text": "odpowiedź opisowa",
     "department": "wybór wydziału",
 }
-LANGUAGE_LABELS = {"en": "angielski", "uk": "ukraiński"}
 
 
 def _text(value: str | None) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
+from saas_platform.core.tenancy import current_tenant
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
 from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount, SurveyVersion
@@ -54,7 +55,7 @@ def request_report(
     today: date | None = None,
 ) -> Report:
     """Write the report row (status "queued"); the caller commits, then sends the task."""
-    validate_period(start, end, department_id, today or date.today())
+    validate_period(start, end, department_id, today or current_tenant.today())
     report = Report(
         kind=kind,
         frequency=frequency,

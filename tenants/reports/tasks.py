@@ -96,11 +96,12 @@ def _offices(active_only: bool) -> list[Tenant]:
 @shared_task
 def dispatch_due_reports(today: str | None = None) -> int:
     """Beat, daily: create and send the due scheduled reports of every active office."""
-    day = date.fromisoformat(today) if today else date.today()
+    given_day = date.fromisoformat(today) if today else None
     created = 0
     for office in _offices(active_only=True):
         with tenant_scope(office):
-            reports = services.create_due_reports(office, day)
+            # Each office's own day: beat runs at one hour for all, in Warsaw's time zone.
+            reports = services.create_due_reports(office, given_day or office.today())
             db.session.commit()
             for report in reports:
                 send_report_tasks(report)

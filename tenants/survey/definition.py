@@ -24,7 +24,6 @@ def N_(text: str) -> str:
 
 
 RATING_VALUES = ("1", "2", "3", "4", "5")
-RATING_LABELS = ("bardzo słabo", "słabo", "dostatecznie", "dobrze", "bardzo dobrze")
 RATING_CHOICE_LABELS = (
     N_("1 – bardzo słabo"),
     N_("2 – słabo"),

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from tenants.survey.template import InvalidTemplate
 
-QUESTION_FIELDS = ("kind", "text", "help_text", "required", "not_applicable", "options")
 FIELD_LABELS = {
     "kind": "rodzaj",
     "text": "treść",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from saas_platform.core.db import db, insert_for_dialect, utcnow
 from saas_platform.core.tenancy.isolation import TENANT_SETTING_SQL, tenant_setting_ahead
-from saas_platform.core.tenancy.models import local_day
+from saas_platform.core.tenancy.models import Tenant, local_day
 from tenants.survey import counts
 from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import VersionDef
@@ -31,7 +33,60 @@ def answers_fingerprint(version: VersionDef, answers: Iterable[tuple[str, str]])
     return hashlib.sha256(json.dumps(coded, ensure_ascii=False).encode()).hexdigest()
 
 
+log = logging.getLogger(__name__)
+
 BURST_REASON = "burst"
+# PostgreSQL aborts one side of a deadlock. A staff change that both adds to and takes from the
+# same counts (a department merge) can meet a resident's upsert that way; the resident's
+# transaction then stored nothing, and is simply run again.
+DEADLOCK_DETECTED = "40P01"
+STORE_ATTEMPTS = 3
+# The residents' pages remember their office for SURVEY_PAGE_CACHE_SECONDS: an answer sent in
+# that moment after another process deleted the office (or the chosen department) meets a
+# foreign key instead of the office.
+FOREIGN_KEY_VIOLATION = "23503"
+
+
+class OfficeGone(LookupError):
+    """The office an answer was sent to was deleted a moment ago; nothing was stored."""
+
+
+class DepartmentGone(LookupError):
+    """The department an answer names was deleted a moment ago; nothing was stored."""
+
+
+def store_submission(
+    tenant_id: int, timezone: str, version: VersionDef, submission: SurveySubmission
+) -> int | None:
+    """Store a resident's checked submission as a transaction of its own and commit it: the
+    new response id, or None for a re-sent form.
+
+    A deadlock (see ``DEADLOCK_DETECTED``) is run again, up to ``STORE_ATTEMPTS`` times in all.
+    A foreign key that no longer holds raises ``OfficeGone`` or ``DepartmentGone``, after the
+    rollback, so the caller only chooses the page to show.
+    """
+    attempt = 1
+    while True:
+        try:
+            stored = submit_response(tenant_id, timezone, version, submission, alone=True)
+            db.session.commit()
+            return stored
+        except IntegrityError as error:
+            db.session.rollback()
+            if getattr(error.orig, "pgcode", None) != FOREIGN_KEY_VIOLATION:
+                raise
+            if db.session.scalar(select(Tenant.id).where(Tenant.id == tenant_id)) is None:
+                log.info("an answer arrived for office %s, deleted a moment ago", tenant_id)
+                raise OfficeGone(tenant_id) from error
+            log.info("an answer named a department of office %s deleted a moment ago", tenant_id)
+            raise DepartmentGone(submission.department_id) from error
+        except OperationalError as error:
+            db.session.rollback()
+            deadlock = getattr(error.orig, "pgcode", None) == DEADLOCK_DETECTED
+            if not deadlock or attempt == STORE_ATTEMPTS:
+                raise
+            attempt += 1
+            log.warning("deadlock while storing a response: attempt %d", attempt)
 
 
 def submit_response(

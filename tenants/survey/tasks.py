@@ -22,7 +22,7 @@ def apply_retention(today: str | None = None) -> int:
     """Beat, daily: delete raw responses older than each office's retention period (the
     counts stay). Offices come from the registry; each is purged inside its own scope, in
     committed batches, and the total is audited in that office's log."""
-    day = date.fromisoformat(today) if today else date.today()
+    given_day = date.fromisoformat(today) if today else None
     batch_size = current_app.config["RETENTION_BATCH_SIZE"]
     offices = db.session.scalars(
         select(Tenant).where(Tenant.retention_years.is_not(None)).order_by(Tenant.id)
@@ -30,7 +30,7 @@ def apply_retention(today: str | None = None) -> int:
     total = 0
     for office in offices:
         with tenant_scope(office):
-            cutoff = retention.retention_cutoff(day, office.retention_years)
+            cutoff = retention.retention_cutoff(given_day or office.today(), office.retention_years)
             deleted = 0
             while removed := retention.delete_response_batch(cutoff, batch_size):
                 deleted += removed

@@ -21,16 +21,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
-from saas_platform.core.db import db, is_id
+from saas_platform.core.db import is_id
 from saas_platform.core.extensions import csrf
 from saas_platform.core.observability.metrics import SUBMISSIONS
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.isolation import set_current_tenant
-from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import normalise_host, require_tenant_site
 from tenants.survey.cache import (
     BlankPage,
@@ -61,7 +58,7 @@ from tenants.survey.languages import (
     requested_language,
     use_language,
 )
-from tenants.survey.services import submit_response
+from tenants.survey.services import DepartmentGone, OfficeGone, store_submission
 
 log = logging.getLogger(__name__)
 bp = Blueprint("survey", __name__)
@@ -302,50 +299,20 @@ def survey_page():
     return redirect(url_for("survey.thank_you", kanal=submission.channel, kiosk=kiosk), code=303)
 
 
-# PostgreSQL aborts one side of a deadlock. A staff change that both adds to and takes from the
-# same counts (a department merge) can meet a resident's upsert that way; the resident's
-# transaction then stored nothing, and is simply run again.
-DEADLOCK_DETECTED = "40P01"
-STORE_ATTEMPTS = 3
-# The residents' pages remember their office for SURVEY_PAGE_CACHE_SECONDS: an answer sent in
-# that moment after another process deleted the office (or the chosen department) meets a
-# foreign key instead of the office.
-FOREIGN_KEY_VIOLATION = "23503"
-
-
 def _store(version: VersionDef, submission) -> int | None:
-    """Store the checked submission and commit; the id, or None for a re-sent form."""
-    tenant_id, timezone = current_tenant.id, current_tenant.timezone
-    attempt = 1
-    while True:
-        try:
-            stored = submit_response(tenant_id, timezone, version, submission, alone=True)
-            db.session.commit()
-            return stored
-        except IntegrityError as error:
-            db.session.rollback()
-            if getattr(error.orig, "pgcode", None) != FOREIGN_KEY_VIOLATION:
-                raise
-            _office_or_department_gone(tenant_id)
-        except OperationalError as error:
-            db.session.rollback()
-            deadlock = getattr(error.orig, "pgcode", None) == DEADLOCK_DETECTED
-            if not deadlock or attempt == STORE_ATTEMPTS:
-                raise
-            attempt += 1
-            log.warning("deadlock while storing a response: attempt %d", attempt)
-
-
-def _office_or_department_gone(tenant_id: int):
-    """Answer as a fresh request would: 404 when the office no longer exists, otherwise (a
-    department gone) the unavailable page, from which the resident opens the survey again."""
-    forget_pages()  # and the remembered offices
-    if db.session.scalar(select(Tenant.id).where(Tenant.id == tenant_id)) is None:
-        log.info("an answer arrived for office %s, deleted a moment ago", tenant_id)
+    """Store the checked submission; the id, or None for a re-sent form. An office or a
+    department deleted a moment ago gets the page a fresh request would get: 404 for the
+    office, the unavailable page (from which the resident opens the survey again) for a
+    department."""
+    try:
+        return store_submission(current_tenant.id, current_tenant.timezone, version, submission)
+    except OfficeGone:
+        forget_pages()  # and the remembered offices
         set_current_tenant(None)
         abort(404)
-    log.info("an answer named a department of office %s deleted a moment ago", tenant_id)
-    _unavailable()
+    except DepartmentGone:
+        forget_pages()
+        _unavailable()
 
 
 @bp.get("/deklaracja-dostepnosci")
