@@ -120,6 +120,12 @@ def set_password(user: StaffUser, password: str) -> None:
     db.session.flush()
 
 
+def change_password(user: StaffUser, password: str) -> None:
+    """A member changes their own password (every other session ends), audited."""
+    set_password(user, password)
+    audit.record("staff.password_change", "staff_user", user.id)
+
+
 def active_admin_count() -> int:
     """How many active admins the current office has."""
     return db.session.scalar(

@@ -11,7 +11,6 @@ from saas_platform.core.security import limiter, verify_password
 from saas_platform.core.tenancy import current_tenant_id
 from tenants.accounts import services as staff
 from tenants.accounts.tasks import send_staff_link
-from tenants.audit import services as audit
 from tenants.panel.blueprint import bp, safe_next
 from tenants.panel.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 
@@ -109,11 +108,10 @@ def account():
             form.current.errors.append("Obecne hasło jest nieprawidłowe.")
         else:
             try:
-                staff.set_password(current_user, form.password.data)
+                staff.change_password(current_user, form.password.data)
             except staff.StaffError as exc:
                 form.password.errors.append(str(exc))
             else:
-                audit.record("staff.password_change", "staff_user", current_user.id)
                 db.session.commit()
                 login_user(current_user)  # this session continues with the new version
                 flash(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from saas_platform.core.db import db
-from tenants.audit import services as audit
 from tenants.panel.blueprint import admin_required, bp
 from tenants.survey import moderation
 from tenants.survey.kiosk import create_kiosk, kiosks, revoke_kiosk
@@ -57,8 +56,7 @@ def kiosk_list():
         if not name:
             flash("Podaj nazwę kiosku, np. „Tablet w Biurze Obsługi”.", "error")
         else:
-            device, token = create_kiosk(name)
-            audit.record("kiosk.create", "kiosk", device.id, after={"name": device.name})
+            _device, token = create_kiosk(name)
             db.session.commit()
             new_link = url_for("index", kanal="kiosk", kiosk=token, _external=True)
     return render_template("panel/kiosks.html", devices=kiosks(), new_link=new_link)
@@ -72,7 +70,6 @@ def kiosk_revoke(device_id: int):
     if device is None:
         abort(404)
     revoke_kiosk(device)
-    audit.record("kiosk.revoke", "kiosk", device.id, before={"name": device.name})
     db.session.commit()
     flash(f"Wyłączono kiosk „{device.name}”.", "success")
     return redirect(url_for("panel.kiosks"))

@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select
 
 from saas_platform.core.db import db, utcnow
+from tenants.audit import services as audit
 from tenants.survey.models import KioskDevice
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
@@ -22,19 +23,22 @@ def _token_hash(token: str) -> str:
 
 
 def create_kiosk(name: str) -> tuple[KioskDevice, str]:
-    """A new kiosk device of the current office and its token (shown once); flushes only."""
+    """A new kiosk device of the current office and its token (shown once), audited; flushes
+    only."""
     token = secrets.token_urlsafe(32)
     device = KioskDevice(name=name.strip()[:200], token_hash=_token_hash(token))
     db.session.add(device)
     db.session.flush()
+    audit.record("kiosk.create", "kiosk", device.id, after={"name": device.name})
     return device, token
 
 
 def revoke_kiosk(device: KioskDevice) -> None:
-    """The device's link stops giving the kiosk limit; flushes only."""
+    """The device's link stops giving the kiosk limit, audited; flushes only."""
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         db.session.flush()
+    audit.record("kiosk.revoke", "kiosk", device.id, before={"name": device.name})
 
 
 def kiosks() -> list[KioskDevice]:
