@@ -22,7 +22,7 @@ $(UV_STAMP):
 	touch $@
 
 # --locked: exactly what uv.lock pins (project deps and the dev extra, the project editable),
-# and an error if uv.lock no longer matches pyproject.toml (then run `uv lock`).
+# and an error if uv.lock no longer matches pyproject.toml (then run `make lock`).
 $(STAMP): pyproject.toml uv.lock $(UV_STAMP)
 	$(UV_ENV) $(UV) sync --locked --extra dev --python python3
 	touch $(STAMP)
