@@ -342,14 +342,41 @@ def test_dockerfile_slim_non_root_and_dockerignore():
     assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
     user = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert user and user[-1].split(":")[0] not in ("root", "0")
-    assert "pip install ." in dockerfile and "pip install --no-deps ." in dockerfile
     ignored = (REPO / ".dockerignore").read_text().split()
-    for path in (".git", ".venv", "tests", "instance"):
+    for path in (".git", ".venv", ".uv", "tests", "instance"):
         assert path in ignored
+    assert "uv.lock" not in ignored
+
+
+def test_dockerfile_installs_from_the_lock_file_without_the_dev_extra():
+    """The image installs what uv.lock pins, with the uv version `make` uses, and never the dev
+    extra: first the dependencies alone (a layer cached while only the code changes), then the
+    project itself, not editable, after the code is copied."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    makefile = (REPO / "Makefile").read_text()
+    assert (REPO / "uv.lock").is_file()
+    uv_version = re.search(r"^UV_VERSION := (\S+)$", makefile, re.M).group(1)
+    assert re.findall(r"pip install (\S+)", dockerfile) == [f"uv=={uv_version}"]
+    lock_copied = re.search(r"^COPY pyproject\.toml uv\.lock ", dockerfile, re.M)
+    code_copied = re.search(r"^COPY (--\S+ )*\. \.$", dockerfile, re.M)
+    assert lock_copied and code_copied
+    sync = re.compile(r"uv sync ([^\\&\n]+)")
+    syncs = [(m.start(), m.group(1).split()) for m in sync.finditer(dockerfile)]
+    assert len(syncs) == 2
+    (deps_at, deps), (project_at, project) = syncs
+    assert lock_copied.start() < deps_at < code_copied.start() < project_at
+    for flags in (deps, project):
+        assert "--locked" in flags or "--frozen" in flags
+        assert "--no-dev" in flags
+    assert "--no-install-project" in deps and "--no-editable" in project
+    assert "--extra" not in dockerfile and "--all-extras" not in dockerfile
+    assert re.search(r"^\s+UV_PROJECT_ENVIRONMENT=/opt/venv", dockerfile, re.M)
+    assert re.search(r"^\s+PATH=/opt/venv/bin:\$PATH", dockerfile, re.M)
 
 
 def test_the_fonts_ship_as_package_data(tmp_path):
-    """What `pip install .` puts into the image: the packages with their data files."""
+    """What the image's `uv sync --no-editable` installs (setuptools builds the wheel): the
+    packages with their data files."""
     result = subprocess.run(
         [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py",
          "-d", str(tmp_path)],
