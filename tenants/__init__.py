@@ -1,1 +1,2 @@
-"""What one office owns, one package per bounded area; every row here is tenant-scoped."""
+"""What one office owns, one package per bounded area, each registering itself with
+``init_app``: accounts, audit, survey, office, reports, outreach and panel (the staff UI)."""
