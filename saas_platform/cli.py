@@ -23,7 +23,7 @@ def _create_app():
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
-    """Badanie satysfakcji klientów urzędów: administracja platformy."""
+    """Customer-satisfaction surveys for municipal offices: platform administration."""
 
 
 # Needs no app: it must be able to report what keeps the app from starting.

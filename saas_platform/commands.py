@@ -19,9 +19,20 @@ from tenants.accounts.tasks import send_staff_link
 
 
 @db_commands.command("roles")
-@click.option("--owner", default="satysfakcja_owner", show_default=True)
-@click.option("--app", "app_role", default="satysfakcja_app", show_default=True)
-@click.option("--database", default="satysfakcja", show_default=True)
+@click.option(
+    "--owner",
+    default="satysfakcja_owner",
+    show_default=True,
+    help="The role that owns the tables and runs the migrations.",
+)
+@click.option(
+    "--app",
+    "app_role",
+    default="satysfakcja_app",
+    show_default=True,
+    help="The role the application connects as (bound by row-level security).",
+)
+@click.option("--database", default="satysfakcja", show_default=True, help="The database name.")
 def print_role_sql(owner: str, app_role: str, database: str) -> None:
     """Print the SQL that creates the owner and application roles (run it as a superuser)."""
     statements = role_setup_sql(owner, app_role, database)
@@ -32,18 +43,18 @@ def print_role_sql(owner: str, app_role: str, database: str) -> None:
         click.echo(statement + ";")
 
 
-tenants = AppGroup("tenants", help="Urzędy na platformie.")
+tenants = AppGroup("tenants", help="Offices on the platform.")
 
 
 @tenants.command("create")
 @click.argument("slug")
+@click.option("--name", required=True, help="The office's full name, as residents will see it.")
+@click.option("--municipality", default="", help="The municipality (gmina) the office serves.")
+@click.option("--teryt", default="", help="The municipality's 7-digit TERYT code.")
+@click.option("--contact-email", default="", help="The office's contact e-mail address.")
 @click.option(
-    "--name", required=True, help="Pełna nazwa urzędu, np. „Urząd Miasta i Gminy Radzymin”."
+    "--admin-email", default="", help="The first administrator, who gets an invitation by e-mail."
 )
-@click.option("--municipality", default="", help="Gmina.")
-@click.option("--teryt", default="", help="Kod TERYT gminy.")
-@click.option("--contact-email", default="")
-@click.option("--admin-email", default="", help="Pierwszy administrator: dostanie zaproszenie.")
 def create_tenant_command(
     slug: str, name: str, municipality: str, teryt: str, contact_email: str, admin_email: str
 ):
@@ -62,10 +73,10 @@ def create_tenant_command(
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Utworzono: {tenant.name} → {tenant.slug}.{current_app.config['PLATFORM_DOMAIN']}")
+    click.echo(f"Created: {tenant.name} → {tenant.slug}.{current_app.config['PLATFORM_DOMAIN']}")
     if link is not None:
         enqueue(send_staff_link, token_id=link.token_id, tenant_id=tenant.id)
-        click.echo(f"Wysłano zaproszenie dla administratora: {admin_email.strip().lower()}")
+        click.echo(f"Invitation sent to the administrator: {admin_email.strip().lower()}")
 
 
 @tenants.command("list")
@@ -75,30 +86,56 @@ def list_tenants() -> None:
     for slug, status, name in rows:
         click.echo(f"{slug}\t{status}\t{name}")
     total = db.session.scalar(select(func.count()).select_from(Tenant))
-    click.echo(f"Razem: {total}")
+    click.echo(f"Total: {total}")
 
 
 @click.command("demo")
-@click.option("--responses", default=2500, show_default=True, help="Odpowiedzi na urząd.")
-@click.option("--seed", default=2019, show_default=True)
+@click.option("--responses", default=2500, show_default=True, help="Demo responses per office.")
+@click.option(
+    "--seed", default=2019, show_default=True, help="The same seed makes the same responses."
+)
 def demo_command(responses: int, seed: int) -> None:
     """Create the demo offices (wolomin, sierpc) with departments and demo responses."""
     from saas_platform.demo import create_demo_offices
 
     for tenant, created in create_demo_offices(responses, seed):
-        state = f"utworzono, {responses} odpowiedzi" if created else "już istnieje"
+        state = f"created, {responses} responses" if created else "already exists"
         click.echo(f"{tenant.slug}: {tenant.name} ({state})")
 
 
-reports = AppGroup("reports", help="Raporty urzędów.")
+reports = AppGroup("reports", help="Office reports.")
 
 
 @reports.command("generate")
-@click.option("--tenant", "slug", required=True, help="Adres (slug) urzędu.")
-@click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--department", "department_id", type=int, default=None, help="Id wydziału.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--tenant", "slug", required=True, help="The office's slug (its subdomain).")
+@click.option(
+    "--from",
+    "date_from",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The period's first day.",
+)
+@click.option(
+    "--to",
+    "date_to",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The period's last day.",
+)
+@click.option(
+    "--department",
+    "department_id",
+    type=int,
+    default=None,
+    help="One department's id (default: all departments).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="The PDF file to write.",
+)
 def generate_report(slug: str, date_from, date_to, department_id: int | None, out: str) -> None:
     """Write a report PDF synchronously (the same PDF the workers make)."""
     from tenants.reports.pdf import ReportRequest, build_report_pdf
@@ -106,7 +143,7 @@ def generate_report(slug: str, date_from, date_to, department_id: int | None, ou
 
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise click.ClickException(f"Nie ma urzędu „{slug}”.")
+        raise click.ClickException(f"No office with the slug {slug!r}.")
     start, end = date_from.date(), date_to.date()
     with tenant_scope(tenant):
         try:
@@ -118,10 +155,10 @@ def generate_report(slug: str, date_from, date_to, department_id: int | None, ou
         )
     with open(out, "wb") as fh:
         fh.write(pdf)
-    click.echo(f"Zapisano {out} ({len(pdf)} bajtów).")
+    click.echo(f"Wrote {out} ({len(pdf)} bytes).")
 
 
-operators = AppGroup("operators", help="Operatorzy platformy.")
+operators = AppGroup("operators", help="Platform operators.")
 
 
 @operators.command("create")
@@ -137,8 +174,8 @@ def create_operator_command(email: str) -> None:
         raise click.ClickException(str(exc)) from exc
     operator_services.record(None, "operator.create", email=operator.email)
     db.session.commit()
-    click.echo(f"Utworzono operatora {operator.email}.")
-    click.echo("Jednorazowy link do ustawienia hasła i aplikacji uwierzytelniającej (ważny 2 dni):")
+    click.echo(f"Created operator {operator.email}.")
+    click.echo("One-time link to set a password and enrol an authenticator app (valid 2 days):")
     click.echo(platform_url(f"/operator/konfiguracja/{signed}"))
 
 

@@ -60,7 +60,7 @@ def _check_database(settings: Mapping) -> CheckResult:
             applied = set(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return CheckResult("baza danych", False, f"nie odpowiada: {reason}")
+        return CheckResult("database", False, f"not answering: {reason}")
     finally:
         engine.dispose()
     alembic_config = AlembicConfig()
@@ -68,37 +68,37 @@ def _check_database(settings: Mapping) -> CheckResult:
     heads = set(ScriptDirectory.from_config(alembic_config).get_heads())
     if applied != heads:
         return CheckResult(
-            "baza danych",
+            "database",
             False,
-            f"schemat nieaktualny (jest {', '.join(sorted(applied)) or 'pusty'}, "
-            f"najnowsza migracja {', '.join(sorted(heads))}): uruchom `satysfakcja db upgrade`",
+            f"schema out of date (at {', '.join(sorted(applied)) or 'none'}, "
+            f"newest migration {', '.join(sorted(heads))}): run `satysfakcja db upgrade`",
         )
-    return CheckResult("baza danych", True, f"odpowiada, migracje aktualne ({', '.join(heads)})")
+    return CheckResult("database", True, f"answers, migrations current ({', '.join(heads)})")
 
 
 def _check_redis(settings: Mapping) -> CheckResult:
     url = settings.get("REDIS_URL")
     if not url:
-        return CheckResult("Redis", True, "nie skonfigurowany: zadania wykonywane w procesie")
+        return CheckResult("Redis", True, "not configured: tasks run in-process")
     try:
         broker_client(url).ping()
     except redis.RedisError as exc:
-        return CheckResult("Redis", False, f"nie odpowiada ({masked('REDIS_URL', url)}): {exc}")
-    return CheckResult("Redis", True, "odpowiada")
+        return CheckResult("Redis", False, f"not answering ({masked('REDIS_URL', url)}): {exc}")
+    return CheckResult("Redis", True, "answers")
 
 
 def _check_mail(settings: Mapping) -> CheckResult:
     host, port = settings.get("MAIL_SERVER"), settings.get("MAIL_PORT")
     if not host:
-        return CheckResult("poczta (SMTP)", True, "nie skonfigurowana: wiadomości trafiają do logu")
+        return CheckResult("mail (SMTP)", True, "not configured: messages go to the log")
     try:
         with smtplib.SMTP(host, port, timeout=5) as smtp:
             code, _ = smtp.noop()
     except (OSError, smtplib.SMTPException) as exc:
-        return CheckResult("poczta (SMTP)", False, f"{host}:{port} nie odpowiada: {exc}")
+        return CheckResult("mail (SMTP)", False, f"{host}:{port} not answering: {exc}")
     if code != 250:
-        return CheckResult("poczta (SMTP)", False, f"{host}:{port} odpowiada kodem {code}")
-    return CheckResult("poczta (SMTP)", True, f"{host}:{port} odpowiada")
+        return CheckResult("mail (SMTP)", False, f"{host}:{port} answers with code {code}")
+    return CheckResult("mail (SMTP)", True, f"{host}:{port} answers")
 
 
 CHECK_FUNCTIONS: dict[str, Callable[[Mapping], CheckResult]] = {
@@ -113,8 +113,8 @@ def setting_problems(settings: Mapping) -> list[str]:
     problems = []
     if settings["APP_ENV"] == "production" and len(settings["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         problems.append(
-            f"SECRET_KEY ma mniej niż {MIN_SECRET_KEY_LENGTH} znaki: użyj długiego, losowego "
-            "klucza (np. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+            f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters: use a long random "
+            "key (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
         )
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     # the processes create it when missing; they must be able to write there
@@ -122,11 +122,11 @@ def setting_problems(settings: Mapping) -> list[str]:
         directory if directory and os.path.exists(directory) else os.path.dirname(directory or "")
     )
     if directory and not (os.path.isdir(writable) and os.access(writable, os.W_OK)):
-        problems.append(f"PROMETHEUS_MULTIPROC_DIR={directory}: nie da się tam zapisywać.")
+        problems.append(f"PROMETHEUS_MULTIPROC_DIR={directory}: not writable.")
     return problems
 
 
-@click.group("config", help="Konfiguracja platformy.")
+@click.group("config", help="The platform's settings.")
 def config_group() -> None:
     pass
 
@@ -136,7 +136,7 @@ def config_group() -> None:
     "--only",
     type=click.Choice(CHECKS),
     multiple=True,
-    help="Sprawdź tylko to połączenie (można powtórzyć).",
+    help="Check only this connection (may be repeated).",
 )
 @click.pass_context
 def config_check(ctx: click.Context, only: tuple[str, ...]) -> None:
@@ -147,24 +147,24 @@ def config_check(ctx: click.Context, only: tuple[str, ...]) -> None:
     try:
         settings = load_settings()
     except ConfigurationError as exc:
-        click.echo(f"Błąd konfiguracji: {exc}", err=True)
+        click.echo(f"Configuration error: {exc}", err=True)
         ctx.exit(1)
-    click.echo(f"Ustawienia (APP_ENV={settings['APP_ENV']}):")
+    click.echo(f"Settings (APP_ENV={settings['APP_ENV']}):")
     for name in sorted(settings):
         click.echo(f"  {name} = {masked(name, settings[name])!r}")
     problems = setting_problems(settings)
-    click.echo("Połączenia:")
+    click.echo("Connections:")
     for check in only or CHECKS:
         result = CHECK_FUNCTIONS[check](settings)
-        click.echo(f"  {result.name}: {'OK' if result.ok else 'BŁĄD'}: {result.detail}")
+        click.echo(f"  {result.name}: {'OK' if result.ok else 'ERROR'}: {result.detail}")
         if not result.ok:
             problems.append(f"{result.name}: {result.detail}")
     if problems:
-        click.echo(f"Problemy ({len(problems)}):", err=True)
+        click.echo(f"Problems ({len(problems)}):", err=True)
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
         ctx.exit(1)
-    click.echo("Konfiguracja poprawna.")
+    click.echo("Configuration OK.")
 
 
 def _age(moment: datetime, now: datetime) -> str:
@@ -187,17 +187,17 @@ def queues_command(ctx: click.Context) -> None:
     broker_ok = True
     redis_url = current_app.config.get("REDIS_URL")
     if celery.conf.task_always_eager or not redis_url:
-        click.echo("Kolejki Celery: brak brokera, zadania wykonywane w procesie.")
+        click.echo("Celery queues: no broker, tasks run in-process.")
     else:
-        click.echo(f"Kolejki Celery ({masked('REDIS_URL', redis_url)}):")
+        click.echo(f"Celery queues ({masked('REDIS_URL', redis_url)}):")
         try:
             client = broker_client(redis_url)
             for queue, length in queue_lengths(client, queue_names(celery)).items():
-                click.echo(f"  {queue}: {length} czeka")
-            click.echo(f"  pobrane przez workery, niepotwierdzone: {unacknowledged(client)}")
+                click.echo(f"  {queue}: {length} waiting")
+            click.echo(f"  taken by workers, not acknowledged yet: {unacknowledged(client)}")
         except redis.RedisError as exc:
             broker_ok = False
-            click.echo(f"  Redis nie odpowiada: {exc}", err=True)
+            click.echo(f"  Redis not answering: {exc}", err=True)
 
     totals = {status: 0 for status in ("queued", "running", "failed", "done")}
     oldest: tuple[datetime, str] | None = None
@@ -210,14 +210,14 @@ def queues_command(ctx: click.Context) -> None:
                         oldest = (first_queued, office.slug)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        click.echo(f"Nie udało się odczytać raportów z bazy danych: {reason}", err=True)
+        click.echo(f"Could not read the reports from the database: {reason}", err=True)
         ctx.exit(1)
     finally:
         db.session.rollback()
-    click.echo("Raporty: " + ", ".join(f"{status} {count}" for status, count in totals.items()))
+    click.echo("Reports: " + ", ".join(f"{status} {count}" for status, count in totals.items()))
     if oldest is not None:
-        click.echo(f"Najstarszy w kolejce: {_age(oldest[0], utcnow())} ({oldest[1]})")
+        click.echo(f"Oldest queued: {_age(oldest[0], utcnow())} ({oldest[1]})")
     else:
-        click.echo("Najstarszy w kolejce: brak raportów w kolejce")
+        click.echo("Oldest queued: no report is queued")
     if not broker_ok:
         ctx.exit(1)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 
+import click
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 
 from config import PRODUCTION_REQUIRED, ConfigurationError, load_settings
+from saas_platform.app import create_app
+from saas_platform.cli import main
 from saas_platform.core.db import db
 from saas_platform.core.tenancy.models import Tenant
+from tests.conftest import sqlite_app_settings
 
 PRODUCTION_ENV = {
     "APP_ENV": "production",
@@ -36,7 +44,7 @@ def test_tenants_create_serves_the_new_office_at_once(app, two_offices, client_f
     assert "Wizerunek Urzędu" in html
     listing = app.test_cli_runner().invoke(args=["tenants", "list"])
     assert "radzymin\tactive\tUrząd Miasta i Gminy Radzymin" in listing.output
-    assert "Razem: 3" in listing.output
+    assert "Total: 3" in listing.output
 
 
 @pytest.mark.parametrize(
@@ -99,3 +107,45 @@ def test_console_script_reports_missing_production_settings_without_a_traceback(
     assert result.returncode != 0
     assert "needs these environment variables" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# The CLI speaks English throughout, like Flask's and Flask-Migrate's own commands beside it
+# (run, shell, routes, db upgrade), whose help cannot be translated.
+POLISH_LETTERS = re.compile("[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
+
+
+def _is_ours(command: click.Command) -> bool:
+    """A command of the platform's (not Flask's or Flask-Migrate's), or a group holding one."""
+    if isinstance(command, click.Group):
+        return any(_is_ours(sub) for sub in command.commands.values())
+    return (command.callback.__module__ or "").startswith(("saas_platform", "tenants", "workers"))
+
+
+def _our_command_paths(ctx: click.Context) -> Iterator[tuple[str, ...]]:
+    def walk(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        yield path
+        if isinstance(command, click.Group):
+            for name, sub in sorted(command.commands.items()):
+                if _is_ours(sub):
+                    yield from walk(sub, (*path, name))
+
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        if _is_ours(command):
+            yield from walk(command, (name,))
+
+
+def test_every_command_of_ours_has_english_help(tmp_path):
+    app = create_app(sqlite_app_settings(f"sqlite:///{tmp_path / 'help.sqlite'}"))
+    script_info = ScriptInfo(create_app=lambda: app)
+    with click.Context(main, obj=script_info) as ctx:
+        paths = list(_our_command_paths(ctx))
+    expected = {
+        ("tenants", "create"), ("tenants", "list"), ("reports", "generate"),
+        ("operators", "create"), ("demo",), ("config", "check"), ("queues",), ("db", "roles"),
+    }  # fmt: skip
+    assert expected <= set(paths), paths
+    for path in [(), *paths]:
+        result = CliRunner().invoke(main, [*path, "--help"], obj=script_info)
+        assert result.exit_code == 0, (path, result.output)
+        assert not POLISH_LETTERS.search(result.output), (path, result.output)

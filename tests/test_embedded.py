@@ -44,7 +44,7 @@ def embedded_app(tmp_path_factory):
     output = _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
     assert "wolomin: Urząd Miejski w Wołominie" in output
     # a second run changes nothing
-    assert "już istnieje" in _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
+    assert "already exists" in _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
     app = create_app(sqlite_app_settings(f"sqlite:///{database}"))
     assert app.config["CELERY_TASK_ALWAYS_EAGER"] is True
     assert app.config["PLATFORM_DOMAIN"] == "localhost"

@@ -399,10 +399,10 @@ def test_config_check_passes_and_masks_every_secret(app, database, smtp_server):
     env = production_env(database, smtp_server.port, METRICS_TOKEN="metrics-token-not-shown")
     result = run_cli(["config", "check"], env)
     assert result.exit_code == 0, result.output
-    assert "Konfiguracja poprawna." in result.output
+    assert "Configuration OK." in result.output
     assert "APP_ENV = 'production'" in result.output
-    assert "baza danych: OK" in result.output and "migracje aktualne" in result.output
-    assert "Redis: OK" in result.output and "poczta (SMTP): OK" in result.output
+    assert "database: OK" in result.output and "migrations current" in result.output
+    assert "Redis: OK" in result.output and "mail (SMTP): OK" in result.output
     for secret in ("app-password-not-shown", env["SECRET_KEY"], "metrics-token-not-shown"):
         assert secret not in result.output
     assert f"postgresql+psycopg2://{APP_ROLE}:********@{PG_HOST}/{database.name}" in result.output
@@ -417,11 +417,11 @@ def test_config_check_names_missing_production_settings():
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ({"DATABASE_URL": f"postgresql://{APP_ROLE}:pw@127.0.0.1:1/x"}, "baza danych: BŁĄD"),
-        ({"DATABASE_URL": f"postgresql://postgres@{PG_HOST}/postgres"}, "schemat nieaktualny"),
-        ({"REDIS_URL": "redis://:redis-pw@127.0.0.1:1/0"}, "Redis: BŁĄD"),
-        ({"MAIL_PORT": "1"}, "poczta (SMTP): BŁĄD"),
-        ({"SECRET_KEY": "short"}, "SECRET_KEY ma mniej niż 32 znaki"),
+        ({"DATABASE_URL": f"postgresql://{APP_ROLE}:pw@127.0.0.1:1/x"}, "database: ERROR"),
+        ({"DATABASE_URL": f"postgresql://postgres@{PG_HOST}/postgres"}, "schema out of date"),
+        ({"REDIS_URL": "redis://:redis-pw@127.0.0.1:1/0"}, "Redis: ERROR"),
+        ({"MAIL_PORT": "1"}, "mail (SMTP): ERROR"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is shorter than 32 characters"),
     ],
 )
 def test_config_check_fails_clearly(app, database, smtp_server, override, expected):
@@ -429,7 +429,7 @@ def test_config_check_fails_clearly(app, database, smtp_server, override, expect
     result = run_cli(["config", "check"], env)
     assert result.exit_code == 1
     assert expected in result.output
-    assert "Problemy (1):" in result.output  # only the broken part is reported
+    assert "Problems (1):" in result.output  # only the broken part is reported
     assert "redis-pw" not in result.output
 
 
@@ -459,10 +459,10 @@ def test_queues_shows_the_broker_and_the_reports_of_every_office(app, two_office
     result = app.test_cli_runner().invoke(args=["queues"])
     assert result.exit_code == 0, result.output
     queue = app.extensions["celery"].conf.task_default_queue
-    assert re.search(rf"{queue}: \d+ czeka", result.output)
-    assert "niepotwierdzone:" in result.output
-    assert "Raporty: queued 2, running 1, failed 1, done 0" in result.output
-    assert "Najstarszy w kolejce: 12 min" in result.output and "(wolomin)" in result.output
+    assert re.search(rf"{queue}: \d+ waiting", result.output)
+    assert "not acknowledged yet:" in result.output
+    assert "Reports: queued 2, running 1, failed 1, done 0" in result.output
+    assert "Oldest queued: 12 min" in result.output and "(wolomin)" in result.output
 
 
 def test_queues_reports_an_unreachable_broker_and_still_counts_reports(app, two_offices, in_office):
@@ -475,8 +475,8 @@ def test_queues_reports_an_unreachable_broker_and_still_counts_reports(app, two_
     finally:
         app.config["REDIS_URL"] = TEST_REDIS_URL
     assert result.exit_code == 1
-    assert "Redis nie odpowiada" in result.output
-    assert "Raporty: queued 1, running 0, failed 0, done 0" in result.output
+    assert "Redis not answering" in result.output
+    assert "Reports: queued 1, running 0, failed 0, done 0" in result.output
 
 
 # --- backup and restore (README "Backups") ------------------------------------------------
@@ -542,7 +542,7 @@ def test_a_pg_dump_restores_with_its_owner_and_row_level_security(
         assert _office_responses(app_url, None) == 0  # the policies came back with the data
         env = production_env(database, 25, DATABASE_URL=app_url)
         check = run_cli(["config", "check", "--only", "database"], env)
-        assert check.exit_code == 0 and "migracje aktualne" in check.output, check.output
+        assert check.exit_code == 0 and "migrations current" in check.output, check.output
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {restored} WITH (FORCE)")

@@ -345,7 +345,7 @@ def test_cli_writes_the_same_report_synchronously(app, offices_with_responses, i
             str(out),
         ]
     )
-    assert bad.exit_code != 0 and "Nie ma urzędu" in bad.output
+    assert bad.exit_code != 0 and "No office with the slug 'nie-ma'" in bad.output
 
 
 def test_smtp_failure_keeps_the_report_and_the_mail_is_retried_until_sent(
