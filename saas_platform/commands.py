@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from saas_platform.core.dispatch import enqueue
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.services import office_url, platform_url
 from saas_platform.onboarding import onboard_office
 from saas_platform.operations import queues_command
 from tenants.accounts.tasks import send_staff_link
@@ -90,17 +91,41 @@ def list_tenants() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--responses", default=2500, show_default=True, help="Demo responses per office.")
 @click.option(
     "--seed", default=2019, show_default=True, help="The same seed makes the same responses."
 )
 def demo_command(responses: int, seed: int) -> None:
-    """Create the demo offices (wolomin, sierpc) with departments and demo responses."""
-    from saas_platform.demo import create_demo_offices
+    """Create the demo offices (wolomin, sierpc) with demo responses and demo logins
+    (embedded mode only)."""
+    from saas_platform import demo
 
-    for tenant, created in create_demo_offices(responses, seed):
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException(
+            "The demo data and its known passwords are for the embedded mode only; "
+            "this is a production instance (APP_ENV=production)."
+        )
+    offices = []
+    for tenant, created in demo.create_demo_offices(responses, seed):
         state = f"created, {responses} responses" if created else "already exists"
         click.echo(f"{tenant.slug}: {tenant.name} ({state})")
+        offices.append(tenant)
+    demo.ensure_demo_operator()
+    db.session.commit()
+    click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for tenant in offices:
+        panel = office_url(tenant, "/panel/")
+        for role, _ in demo.DEMO_STAFF:
+            click.echo(f"  {panel}  {demo.demo_staff_email(role, tenant.slug)}")
+    click.echo(
+        f"  {platform_url('/operator/')}  {demo.DEMO_OPERATOR_EMAIL}, "
+        f"authenticator code from the TOTP secret {demo.DEMO_TOTP_SECRET}:"
+    )
+    click.echo(
+        '    .venv/bin/python -c "import pyotp; '
+        f"print(pyotp.TOTP('{demo.DEMO_TOTP_SECRET}').now())\""
+    )
 
 
 reports = AppGroup("reports", help="Office reports.")
@@ -165,7 +190,6 @@ operators = AppGroup("operators", help="Platform operators.")
 @click.argument("email")
 def create_operator_command(email: str) -> None:
     """Create an operator and print the one-time link to set a password and enrol TOTP."""
-    from saas_platform.core.tenancy.services import platform_url
     from saas_platform.operator import services as operator_services
 
     try:

@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 
 from saas_platform.core.db import db
+from saas_platform.core.security import hash_password
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, local_day
 from saas_platform.onboarding import create_tenant
+from saas_platform.operator.models import PlatformOperator
+from tenants.accounts.models import StaffUser
 from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
 from tenants.survey.departments import active_departments
@@ -77,11 +80,59 @@ COMMENTS = [
 ]
 
 
+# Demo logins, embedded mode only (the command refuses to run in production): known to anyone
+# who reads this file, which is the point of a demo and the reason they never go further.
+DEMO_PASSWORD = "demo-satysfakcja"
+DEMO_STAFF = (("admin", "Administrator (demo)"), ("analyst", "Analityk (demo)"))
+DEMO_OPERATOR_EMAIL = "operator@demo.example"
+DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"  # base32; any authenticator app takes it
+
+
+def demo_staff_email(role: str, slug: str) -> str:
+    """The demo login of ``role`` at the demo office ``slug``."""
+    return f"{role}@{slug}.example"
+
+
+def ensure_demo_logins(tenant: Tenant) -> None:
+    """The demo office's admin and analyst, with ``DEMO_PASSWORD``, unless they exist."""
+    with tenant_scope(tenant):
+        for role, name in DEMO_STAFF:
+            email = demo_staff_email(role, tenant.slug)
+            if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
+                db.session.add(
+                    StaffUser(
+                        email=email,
+                        role=role,
+                        name=name,
+                        password_hash=hash_password(DEMO_PASSWORD),
+                    )
+                )
+        db.session.flush()
+
+
+def ensure_demo_operator() -> PlatformOperator:
+    """The demo operator, enrolled with ``DEMO_PASSWORD`` and ``DEMO_TOTP_SECRET``."""
+    operator = db.session.scalar(
+        select(PlatformOperator).where(PlatformOperator.email == DEMO_OPERATOR_EMAIL)
+    )
+    if operator is None:
+        operator = PlatformOperator(
+            email=DEMO_OPERATOR_EMAIL,
+            password_hash=hash_password(DEMO_PASSWORD),
+            totp_secret=DEMO_TOTP_SECRET,
+        )
+        db.session.add(operator)
+        db.session.flush()
+    return operator
+
+
 def create_demo_offices(responses_per_office: int, seed: int) -> Iterator[tuple[Tenant, bool]]:
     """Create each demo office that does not exist yet and fill it with responses; commits."""
     for spec in DEMO_OFFICES:
         existing = db.session.scalar(select(Tenant).where(Tenant.slug == spec["slug"]))
         if existing is not None:
+            ensure_demo_logins(existing)
+            db.session.commit()
             yield existing, False
             continue
         details = {k: v for k, v in spec.items() if k not in ("slug", "name", "weak")}
@@ -90,6 +141,7 @@ def create_demo_offices(responses_per_office: int, seed: int) -> Iterator[tuple[
             _add_demo_responses(
                 tenant, spec["weak"], responses_per_office, random.Random(seed + tenant.id)
             )
+        ensure_demo_logins(tenant)
         db.session.commit()
         yield tenant, True
 

@@ -8,19 +8,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyotp
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+from saas_platform import demo
 from saas_platform.app import create_app
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import TenantNotSet, tenant_scope
 from saas_platform.core.tenancy.models import Tenant
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
-from tests.conftest import sqlite_app_settings
+from tests.conftest import csrf_token_of, sqlite_app_settings
 
 DEMO_RESPONSES = 60
+DEMO_OUTPUT: dict[str, str] = {}
 
 
 def _satysfakcja(env: dict, *args: str) -> str:
@@ -43,6 +46,7 @@ def embedded_app(tmp_path_factory):
     _satysfakcja(env, "db", "upgrade")
     output = _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
     assert "wolomin: Urząd Miejski w Wołominie" in output
+    DEMO_OUTPUT["first run"] = output
     # a second run changes nothing
     assert "already exists" in _satysfakcja(env, "demo", "--responses", str(DEMO_RESPONSES))
     app = create_app(sqlite_app_settings(f"sqlite:///{database}"))
@@ -109,3 +113,53 @@ def test_sqlite_schema_matches_the_models(embedded_app):
     with embedded_app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, db.metadata) == []
+
+
+def _post_form(client, path: str, base_url: str, **fields):
+    page = client.get(path, base_url=base_url).get_data(as_text=True)
+    return client.post(path, base_url=base_url, data={"csrf_token": csrf_token_of(page), **fields})
+
+
+def test_demo_prints_the_panel_and_operator_logins(embedded_app):
+    output = DEMO_OUTPUT["first run"]
+    assert f"password for all: {demo.DEMO_PASSWORD}" in output
+    assert "http://wolomin.localhost:5000/panel/  admin@wolomin.example" in output
+    assert "http://sierpc.localhost:5000/panel/  analyst@sierpc.example" in output
+    assert f"http://localhost:5000/operator/  {demo.DEMO_OPERATOR_EMAIL}" in output
+    assert demo.DEMO_TOTP_SECRET in output
+
+
+def test_a_demo_admin_signs_in_at_their_office_and_nowhere_else(embedded_app):
+    wolomin, sierpc = "http://wolomin.localhost:5000", "http://sierpc.localhost:5000"
+    client = embedded_app.test_client()
+    email = demo.demo_staff_email("admin", "wolomin")
+    signed_in = _post_form(
+        client, "/panel/login", wolomin, email=email, password=demo.DEMO_PASSWORD
+    )
+    assert signed_in.status_code == 302
+    assert "Wyniki" in client.get("/panel/", base_url=wolomin).get_data(as_text=True)
+    elsewhere = _post_form(
+        embedded_app.test_client(), "/panel/login", sierpc, email=email, password=demo.DEMO_PASSWORD
+    )
+    assert elsewhere.status_code == 401
+
+
+def test_the_demo_operator_signs_in_with_the_printed_totp_secret(embedded_app):
+    apex = "http://localhost:5000"
+    client = embedded_app.test_client()
+    first = _post_form(
+        client, "/operator/login", apex, email=demo.DEMO_OPERATOR_EMAIL, password=demo.DEMO_PASSWORD
+    )
+    assert first.status_code == 302
+    code = pyotp.TOTP(demo.DEMO_TOTP_SECRET).now()
+    assert _post_form(client, "/operator/login/kod", apex, code=code).status_code == 302
+    assert client.get("/operator/", base_url=apex).status_code == 200
+
+
+def test_the_demo_refuses_to_run_in_production(embedded_app, tmp_path):
+    url = f"sqlite:///{tmp_path / 'production.sqlite'}"
+    production = create_app({**sqlite_app_settings(url), "APP_ENV": "production"})
+    result = production.test_cli_runner().invoke(args=["demo", "--responses", "1"])
+    assert result.exit_code != 0
+    assert "embedded mode only" in result.output
+    assert "Demo logins" not in result.output
