@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from saas_platform.core.caching import PerAppCache, clear_all
 from saas_platform.core.db import db, is_id
 from saas_platform.core.extensions import csrf
 from saas_platform.core.observability.metrics import SUBMISSIONS
@@ -35,7 +36,6 @@ from saas_platform.core.tenancy.resolver import normalise_host, require_tenant_s
 from tenants.survey.cache import (
     BlankPage,
     cached_page,
-    forget_pages,
     remember_page,
     survey_state,
 )
@@ -136,8 +136,10 @@ def _language_links(version: VersionDef, channel: str, kiosk: str | None = None)
 
 
 # A blank survey page differs between requests only in a few tokens, so it is rendered once
-# per office, version, channel and look, and the tokens are filled in per request.
-_BLANK_PAGE_LIMIT = 1024
+# per office, version, channel and look, and the tokens are filled in per request. The key
+# holds the survey revision, which moves with anything the page shows of the office
+# (tenants.survey.cache), so nothing needs emptying.
+_blank_pages: PerAppCache[tuple, BlankPage] = PerAppCache("blank survey pages", max_size=1024)
 _TOKENS = {
     name: f"__{name}_{uuid.uuid4().hex}__"
     for name in ("csrf", "submission", "nonce", "started", "kiosk")
@@ -168,10 +170,8 @@ def _blank_form(version: VersionDef):
         values[version.department_question.field_name] = str(department_id)
     tenant = current_tenant
     asked = requested_language()  # the cache key: what a later request will ask for
-    # The revision changes with anything the page shows of the office (tenants.survey.cache).
     key = (tenant.id, tenant.survey_revision, version.id, version.language, channel, department_id)
-    pages = current_app.extensions.setdefault("blank_survey_pages", {})
-    page = pages.get(key)
+    page = _blank_pages.get(key)
     if page is None:
         nonce, g.csp_nonce = g.csp_nonce, _TOKENS["nonce"]
         try:
@@ -191,9 +191,7 @@ def _blank_form(version: VersionDef):
         finally:
             g.csp_nonce = nonce
         page = BlankPage.cut(page, _TOKENS)
-        if len(pages) >= _BLANK_PAGE_LIMIT:
-            pages.clear()
-        pages[key] = page
+        _blank_pages.put(key, page)
     ttl = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
     if ttl:
         variant = _page_variant(channel, department_id and str(department_id))
@@ -339,7 +337,7 @@ def _store(version: VersionDef, submission) -> int | None:
 def _office_or_department_gone(tenant_id: int):
     """Answer as a fresh request would: 404 when the office no longer exists, otherwise (a
     department gone) the unavailable page, from which the resident opens the survey again."""
-    forget_pages()  # and the remembered offices
+    clear_all()  # another process deleted it: no flush of this one emptied the caches
     if db.session.scalar(select(Tenant.id).where(Tenant.id == tenant_id)) is None:
         log.info("an answer arrived for office %s, deleted a moment ago", tenant_id)
         set_current_tenant(None)
