@@ -23,13 +23,13 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from saas_platform.app import create_app
+from saas_platform.core.caching import clear_all
 from saas_platform.core.db import db
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.core.security import limiter
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.onboarding import create_tenant
-from tenants.survey.cache import forget_pages
 
 PG_HOST = os.environ.get("TEST_PGHOST", "127.0.0.1")
 PG_SUPERUSER = os.environ.get("TEST_PGUSER", "postgres")
@@ -207,7 +207,7 @@ def reset_platform(migrated_app, owner_engine) -> None:
         connection.execute(
             text("TRUNCATE tenants, platform_operators, platform_audit_entries CASCADE")
         )
-    forget_pages()  # blank survey pages of the offices just truncated
+    clear_all()  # what this process remembers of the offices just truncated (no flush saw it)
     with migrated_app.app_context():
         limiter.reset()
     # Another app made in this process (the embedded-mode test) may have taken over as

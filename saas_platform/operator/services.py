@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import pyotp
 from sqlalchemy import delete, func, select
 
+from saas_platform.core.caching import clear_all
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.security import (
     hash_password,
@@ -25,7 +26,6 @@ from saas_platform.core.security import (
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
-from tenants.survey.cache import forget_pages
 
 SETUP_LINK_LIFETIME = timedelta(days=2)
 TOTP_ISSUER = "Satysfakcja Klienta"
@@ -272,5 +272,7 @@ def delete_office(operator_id: int, tenant: Tenant, typed_slug: str) -> None:
     slug, name = tenant.slug, tenant.name
     db.session.execute(delete(Tenant).where(Tenant.id == tenant.id))
     db.session.expunge_all()
-    forget_pages()  # the registry row went by a bulk delete, which no flush hook sees
+    # The registry row (and by cascade everything the office owned) went by a bulk DELETE,
+    # which the caches' flush hook never sees: empty them all, here, once.
+    clear_all()
     record(operator_id, "office.delete", slug, name=name)

@@ -1,27 +1,26 @@
 """What the survey page needs of an office besides the form: the live version and the
-departments a resident can pick. Cached per process, keyed by the office's survey revision,
-which the flush hook below bumps whenever the office's data, departments or survey versions
-change, so a change is visible on the next request without any call site remembering to clear
-a cache.
+departments a resident can pick. Cached per app, keyed by the office's survey revision, which
+the flush hook below bumps whenever the office's data, departments or survey versions change,
+so a change is visible on the next request (in every process) without any call site
+remembering to clear a cache. The blank-page micro-cache and the remembered offices are keyed
+by host instead; this process empties them on the same changes (``invalidate_on``).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from saas_platform.core.caching import BoundedCache, PerAppCache, invalidate_on
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
-from saas_platform.core.tenancy.resolver import forget_hosts
+from saas_platform.core.tenancy.resolver import offices_by_host
 from tenants.survey.definition import live_version_id
 from tenants.survey.models import Department, Question, Section, SurveyVersion
 
-_CACHE_LIMIT = 4096
 _WATCHED = (Department, SurveyVersion, Section, Question)
 
 
@@ -41,22 +40,23 @@ class SurveyState:
         return frozenset(d.id for d in self.departments)
 
 
+# By (office id, survey revision): a new revision is a new key, so nothing needs emptying.
+_survey_states: PerAppCache[tuple[int, int], SurveyState] = PerAppCache("survey states")
+
+
 def survey_state() -> SurveyState:
     """The current office's live version id and active departments (cached by revision)."""
     from tenants.survey.departments import active_departments
 
     tenant = current_tenant
     key = (tenant.id, tenant.survey_revision)
-    cache = current_app.extensions.setdefault("survey_states", {})
-    state = cache.get(key)
+    state = _survey_states.get(key)
     if state is None:
         state = SurveyState(
             live_version_id(),
             tuple(DepartmentChoice(d.id, d.name) for d in active_departments()),
         )
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = state
+        _survey_states.put(key, state)
     return state
 
 
@@ -82,34 +82,26 @@ class BlankPage:
 
 
 # Blank survey pages by (host, variant: the channel and any chosen department, language asked
-# for): (expires at, page, office id, slug). Process-local, so another process may serve a page
-# up to the TTL after a change; this one forgets at once.
-_pages: dict[tuple[str, str, str], tuple[float, BlankPage, int, str]] = {}
+# for): (page, office id, slug). Process-local, so another process may serve a page up to the
+# TTL after a change; this one forgets at once, and forgets the remembered offices with them (a
+# survey change moves their survey revision).
+_pages_by_host: BoundedCache[tuple[str, str, str], tuple[BlankPage, int, str]] = BoundedCache(
+    "blank survey pages by host"
+)
+invalidate_on((Tenant, TenantDomain, *_WATCHED), _pages_by_host, offices_by_host)
 
 
 def remember_page(
     host: str, variant: str, language: str, tenant_id: int, slug: str, page: BlankPage, ttl: float
 ) -> None:
     """Keep a rendered blank survey page (with token placeholders) for ``ttl`` seconds."""
-    if len(_pages) >= _CACHE_LIMIT:
-        _pages.clear()
-    _pages[(host, variant, language)] = (time.monotonic() + ttl, page, tenant_id, slug)
+    _pages_by_host.put((host, variant, language), (page, tenant_id, slug), ttl)
 
 
 def cached_page(host: str, variant: str, language: str) -> tuple[BlankPage, int, str] | None:
     """(page, office id, office slug) of a fresh blank page for this host, variant and
     language, or None."""
-    entry = _pages.get((host, variant, language))
-    if entry is None or entry[0] < time.monotonic():
-        return None
-    return entry[1], entry[2], entry[3]
-
-
-def forget_pages() -> None:
-    """Drop every cached page (an office, its domains, departments or survey changed), and the
-    offices remembered for the residents' pages (their survey revision moves)."""
-    _pages.clear()
-    forget_hosts()
+    return _pages_by_host.get((host, variant, language))
 
 
 @event.listens_for(Session, "after_flush")
@@ -120,8 +112,6 @@ def _bump_survey_revision(session, flush_context) -> None:
             changed.add(obj.tenant_id)
         elif isinstance(obj, Tenant) and obj.id is not None and session.is_modified(obj):
             changed.add(obj.id)  # name, address, colour, logo: what the page header shows
-    if changed or any(isinstance(o, TenantDomain) for o in (*session.new, *session.deleted)):
-        forget_pages()
     for tenant_id in sorted(changed):
         session.execute(
             update(Tenant)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from flask import current_app
 from sqlalchemy import select
 
+from saas_platform.core.caching import PerAppCache
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant_id
 from tenants.survey.models import Question, Section, SurveyVersion
@@ -181,21 +181,20 @@ def live_version_id() -> int | None:
     )
 
 
-_CACHE_LIMIT = 4096
+# One cache per app (and so per database), keyed by office: never shared across either.
+_published_versions: PerAppCache[tuple[int, int], VersionDef] = PerAppCache(
+    "published survey versions"
+)
 
 
 def published_version(version_id: int) -> VersionDef | None:
     """The current office's published version ``version_id``, or None if it has no such one."""
-    # One cache per app (and so per database), keyed by office: never shared across either.
-    cache = current_app.extensions.setdefault("published_survey_versions", {})
     key = (current_tenant_id(), version_id)
-    found = cache.get(key)
+    found = _published_versions.get(key)
     if found is None:
         found = _load_published(*key)
         if found is not None:  # a miss is never cached: the version may be published later
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[key] = found
+            _published_versions.put(key, found)
     return found
 
 

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
+from saas_platform.core.caching import PerAppCache, clear_all
 from saas_platform.core.db import is_id
 from saas_platform.core.extensions import csrf
 from saas_platform.core.observability.metrics import SUBMISSIONS
@@ -32,7 +33,6 @@ from saas_platform.core.tenancy.resolver import normalise_host, require_tenant_s
 from tenants.survey.cache import (
     BlankPage,
     cached_page,
-    forget_pages,
     remember_page,
     survey_state,
 )
@@ -133,8 +133,10 @@ def _language_links(version: VersionDef, channel: str, kiosk: str | None = None)
 
 
 # A blank survey page differs between requests only in a few tokens, so it is rendered once
-# per office, version, channel and look, and the tokens are filled in per request.
-_BLANK_PAGE_LIMIT = 1024
+# per office, version, channel and look, and the tokens are filled in per request. The key
+# holds the survey revision, which moves with anything the page shows of the office
+# (tenants.survey.cache), so nothing needs emptying.
+_blank_pages: PerAppCache[tuple, BlankPage] = PerAppCache("blank survey pages", max_size=1024)
 _TOKENS = {
     name: f"__{name}_{uuid.uuid4().hex}__"
     for name in ("csrf", "submission", "nonce", "started", "kiosk")
@@ -165,10 +167,8 @@ def _blank_form(version: VersionDef):
         values[version.department_question.field_name] = str(department_id)
     tenant = current_tenant
     asked = requested_language()  # the cache key: what a later request will ask for
-    # The revision changes with anything the page shows of the office (tenants.survey.cache).
     key = (tenant.id, tenant.survey_revision, version.id, version.language, channel, department_id)
-    pages = current_app.extensions.setdefault("blank_survey_pages", {})
-    page = pages.get(key)
+    page = _blank_pages.get(key)
     if page is None:
         nonce, g.csp_nonce = g.csp_nonce, _TOKENS["nonce"]
         try:
@@ -188,9 +188,7 @@ def _blank_form(version: VersionDef):
         finally:
             g.csp_nonce = nonce
         page = BlankPage.cut(page, _TOKENS)
-        if len(pages) >= _BLANK_PAGE_LIMIT:
-            pages.clear()
-        pages[key] = page
+        _blank_pages.put(key, page)
     ttl = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
     if ttl:
         variant = _page_variant(channel, department_id and str(department_id))
@@ -307,11 +305,11 @@ def _store(version: VersionDef, submission) -> int | None:
     try:
         return store_submission(current_tenant.id, current_tenant.timezone, version, submission)
     except OfficeGone:
-        forget_pages()  # and the remembered offices
+        clear_all()  # another process deleted it: no flush of this one emptied the caches
         set_current_tenant(None)
         abort(404)
     except DepartmentGone:
-        forget_pages()
+        clear_all()
         _unavailable()
 
 

@@ -7,14 +7,14 @@ custom domains. The apex is the platform itself. Anything else is a 404: never a
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 from flask import abort, current_app, g, request
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from saas_platform.core.caching import BoundedCache, invalidate_on
 from saas_platform.core.db import db
 from saas_platform.core.tenancy.isolation import set_current_tenant
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
@@ -85,12 +85,13 @@ def resolve_tenant() -> None:
 # The residents' pages are the hot path: every survey answer is a request. They find their
 # office in a per-process cache of host -> the office's columns for SURVEY_PAGE_CACHE_SECONDS
 # (the same bound as the blank-page micro-cache), so a POST costs no lookup round trip. This
-# process forgets at once when it changes an office or a domain (the flush hook below, and
-# tenants.survey.cache when a survey revision moves); another process may show a change that
-# late. Staff and operator pages always read the office afresh.
+# process forgets at once when it flushes a change to an office or a domain (the flush hook of
+# saas_platform.core.caching; an area whose changes move the office's columns, as the survey's
+# move its survey revision, adds its own models); another process may show a change that late.
+# Staff and operator pages always read the office afresh.
 _RESIDENT_BLUEPRINTS = frozenset({"survey", "banner"})
-_CACHE_LIMIT = 4096
-_hosts: dict[str, tuple[float, dict[str, Any]]] = {}
+offices_by_host: BoundedCache[str, dict[str, Any]] = BoundedCache("offices by host")
+invalidate_on((Tenant, TenantDomain), offices_by_host)
 
 
 def _resident_cache_seconds() -> float:
@@ -105,18 +106,15 @@ def _remember_tenant(host: str, tenant: Tenant, ttl: float) -> None:
     columns = {
         attr.key: loaded[attr.key] for attr in inspect(Tenant).column_attrs if attr.key in loaded
     }
-    if len(_hosts) >= _CACHE_LIMIT:
-        _hosts.clear()
-    _hosts[host] = (time.monotonic() + ttl, _copied(columns))
+    offices_by_host.put(host, _copied(columns), ttl)
 
 
 def _remembered_tenant(host: str) -> Tenant | None:
     """The office remembered for ``host``, as a persistent instance of this request's
     session, made without a query (missing attributes load on first use, as usual)."""
-    entry = _hosts.get(host)
-    if entry is None or entry[0] < time.monotonic():
+    columns = offices_by_host.get(host)
+    if columns is None:
         return None
-    columns = entry[1]
     session = db.session()
     present = session.identity_map.get(Session.identity_key(Tenant, columns["id"]))
     if present is not None:
@@ -132,18 +130,6 @@ def _remembered_tenant(host: str) -> Tenant | None:
 def _copied(columns: dict[str, Any]) -> dict[str, Any]:
     """A copy no request can change for the next one (the JSON columns hold lists)."""
     return {k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in columns.items()}
-
-
-def forget_hosts() -> None:
-    """Drop every remembered office (an office, its domains or its survey changed)."""
-    _hosts.clear()
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_changed_offices(session, flush_context) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, Tenant | TenantDomain) for obj in changed):
-        forget_hosts()
 
 
 def require_tenant_site() -> None:
