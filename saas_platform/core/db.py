@@ -7,11 +7,14 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -25,8 +28,23 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # Every model names its ``__tablename__``, so it maps a Table (which can be inserted
+        # into, updated and deleted from), not just any FromClause.
+        __table__: ClassVar[sa.Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model: ``class Tenant(Model)``. At run time it is ``db.Model``, which
+# Flask-SQLAlchemy builds from ``Base`` (Base's bases and body, plus table naming and the legacy
+# ``query`` property, unused here). A type checker takes no attribute as a base class
+# (``class Tenant(db.Model)`` is "not defined" to mypy, and the models would subclass Any), so
+# to it the base is ``Base`` itself: the same declarative mapping, typed.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 def is_id(value: str) -> bool:
@@ -138,7 +156,7 @@ def release_session(_exception: BaseException | None = None) -> None:
         db.session.registry.clear()  # whatever state it is in, the next one starts afresh
 
 
-def insert_for_dialect(table):
+def insert_for_dialect(table: sa.Table | type[Base]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that knows ON CONFLICT on the current backend (PostgreSQL or SQLite)."""
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 
+from celery import Task
 from kombu.exceptions import OperationalError
 
 log = logging.getLogger(__name__)
 
 
-def enqueue(task, **kwargs) -> bool:
+def enqueue(task: Task, **kwargs: int) -> bool:
     """Send ``task`` with keyword arguments (ids only); False when the broker is unreachable."""
     try:
         task.apply_async(kwargs=kwargs, retry=False)

@@ -7,6 +7,8 @@ priority step (``<queue>\\x06\\x16<step>``); messages a worker took but has not 
 
 from __future__ import annotations
 
+from typing import cast
+
 import redis
 from celery import Celery
 
@@ -44,4 +46,5 @@ def queue_lengths(client: redis.Redis, queues: list[str]) -> dict[str, int]:
 
 def unacknowledged(client: redis.Redis) -> int:
     """Messages taken by workers and not yet acknowledged (running, or lost with a worker)."""
-    return int(client.hlen(UNACKED_KEY))
+    # A synchronous client answers with the int itself (never the awaitable of the async one).
+    return cast(int, client.hlen(UNACKED_KEY))

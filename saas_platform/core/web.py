@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Sequence
+from typing import TypeVar
 
 import redis
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
+from sqlalchemy import Select, text
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -58,20 +60,23 @@ def page_number() -> int:
     return min(max(request.args.get("strona", 1, type=int), 1), MAX_PAGE)
 
 
-def newest_first_page(statement, page: int, size: int) -> tuple[list, bool]:
+_Row = TypeVar("_Row")
+
+
+def newest_first_page(statement: Select[_Row], page: int, size: int) -> tuple[Sequence[_Row], bool]:
     """One page of an ordered ``statement``'s rows, and whether another page follows."""
     rows = db.session.scalars(statement.limit(size + 1).offset((page - 1) * size)).all()
     return rows[:size], len(rows) > size
 
 
 @health.get("/healthz")
-def healthz():
+def healthz() -> Response:
     """The process is alive."""
     return jsonify(status="ok")
 
 
 @health.get("/readyz")
-def readyz():
+def readyz() -> tuple[Response, int]:
     """The database answers; the state of Redis is reported but does not fail readiness,
     because residents' submissions never depend on it."""
     state = {"database": "ok", "redis": "not configured"}
@@ -93,7 +98,7 @@ def readyz():
     return jsonify(state), status
 
 
-def render_error(error: HTTPException):
+def render_error(error: HTTPException) -> tuple[str, int]:
     """A Polish error page for every HTTP error, in the office's look when there is one."""
     code = error.code or 500
     title, default_message = ERROR_TEXTS.get(code, (error.name, error.description))
@@ -113,7 +118,7 @@ PLAIN_ERROR_PAGE = (
 )
 
 
-def render_server_error(error: Exception):
+def render_server_error(error: Exception) -> tuple[str, int]:
     """Anything unexpected: a Polish page, never a stack trace. A database that cannot be
     reached (restarting, say) is a 503: the request may simply be tried again."""
     with contextlib.suppress(SQLAlchemyError):  # the connection may be gone; the pool replaces it
@@ -133,7 +138,7 @@ def render_server_error(error: Exception):
     ), 500
 
 
-def set_security_headers(response):
+def set_security_headers(response: Response) -> Response:
     """No inline script at all, inline styles only with this request's nonce."""
     nonce = g.get("csp_nonce", "")
     response.headers.setdefault(

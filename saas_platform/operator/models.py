@@ -7,10 +7,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.core.db import UTCDateTime, db, utcnow
+from saas_platform.core.db import Model, UTCDateTime, utcnow
 
 
-class PlatformOperator(db.Model):
+class PlatformOperator(Model):
     """Runs the platform. Signs in with a password and a TOTP code, always both."""
 
     __tablename__ = "platform_operators"
@@ -32,7 +32,7 @@ class PlatformOperator(db.Model):
         return bool(self.password_hash and self.totp_secret)
 
 
-class OperatorSetupLink(db.Model):
+class OperatorSetupLink(Model):
     """A single-use, expiring link to set the password and enrol the second factor."""
 
     __tablename__ = "operator_setup_links"
@@ -48,7 +48,7 @@ class OperatorSetupLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PlatformAuditEntry(db.Model):
+class PlatformAuditEntry(Model):
     """Every operator action. Keeps the office's slug, so it outlives the office."""
 
     __tablename__ = "platform_audit_entries"

@@ -7,13 +7,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 ROLES = ("admin", "analyst")
 TOKEN_PURPOSES = ("invitation", "password_reset")
 
 
-class StaffUser(TenantScoped, db.Model):
+class StaffUser(TenantScoped, Model):
     """A member of one office's staff. Admins run the office; analysts read results."""
 
     __tablename__ = "staff_users"
@@ -51,7 +51,7 @@ class StaffUser(TenantScoped, db.Model):
         return self.name or self.email
 
 
-class StaffToken(TenantScoped, db.Model):
+class StaffToken(TenantScoped, Model):
     """A single-use link (invitation or password reset). The link itself is signed with the
     secret key and names this row; the row makes it single-use and expiring."""
 

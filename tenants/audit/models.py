@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 
-class AuditEntry(TenantScoped, db.Model):
+class AuditEntry(TenantScoped, Model):
     """Who changed what, when, with the values before and after."""
 
     __tablename__ = "audit_entries"
@@ -26,6 +27,6 @@ class AuditEntry(TenantScoped, db.Model):
     action: Mapped[str] = mapped_column(sa.String(64))
     object_type: Mapped[str] = mapped_column(sa.String(64))
     object_id: Mapped[int | None] = mapped_column()
-    before: Mapped[dict | None] = mapped_column(sa.JSON)
-    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

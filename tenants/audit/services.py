@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_login import current_user
 
 from saas_platform.core.db import db
@@ -12,8 +15,8 @@ def record(
     action: str,
     object_type: str,
     object_id: int | None,
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     actor_id: int | None = None,
 ) -> AuditEntry:
     """Log a change made by the signed-in staff member (or ``actor_id``). Flushes only."""
@@ -32,9 +35,12 @@ def record(
     return entry
 
 
-def changed_fields(obj, fields: tuple[str, ...], new_values: dict) -> tuple[dict, dict]:
+def changed_fields(
+    obj: object, fields: tuple[str, ...], new_values: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(before, after) for the fields whose value changes; apply the new values to ``obj``."""
-    before, after = {}, {}
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     for name in fields:
         if name in new_values and getattr(obj, name) != new_values[name]:
             before[name], after[name] = getattr(obj, name), new_values[name]

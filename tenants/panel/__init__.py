@@ -8,11 +8,15 @@ survey, office, reports). Nothing but the composition imports the panel.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask
 
 from saas_platform.core.navigation import add_menu_entry, menu_for
 from saas_platform.core.security import login_manager
+
+if TYPE_CHECKING:
+    from tenants.accounts.models import StaffUser
 
 # The panel's own pages in the staff menu: (endpoint, label, position, admin only). Other
 # areas add theirs (reports at 30, the banner kit at 50) from their own ``init_app``.
@@ -59,8 +63,8 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         add_menu_entry(app, bp, endpoint, label, position=position, admin_only=admin_only)
 
     @app.context_processor
-    def _staff_menu() -> dict:
-        def panel_menu(user) -> list[tuple[str, str]]:
+    def _staff_menu() -> dict[str, object]:
+        def panel_menu(user: StaffUser) -> list[tuple[str, str]]:
             return menu_for(app, user.is_admin)
 
         return {"panel_menu": panel_menu}

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 REPORT_KINDS = ("on_demand", "scheduled", "pre_change")
 REPORT_STATUSES = ("queued", "running", "done", "failed")
@@ -23,7 +23,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class Report(TenantScoped, db.Model):
+class Report(TenantScoped, Model):
     """A PDF report of one office's results for a period, and the state of making it."""
 
     __tablename__ = "reports"

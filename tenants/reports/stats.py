@@ -35,11 +35,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from math import sqrt
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import expression
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from saas_platform.core.db import db
 from tenants.survey.definition import (
@@ -269,7 +273,7 @@ COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "valu
 BREAKDOWNS = ("department_id", "channel", "month")
 
 
-class month_of(expression.FunctionElement):
+class month_of(expression.FunctionElement[date]):
     """The first day of a date's calendar month, as a date, in PostgreSQL and in SQLite."""
 
     type = sa.Date()
@@ -277,12 +281,12 @@ class month_of(expression.FunctionElement):
 
 
 @compiles(month_of, "postgresql")
-def _month_of_postgresql(element, compiler, **kw) -> str:
+def _month_of_postgresql(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS date)"
 
 
 @compiles(month_of, "sqlite")
-def _month_of_sqlite(element, compiler, **kw) -> str:
+def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
@@ -322,15 +326,17 @@ def _any_day(first: date, before: date) -> bool:
     return db.session.scalar(found) is not None
 
 
-def _days(filters: Filters, first: date, last: date) -> Select:
+def _days(filters: Filters, first: date, last: date) -> Select[*tuple[Any, ...]]:
     columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
     return select(*columns, month_of(RC.day).label("month")).where(
         RC.day >= first, RC.day <= last, *_narrowing(RC, filters)
     )
 
 
-def _narrowing(model, filters: Filters) -> list[ColumnElement[bool]]:
-    conditions = []
+def _narrowing(
+    model: type[ResponseCount | MonthlyResponseCount], filters: Filters
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if filters.department_id is not None:
         conditions.append(model.department_id == filters.department_id)
     if filters.channel is not None:
@@ -353,7 +359,9 @@ def _value_totals(source: Subquery) -> Totals:
     return totals
 
 
-def _rating_filter(versions: Iterable[VersionDef], counts) -> ColumnElement[bool]:
+def _rating_filter(
+    versions: Iterable[VersionDef], counts: ReadOnlyColumnCollection[str, KeyedColumnElement[Any]]
+) -> ColumnElement[bool]:
     """Rows of whole responses and of rating answers (a key's kind is its version's)."""
     by_version = [
         and_(counts.version_id == v.id, counts.question_key.in_(keys))
@@ -363,10 +371,12 @@ def _rating_filter(versions: Iterable[VersionDef], counts) -> ColumnElement[bool
     return or_(counts.question_key == RESPONSES_KEY, *by_version)
 
 
-Breakdown = dict[object, tuple[int, Distribution]]  # group -> (responses, their ratings)
+# group (a department id, a channel, a month's first day) -> (responses, their ratings)
+GroupKey = TypeVar("GroupKey")
+Breakdown = dict[GroupKey, tuple[int, Distribution]]
 
 
-def _breakdowns(source: Subquery, versions: Iterable[VersionDef]) -> dict[str, Breakdown]:
+def _breakdowns(source: Subquery, versions: Iterable[VersionDef]) -> dict[str, Breakdown[Any]]:
     """Per department, channel and month: the number of responses and all their ratings
     together. One query, grouped by all three at once, folded here."""
     counts = source.c
@@ -376,8 +386,11 @@ def _breakdowns(source: Subquery, versions: Iterable[VersionDef]) -> dict[str, B
         .where(_rating_filter(versions, counts))
         .group_by(counts.department_id, counts.channel, counts.month, counts.value)
     )
-    responses = {name: Counter() for name in BREAKDOWNS}
-    ratings = {name: defaultdict(Counter) for name in BREAKDOWNS}
+    # The groups are whatever the rows hold: department ids, channels and months.
+    responses: dict[str, Counter[Any]] = {name: Counter() for name in BREAKDOWNS}
+    ratings: dict[str, defaultdict[Any, Distribution]] = {
+        name: defaultdict(Counter) for name in BREAKDOWNS
+    }
     for department_id, channel, month, value, count in rows:
         for name, group in zip(BREAKDOWNS, (department_id, channel, month), strict=True):
             if value == _RESPONSE_VALUE:
@@ -487,20 +500,25 @@ def _wilson(share: float, n: int) -> tuple[float, float]:
 
 def _compare(current: Score, previous: Score) -> tuple[float | None, bool]:
     """The change of the index and whether it is significant (two-sample z test)."""
-    if current.hidden or previous.hidden:
-        return None, False
-    change = current.index - previous.index
-    se = sqrt(current.index_se**2 + previous.index_se**2)
+    index, previous_index = current.index, previous.index
+    index_se, previous_se = current.index_se, previous.index_se
+    if index is None or previous_index is None or index_se is None or previous_se is None:
+        return None, False  # hidden: a shown score has every number
+    change = index - previous_index
+    se = sqrt(index_se**2 + previous_se**2)
     return change, abs(change) > Z_95 * se if se > 0 else change != 0
 
 
-def _weakest_first(rows):
+Scored = TypeVar("Scored", ItemScore, AreaScore)
+
+
+def _weakest_first(rows: Iterable[Scored]) -> tuple[Scored, ...]:
     # Stable: equal indexes and hidden rows keep the survey's order.
     return tuple(sorted(rows, key=lambda r: (r.score.hidden, r.score.index or 0.0)))
 
 
 def _is_below(score: Score, threshold: float) -> bool:
-    return not score.hidden and score.index < threshold
+    return score.index is not None and score.index < threshold  # None: hidden
 
 
 def _items(
@@ -523,7 +541,7 @@ def _items(
                 score=score,
                 change=change,
                 below_threshold=_is_below(score, threshold),
-                significantly_worse=significant and change < 0,
+                significantly_worse=significant and change is not None and change < 0,
             )
         )
     return _weakest_first(items)
@@ -556,7 +574,7 @@ def _areas(
                 score=score,
                 change=change,
                 below_threshold=_is_below(score, threshold),
-                significantly_worse=significant and change < 0,
+                significantly_worse=significant and change is not None and change < 0,
             )
         )
     return _weakest_first(areas)
@@ -568,7 +586,7 @@ def _group(key: int | str, label: str, responses: int, ratings: Distribution) ->
     return GroupRow(key, label, responses, _score(ratings, responses))
 
 
-def _departments(breakdown: Mapping) -> tuple[GroupRow, ...]:
+def _departments(breakdown: Breakdown[int]) -> tuple[GroupRow, ...]:
     """Departments in the office's order (inactive ones too), "not given" last."""
     known = db.session.execute(
         select(Department.id, Department.name).order_by(Department.position, Department.name)
@@ -585,7 +603,7 @@ def _departments(breakdown: Mapping) -> tuple[GroupRow, ...]:
     return tuple(rows)
 
 
-def _channels(breakdown: Mapping) -> tuple[GroupRow, ...]:
+def _channels(breakdown: Breakdown[str]) -> tuple[GroupRow, ...]:
     order = list(CHANNEL_LABELS)
     return tuple(
         _group(channel, CHANNEL_LABELS.get(channel, channel), *breakdown[channel])
@@ -593,13 +611,13 @@ def _channels(breakdown: Mapping) -> tuple[GroupRow, ...]:
     )
 
 
-def _months(filters: Filters, by_month: Breakdown) -> tuple[GroupRow, ...]:
+def _months(filters: Filters, by_month: Breakdown[date]) -> tuple[GroupRow, ...]:
     """One row per calendar month of the range, empty months included."""
-    responses: Counter = Counter()
+    responses: Counter[tuple[int, int]] = Counter()
     ratings: dict[tuple[int, int], Distribution] = defaultdict(Counter)
-    for month, (month_responses, month_ratings) in by_month.items():
-        responses[(month.year, month.month)] += month_responses
-        ratings[(month.year, month.month)].update(month_ratings)
+    for first_day, (month_responses, month_ratings) in by_month.items():
+        responses[(first_day.year, first_day.month)] += month_responses
+        ratings[(first_day.year, first_day.month)].update(month_ratings)
     rows = []
     year, month = filters.date_from.year, filters.date_from.month
     while (year, month) <= (filters.date_to.year, filters.date_to.month):
@@ -612,7 +630,7 @@ def _months(filters: Filters, by_month: Breakdown) -> tuple[GroupRow, ...]:
 def _choices(newest_first: list[VersionDef], totals: Totals) -> tuple[ChoiceQuestion, ...]:
     result = []
     for key, question in _latest_questions(newest_first, CHOICE_KINDS).items():
-        counts: Counter = Counter()
+        counts: Distribution = Counter()
         labels: dict[str, str] = {}
         base = 0
         surely_answered = 0  # a lower bound on the responses that answered

@@ -18,9 +18,11 @@ locks in the same order and cannot deadlock.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import bindparam, select
+from sqlalchemy import CursorResult, bindparam, select
 
 from saas_platform.core.db import db, insert_for_dialect
 from saas_platform.core.tenancy import current_tenant_id
@@ -29,6 +31,8 @@ from tenants.survey.definition import VersionDef
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Response, ResponseCount
 
 COUNT_KEY_COLUMNS = ("version_id", "question_key", "department_id", "channel", "day", "value")
+# A count row's key, in the order of ``COUNT_KEY_COLUMNS`` (department ``NO_DEPARTMENT``: none).
+CountKey = tuple[int, str, int, str, date, str]
 
 
 # The count rows of one new response, as a part of the statement that stores it: the
@@ -57,7 +61,7 @@ def counted_values(
     return pairs
 
 
-def add_counts(tenant_id: int, increments: dict[tuple, int]) -> None:
+def add_counts(tenant_id: int, increments: dict[CountKey, int]) -> None:
     """Add to the running counts, keyed like ``COUNT_KEY_COLUMNS``, in one upsert."""
     if not increments:
         return
@@ -76,7 +80,9 @@ def add_counts(tenant_id: int, increments: dict[tuple, int]) -> None:
     db.session.execute(statement, rows)
 
 
-def response_count_keys(version: VersionDef, response: Response, answers) -> list[tuple]:
+def response_count_keys(
+    version: VersionDef, response: Response, answers: Iterable[tuple[str, str]]
+) -> list[CountKey]:
     """The count keys ``submit_response`` added for a stored response and its answers."""
     return [
         (
@@ -91,14 +97,14 @@ def response_count_keys(version: VersionDef, response: Response, answers) -> lis
     ]
 
 
-def subtract_counts(tenant_id: int, keys: Iterable[tuple]) -> None:
+def subtract_counts(tenant_id: int, keys: Iterable[CountKey]) -> None:
     """Take one from each count key (an excluded response); rows that reach zero are removed.
 
     Never inserts: a key that is not counted is a broken invariant, and the CHECK on the
     count refuses to go below zero rather than hide it.
     """
     table = ResponseCount.__table__
-    decrements: dict[tuple, int] = {}
+    decrements: dict[CountKey, int] = {}
     for key in keys:
         decrements[key] = decrements.get(key, 0) + 1
     if not decrements:
@@ -113,8 +119,12 @@ def subtract_counts(tenant_id: int, keys: Iterable[tuple]) -> None:
         for key, n in sorted(decrements.items())
     ]
     where = [table.c.tenant_id == bindparam("k_tenant_id"), *match]
-    updated = db.session.execute(
-        table.update().where(*where).values(count=table.c.count - bindparam("n")), rows
+    # An UPDATE's result is a CursorResult (with the rowcount); the session types it wider.
+    updated = cast(
+        CursorResult[Any],
+        db.session.execute(
+            table.update().where(*where).values(count=table.c.count - bindparam("n")), rows
+        ),
     )
     if db.session.get_bind().dialect.supports_sane_multi_rowcount and updated.rowcount != len(rows):
         raise CountsOutOfStep("an excluded response was not in the counts")

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 QUESTION_KINDS = ("rating", "single_choice", "multiple_choice", "yes_no", "text", "department")
 CHANNELS = ("web", "banner", "qr", "kiosk", "paper")
@@ -29,7 +29,7 @@ def _same_tenant_fk(column: str, target: str, ondelete: str | None = None):
     )
 
 
-class Department(TenantScoped, db.Model):
+class Department(TenantScoped, Model):
     """A wydział or referat; the resident may say which one served them."""
 
     __tablename__ = "departments"
@@ -44,7 +44,7 @@ class Department(TenantScoped, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
-class Survey(TenantScoped, db.Model):
+class Survey(TenantScoped, Model):
     """The office's survey; what residents see is its latest published version."""
 
     __tablename__ = "surveys"
@@ -54,7 +54,7 @@ class Survey(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SurveyVersion(TenantScoped, db.Model):
+class SurveyVersion(TenantScoped, Model):
     """One published form. Never changed after publication; responses point at it."""
 
     __tablename__ = "survey_versions"
@@ -76,7 +76,7 @@ class SurveyVersion(TenantScoped, db.Model):
     translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
 
-class Section(TenantScoped, db.Model):
+class Section(TenantScoped, Model):
     """A group of questions, shown as one fieldset (e.g. "Wizerunek Urzędu")."""
 
     __tablename__ = "survey_sections"
@@ -96,7 +96,7 @@ class Section(TenantScoped, db.Model):
     translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
 
-class Question(TenantScoped, db.Model):
+class Question(TenantScoped, Model):
     """A question with a stable ``key``: results of the same key compare across versions."""
 
     __tablename__ = "survey_questions"
@@ -123,7 +123,7 @@ class Question(TenantScoped, db.Model):
     translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
 
 
-class SurveyDraft(TenantScoped, db.Model):
+class SurveyDraft(TenantScoped, Model):
     """The one draft of a survey an admin is editing: a definition (the shape of
     ``default_template.toml``) that becomes a new published version when it is published.
 
@@ -150,7 +150,7 @@ class SurveyDraft(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Response(TenantScoped, db.Model):
+class Response(TenantScoped, Model):
     """One completed survey. Anonymous: no IP address, user agent or other personal data."""
 
     __tablename__ = "responses"
@@ -201,7 +201,7 @@ class Response(TenantScoped, db.Model):
     excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Answer(TenantScoped, db.Model):
+class Answer(TenantScoped, Model):
     """One value of one question in one response (several rows for a multiple choice)."""
 
     __tablename__ = "answers"
@@ -220,7 +220,7 @@ class Answer(TenantScoped, db.Model):
     value: Mapped[str] = mapped_column(sa.Text)
 
 
-class ResponseCount(TenantScoped, db.Model):
+class ResponseCount(TenantScoped, Model):
     """How many responses gave ``value`` to ``question_key``, per department, channel and day.
 
     Dashboards and reports read these instead of scanning answers, so their cost does not grow
@@ -249,7 +249,7 @@ class ResponseCount(TenantScoped, db.Model):
     count: Mapped[int] = mapped_column()
 
 
-class MonthlyResponseCount(TenantScoped, db.Model):
+class MonthlyResponseCount(TenantScoped, Model):
     """``response_counts`` summed per calendar month (``month`` is its first day).
 
     Kept by database triggers on ``response_counts`` (migration 0006), never written by the
@@ -291,7 +291,7 @@ class MonthlyResponseCount(TenantScoped, db.Model):
     count: Mapped[int] = mapped_column()
 
 
-class KioskDevice(TenantScoped, db.Model):
+class KioskDevice(TenantScoped, Model):
     """A shared tablet in the office. Only a hash of its token is stored; the token itself is
     shown to the admin once, inside the kiosk link."""
 

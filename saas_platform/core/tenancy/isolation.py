@@ -16,17 +16,30 @@ The single escape hatch is the execution option ``cross_tenant="<reason>"``; eac
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from flask import g, has_app_context
 from sqlalchemy import event, text
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    UOWTransaction,
+    with_loader_criteria,
+)
+from sqlalchemy.sql.elements import ClauseElement, TextClause
 from sqlalchemy.sql.util import find_tables
 from werkzeug.local import LocalProxy
 
 from saas_platform.core.db import TenantScoped, db
+
+if TYPE_CHECKING:
+    from saas_platform.core.tenancy.models import Tenant
+
+# An office, or None for no office; ``tenant_scope`` hands back what it was given.
+_TenantOrNone = TypeVar("_TenantOrNone", bound="Tenant | None")
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +52,7 @@ class CrossTenantWrite(RuntimeError):
     """A row of one office was about to be written while working for another."""
 
 
-def _get_current_tenant():
+def _get_current_tenant() -> Tenant | None:
     return g.get("tenant") if has_app_context() else None
 
 
@@ -51,7 +64,7 @@ def current_tenant_id() -> int | None:
     return g.get("tenant_id") if has_app_context() else None
 
 
-def set_current_tenant(tenant, slug: str | None = None) -> None:
+def set_current_tenant(tenant: Tenant | None, slug: str | None = None) -> None:
     """Make ``tenant`` (or None) the office of this app context. The database hears of it
     before the next statement on a tenant table (``ensure_tenant_setting``). The slug is kept
     for the log lines (read now, so that logging never loads an expired row)."""
@@ -64,7 +77,7 @@ def set_current_tenant(tenant, slug: str | None = None) -> None:
 
 
 @contextmanager
-def tenant_scope(tenant) -> Iterator:
+def tenant_scope(tenant: _TenantOrNone) -> Iterator[_TenantOrNone]:
     """Work for ``tenant`` inside the block (CLI commands, tasks, tests), then restore."""
     previous, previous_slug = g.get("tenant"), g.get("tenant_slug")
     set_current_tenant(tenant)
@@ -108,7 +121,7 @@ def tenant_setting_ahead(session: Session | None = None) -> dict[str, str] | Non
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_setting(session, transaction) -> None:
+def _forget_setting(session: Session, transaction: SessionTransaction) -> None:
     applied = session.info.get(_APPLIED)
     if applied is not None and applied[0] is transaction:
         del session.info[_APPLIED]
@@ -117,9 +130,9 @@ def _forget_setting(session, transaction) -> None:
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
     # The tables themselves, not ``state.all_mappers``: an entity named only in
     # ``select_from()`` or in a subquery is not among the mappers, but its table is here.
-    tables = find_tables(
-        state.statement, include_aliases=True, include_joins=True, include_crud=True
-    )
+    # Every executable statement is a ClauseElement; ``state.statement`` is typed wider.
+    statement = cast(ClauseElement, state.statement)
+    tables = find_tables(statement, include_aliases=True, include_joins=True, include_crud=True)
     return any("tenant_id" in table.c for table in tables if hasattr(table, "c"))
 
 
@@ -149,7 +162,9 @@ def _scope_query_to_tenant(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _guard_tenant_writes(session, flush_context, instances) -> None:
+def _guard_tenant_writes(
+    session: Session, flush_context: UOWTransaction, instances: Sequence[object] | None
+) -> None:
     tenant_id = current_tenant_id()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, TenantScoped):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas_platform.core.db import TenantScoped, UTCDateTime, db, utcnow
+from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 TENANT_STATUSES = ("active", "suspended")
 
@@ -18,7 +18,7 @@ def local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     """A municipal office ("Urząd"). The registry itself is not tenant-scoped."""
 
     __tablename__ = "tenants"
@@ -53,9 +53,9 @@ class Tenant(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
     # Items whose index (0-100) falls under this are flagged on the dashboard and in reports.
     score_threshold: Mapped[int] = mapped_column(default=75, server_default="75")
-    report_recipients: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
+    report_recipients: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     # The yearly report always comes; an office may add "quarterly" and/or "monthly".
-    extra_report_frequencies: Mapped[list] = mapped_column(
+    extra_report_frequencies: Mapped[list[str]] = mapped_column(
         sa.JSON, default=list, server_default="[]"
     )
     # Raw responses older than this many years are deleted (their counts stay); None: kept.
@@ -83,7 +83,7 @@ class Tenant(db.Model):
         return f"<Tenant {self.slug}>"
 
 
-class TenantDomain(TenantScoped, db.Model):
+class TenantDomain(TenantScoped, Model):
     """A custom domain (e.g. ankieta.wolomin.pl) that serves one office.
 
     The platform subdomain ``<slug>.<PLATFORM_DOMAIN>`` needs no row: it follows the slug, so

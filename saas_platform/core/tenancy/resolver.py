@@ -51,7 +51,8 @@ def _tenant_id_for_custom_domain(host: str) -> int | None:
     if db.session.get_bind().dialect.name == "postgresql":
         # tenant_domains is under row-level security like every tenant table; this
         # SECURITY DEFINER function answers exactly one question: which office owns this host.
-        return db.session.scalar(text("SELECT tenant_for_host(:host)"), {"host": host})
+        owner: int | None = db.session.scalar(text("SELECT tenant_for_host(:host)"), {"host": host})
+        return owner
     return db.session.scalar(
         select(TenantDomain.tenant_id)
         .where(TenantDomain.host == host)
@@ -98,7 +99,8 @@ def _resident_cache_seconds() -> float:
     endpoint = request.endpoint or ""
     if endpoint != "index" and endpoint.partition(".")[0] not in _RESIDENT_BLUEPRINTS:
         return 0
-    return current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
+    seconds: float = current_app.config["SURVEY_PAGE_CACHE_SECONDS"]
+    return seconds
 
 
 def _remember_tenant(host: str, tenant: Tenant, ttl: float) -> None:
@@ -116,7 +118,7 @@ def _remembered_tenant(host: str) -> Tenant | None:
     if columns is None:
         return None
     session = db.session()
-    present = session.identity_map.get(Session.identity_key(Tenant, columns["id"]))
+    present: Tenant | None = session.identity_map.get(Session.identity_key(Tenant, columns["id"]))
     if present is not None:
         return present
     tenant = inspect(Tenant).class_manager.new_instance()
