@@ -331,6 +331,10 @@ def topology(tmp_path_factory):
         # As deploy/ runs it: the app trusts nginx's X-Forwarded-* (one hop).
         PROXY_FIX="1",
         PYTHONUNBUFFERED="1",
+        # This checkout's code, as the systemd units set it: Celery imports the app after it
+        # took the working directory off sys.path again, and a virtualenv's editable install
+        # may point at another checkout.
+        PYTHONPATH=str(REPO_ROOT),
         **FAST_RECOVERY,
     )
     topology = Topology(workdir, pg, redis, smtp, env)
