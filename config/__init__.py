@@ -8,10 +8,13 @@ setting that has no safe default and refuses to start without it.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+
+from saas_platform.core.secrets_box import MalformedSecretsKey, key_ring
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = REPO_ROOT / "instance"
@@ -20,11 +23,15 @@ PRODUCTION_REQUIRED = (
     "DATABASE_URL",
     "REDIS_URL",
     "SECRET_KEY",
+    "SECRETS_KEY",
     "PLATFORM_DOMAIN",
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_DEFAULT_SENDER",
 )
+# Encrypts the operators' TOTP secrets in the embedded mode: a valid Fernet key that decodes to
+# readable text, as public as SECRET_KEY's embedded default.
+EMBEDDED_SECRETS_KEY = base64.urlsafe_b64encode(b"embedded-mode-not-secret........").decode()
 
 
 class ConfigurationError(RuntimeError):
@@ -92,6 +99,7 @@ def _embedded(env: Mapping[str, str]) -> dict:
         or f"sqlite:///{INSTANCE_DIR / 'satysfakcja.sqlite'}",
         "REDIS_URL": env.get("REDIS_URL", ""),
         "SECRET_KEY": env.get("SECRET_KEY", "embedded-mode-not-secret"),
+        "SECRETS_KEY": env.get("SECRETS_KEY") or EMBEDDED_SECRETS_KEY,
         "PLATFORM_DOMAIN": env.get("PLATFORM_DOMAIN", "localhost").lower(),
         "CELERY_TASK_ALWAYS_EAGER": not env.get("REDIS_URL"),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
@@ -122,6 +130,7 @@ def _production(env: Mapping[str, str]) -> dict:
         "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
         "REDIS_URL": env["REDIS_URL"],
         "SECRET_KEY": env["SECRET_KEY"],
+        "SECRETS_KEY": env["SECRETS_KEY"],
         "PLATFORM_DOMAIN": env["PLATFORM_DOMAIN"].lower(),
         "CELERY_TASK_ALWAYS_EAGER": False,
         "MAIL_SERVER": env["MAIL_SERVER"],
@@ -170,6 +179,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> dict:
         values = _embedded(env)
     else:
         raise ConfigurationError(f"APP_ENV must be 'production' or unset, got {app_env!r}.")
+    try:
+        key_ring(values["SECRETS_KEY"])
+    except MalformedSecretsKey as exc:
+        raise ConfigurationError(str(exc)) from exc
     settings = {k: v for k, v in vars(BaseConfig).items() if k.isupper()}
     settings.update(values)
     settings.update(_operations(env, production=values["APP_ENV"] == "production"))

@@ -203,6 +203,24 @@ def create_operator_command(email: str) -> None:
     click.echo(platform_url(f"/operator/konfiguracja/{signed}"))
 
 
+@operators.command("rotate-secrets")
+def rotate_secrets_command() -> None:
+    """Re-encrypt every stored secret (operators' TOTP) with the newest key of SECRETS_KEY."""
+    from saas_platform.core.secrets_box import SecretUnreadable, key_ring, rotate_stored_secrets
+    from saas_platform.operator import services as operator_services
+
+    ring = key_ring(current_app.config["SECRETS_KEY"])
+    try:
+        rotated = rotate_stored_secrets(db.session.connection(), db.metadata, ring)
+    except SecretUnreadable as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    operator_services.record(None, "secrets.rotate", rotated=rotated)
+    db.session.commit()
+    click.echo(f"Re-encrypted {rotated} stored secret(s) with the first key of SECRETS_KEY.")
+    click.echo("The older keys may be removed once every process runs with the new list.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(operators)
     app.cli.add_command(tenants)

@@ -1,5 +1,6 @@
 """Commands for whoever runs the platform: ``satysfakcja config check`` (the effective settings,
-secrets masked, and whether the database, Redis and SMTP answer) and ``satysfakcja queues``
+secrets masked, whether the database, Redis and SMTP answer, and whether SECRETS_KEY decrypts
+the stored secrets) and ``satysfakcja queues``
 (what waits in the broker and in which state the reports are)."""
 
 from __future__ import annotations
@@ -18,18 +19,27 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+import saas_platform.operator.models  # noqa: F401  (its tables hold encrypted columns)
 from config import REPO_ROOT, ConfigurationError, load_settings
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.queues import broker_client, queue_lengths, queue_names, unacknowledged
+from saas_platform.core.secrets_box import (
+    GENERATE_KEY_COMMAND,
+    key_ring,
+    placeholder_keys,
+    unreadable_secrets,
+)
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN")
 URL_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^/@]*@")
 MASK = "********"
 MIN_SECRET_KEY_LENGTH = 32
-CHECKS = ("database", "redis", "mail")
+CHECKS = ("database", "redis", "mail", "secrets")
+# A check that reads the database is not run when the database check failed (one problem, once).
+CHECK_NEEDS = {"secrets": "database"}
 
 
 def masked(name: str, value):
@@ -50,17 +60,25 @@ class CheckResult:
     detail: str
 
 
-def _check_database(settings: Mapping) -> CheckResult:
+def _app_engine(settings: Mapping) -> Engine:
+    """An engine on the application role's URL that gives up connecting after 5 seconds."""
     url = settings["SQLALCHEMY_DATABASE_URI"]
     connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
-    engine = create_engine(url, connect_args=connect_args)
+    return create_engine(url, connect_args=connect_args)
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+
+
+def _check_database(settings: Mapping) -> CheckResult:
+    engine = _app_engine(settings)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             applied = set(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return CheckResult("database", False, f"not answering: {reason}")
+        return CheckResult("database", False, f"not answering: {_reason(exc)}")
     finally:
         engine.dispose()
     alembic_config = AlembicConfig()
@@ -101,10 +119,37 @@ def _check_mail(settings: Mapping) -> CheckResult:
     return CheckResult("mail (SMTP)", True, f"{host}:{port} answers")
 
 
+def _check_secrets(settings: Mapping) -> CheckResult:
+    """SECRETS_KEY (well-formed: ``load_settings`` refuses it otherwise) decrypts every stored
+    secret, read as the application role reads them."""
+    ring = key_ring(settings["SECRETS_KEY"])
+    keys = len(settings["SECRETS_KEY"].split(","))
+    engine = _app_engine(settings)
+    try:
+        with engine.connect() as connection:
+            unreadable, stored = unreadable_secrets(connection, db.metadata, ring)
+    except SQLAlchemyError as exc:
+        return CheckResult("stored secrets", False, f"cannot be read: {_reason(exc)}")
+    finally:
+        engine.dispose()
+    if unreadable:
+        return CheckResult(
+            "stored secrets",
+            False,
+            f"{unreadable} of {stored} cannot be decrypted with SECRETS_KEY ({keys} key(s)): "
+            "add the key that encrypted them after the newest, then run "
+            "`satysfakcja operators rotate-secrets`",
+        )
+    return CheckResult(
+        "stored secrets", True, f"SECRETS_KEY ({keys} key(s)) decrypts all {stored} of them"
+    )
+
+
 CHECK_FUNCTIONS: dict[str, Callable[[Mapping], CheckResult]] = {
     "database": _check_database,
     "redis": _check_redis,
     "mail": _check_mail,
+    "secrets": _check_secrets,
 }
 
 
@@ -115,6 +160,12 @@ def setting_problems(settings: Mapping) -> list[str]:
         problems.append(
             f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters: use a long random "
             "key (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    if settings["APP_ENV"] == "production":
+        problems.extend(
+            f"SECRETS_KEY: key {position} decodes to readable text (an example value or the "
+            f"embedded default), not to random bytes; generate one with: {GENERATE_KEY_COMMAND}"
+            for position in placeholder_keys(settings["SECRETS_KEY"])
         )
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     # the processes create it when missing; they must be able to write there
@@ -140,7 +191,8 @@ def config_group() -> None:
 )
 @click.pass_context
 def config_check(ctx: click.Context, only: tuple[str, ...]) -> None:
-    """Print the effective settings (secrets masked) and check the database, Redis and SMTP.
+    """Print the effective settings (secrets masked) and check the database, Redis, SMTP and
+    that SECRETS_KEY decrypts the stored secrets.
 
     Exits with status 1 and names every problem when something is wrong.
     """
@@ -154,10 +206,15 @@ def config_check(ctx: click.Context, only: tuple[str, ...]) -> None:
         click.echo(f"  {name} = {masked(name, settings[name])!r}")
     problems = setting_problems(settings)
     click.echo("Connections:")
+    failed = set()
     for check in only or CHECKS:
+        if CHECK_NEEDS.get(check) in failed:
+            click.echo(f"  {check}: not checked: the {CHECK_NEEDS[check]} check failed")
+            continue
         result = CHECK_FUNCTIONS[check](settings)
         click.echo(f"  {result.name}: {'OK' if result.ok else 'ERROR'}: {result.detail}")
         if not result.ok:
+            failed.add(check)
             problems.append(f"{result.name}: {result.detail}")
     if problems:
         click.echo(f"Problems ({len(problems)}):", err=True)
@@ -209,8 +266,7 @@ def queues_command(ctx: click.Context) -> None:
                     if status == "queued" and (oldest is None or first_queued < oldest[0]):
                         oldest = (first_queued, office.slug)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        click.echo(f"Could not read the reports from the database: {reason}", err=True)
+        click.echo(f"Could not read the reports from the database: {_reason(exc)}", err=True)
         ctx.exit(1)
     finally:
         db.session.rollback()

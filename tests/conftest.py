@@ -19,6 +19,7 @@ import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
+from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -37,6 +38,8 @@ OWNER_ROLE = "satysfakcja_test_owner"
 APP_ROLE = "satysfakcja_test_app"
 PLATFORM_DOMAIN = "satysfakcja.test"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The test app and the production processes the tests start encrypt secrets with this key.
+SECRETS_KEY = Fernet.generate_key().decode()
 
 # The live server, Chromium and the demo platform of the browser tests.
 pytest_plugins = ["tests.browser_fixtures"]
@@ -141,6 +144,7 @@ def app_settings(database: TestDatabase, smtp_port: int) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "SECRETS_KEY": SECRETS_KEY,
         "SQLALCHEMY_DATABASE_URI": database.url(APP_ROLE),
         "MIGRATIONS_DATABASE_URI": database.url(OWNER_ROLE),
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,

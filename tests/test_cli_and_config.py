@@ -17,13 +17,14 @@ from saas_platform.app import create_app
 from saas_platform.cli import main
 from saas_platform.core.db import db
 from saas_platform.core.tenancy.models import Tenant
-from tests.conftest import sqlite_app_settings
+from tests.conftest import SECRETS_KEY, sqlite_app_settings
 
 PRODUCTION_ENV = {
     "APP_ENV": "production",
     "DATABASE_URL": "postgresql://app@db/satysfakcja",
     "REDIS_URL": "redis://redis:6379/0",
     "SECRET_KEY": "s3cret",
+    "SECRETS_KEY": SECRETS_KEY,
     "PLATFORM_DOMAIN": "SatysfakcjaKlienta.online",
     "MAIL_SERVER": "smtp.example",
     "MAIL_PORT": "587",

@@ -133,7 +133,7 @@ def test_compose_gives_the_app_its_production_settings_and_the_owner_only_to_mig
         assert settings["LOG_FORMAT"] == "json" and settings["PROXY_FIX"] is True
         assert ("DATABASE_OWNER_URL" in environment) == (name == "migrate"), name
     web = services["web"]["environment"]
-    for secret in ("SECRET_KEY", "DATABASE_URL"):
+    for secret in ("SECRET_KEY", "SECRETS_KEY", "DATABASE_URL"):
         assert ":?" in web[secret], f"{secret} must be required, not defaulted"
     with pytest.raises(AssertionError, match="SECRET_KEY"):
         interpolate(web["SECRET_KEY"], {})
@@ -313,9 +313,17 @@ def test_kubernetes_config_and_secrets_hold_the_production_settings_and_the_ingr
     config = k8s("ConfigMap", "satysfakcja-config")["data"]
     secrets = k8s("Secret", "satysfakcja-secrets")["stringData"]
     assert set(PRODUCTION_REQUIRED) <= set(config) | set(secrets)
-    assert {"DATABASE_URL", "SECRET_KEY"} <= set(secrets)
-    assert not {"DATABASE_URL", "SECRET_KEY", "DATABASE_OWNER_URL"} & set(config)
+    assert {"DATABASE_URL", "SECRET_KEY", "SECRETS_KEY"} <= set(secrets)
+    assert not {"DATABASE_URL", "SECRET_KEY", "SECRETS_KEY", "DATABASE_OWNER_URL"} & set(config)
     load_settings({**config, **secrets})
+    # every process of the image (the migration, the init containers) gets both
+    for _, document in k8s_documents():
+        pod = document.get("spec", {}).get("template", {}).get("spec")
+        for container in (pod or {}).get("initContainers", []) + (pod or {}).get("containers", []):
+            sources = {
+                ref["name"] for source in container.get("envFrom", []) for ref in source.values()
+            }
+            assert {"satysfakcja-config", "satysfakcja-secrets"} <= sources, container["name"]
     domain = config["PLATFORM_DOMAIN"]
     ingress = k8s("Ingress", "satysfakcja")["spec"]
     assert {rule["host"] for rule in ingress["rules"]} == {domain, f"*.{domain}"}

@@ -35,6 +35,7 @@ from tests.conftest import (
     APP_ROLE,
     PG_HOST,
     PLATFORM_DOMAIN,
+    SECRETS_KEY,
     TEST_REDIS_URL,
     HostClient,
     app_settings,
@@ -134,6 +135,7 @@ def test_log_format_defaults_json_in_production_text_embedded():
         "DATABASE_URL": "postgresql://app@db/x",
         "REDIS_URL": "redis://r",
         "SECRET_KEY": "k",
+        "SECRETS_KEY": SECRETS_KEY,
         "PLATFORM_DOMAIN": "example.pl",
         "MAIL_SERVER": "smtp",
         "MAIL_PORT": "25",
@@ -269,6 +271,7 @@ def production_env(database, smtp_port: int, **extra) -> dict[str, str]:
         DATABASE_URL=f"postgresql://{APP_ROLE}:app-password-not-shown@{PG_HOST}/{database.name}",
         REDIS_URL=TEST_REDIS_URL,
         SECRET_KEY="s" * 24 + "-long-enough-secret-key-for-tests",
+        SECRETS_KEY=SECRETS_KEY,
         PLATFORM_DOMAIN=PLATFORM_DOMAIN,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp_port),
@@ -403,7 +406,9 @@ def test_config_check_passes_and_masks_every_secret(app, database, smtp_server):
     assert "APP_ENV = 'production'" in result.output
     assert "database: OK" in result.output and "migrations current" in result.output
     assert "Redis: OK" in result.output and "mail (SMTP): OK" in result.output
-    for secret in ("app-password-not-shown", env["SECRET_KEY"], "metrics-token-not-shown"):
+    assert "stored secrets: OK" in result.output
+    secrets = ("app-password-not-shown", env["SECRET_KEY"], env["SECRETS_KEY"], "metrics-token-")
+    for secret in secrets:
         assert secret not in result.output
     assert f"postgresql+psycopg2://{APP_ROLE}:********@{PG_HOST}/{database.name}" in result.output
 

@@ -8,6 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from saas_platform.core.db import Model, UTCDateTime, utcnow
+from saas_platform.core.secrets_box import EncryptedString
+
+# A base32 TOTP secret (pyotp makes 32 characters); stored encrypted with SECRETS_KEY.
+TOTP_SECRET_MAX_LENGTH = 64
 
 
 class PlatformOperator(Model):
@@ -19,7 +23,7 @@ class PlatformOperator(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(TOTP_SECRET_MAX_LENGTH))
     # The last TOTP time step accepted: a code is never accepted twice.
     last_totp_step: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
@@ -42,7 +46,7 @@ class OperatorSetupLink(Model):
         sa.ForeignKey("platform_operators.id", ondelete="CASCADE"), index=True
     )
     nonce: Mapped[str] = mapped_column(sa.String(64))
-    pending_totp_secret: Mapped[str] = mapped_column(sa.String(64))
+    pending_totp_secret: Mapped[str] = mapped_column(EncryptedString(TOTP_SECRET_MAX_LENGTH))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

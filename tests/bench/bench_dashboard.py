@@ -186,7 +186,7 @@ def create_database() -> None:
 
 def cli_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
-    env.update(DATABASE_URL=APP_URL, DATABASE_OWNER_URL=OWNER_URL)
+    env.update(DATABASE_URL=APP_URL, DATABASE_OWNER_URL=OWNER_URL, SECRETS_KEY=bs.BENCH_SECRETS_KEY)
     return env
 
 

@@ -63,12 +63,14 @@ from urllib.parse import urlencode
 
 import psycopg2
 import psycopg2.errors
+from cryptography.fernet import Fernet
 from itsdangerous import URLSafeTimedSerializer
 from psycopg2.extensions import connection as Connection
 
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 
 BENCH_SECRET_KEY = "bench"
+BENCH_SECRETS_KEY = Fernet.generate_key().decode()  # the CLI and gunicorn encrypt alike
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent.parent
@@ -166,7 +168,11 @@ def create_floor_table(database: str) -> None:
 def cli_env(database: str) -> dict[str, str]:
     """The environment of the ``satysfakcja`` CLI: the app role, migrations as the owner."""
     env = {k: v for k, v in os.environ.items() if k != "APP_ENV"}
-    env.update(DATABASE_URL=app_url(database), DATABASE_OWNER_URL=owner_url(database))
+    env.update(
+        DATABASE_URL=app_url(database),
+        DATABASE_OWNER_URL=owner_url(database),
+        SECRETS_KEY=BENCH_SECRETS_KEY,
+    )
     return env
 
 
@@ -180,6 +186,7 @@ def production_env(database: str) -> dict[str, str]:
         DATABASE_URL=app_url(database),
         REDIS_URL="redis://127.0.0.1:6379/0",
         SECRET_KEY=BENCH_SECRET_KEY,
+        SECRETS_KEY=BENCH_SECRETS_KEY,
         PLATFORM_DOMAIN=PLATFORM_DOMAIN,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT="2525",

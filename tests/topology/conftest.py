@@ -18,7 +18,14 @@ import pytest
 
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from tests.bench.bench_survey import parse_survey_form, random_answers
-from tests.conftest import STAFF_PASSWORD, TEST_REDIS_URL, MailBox, SmtpServer, csrf_token_of
+from tests.conftest import (
+    SECRETS_KEY,
+    STAFF_PASSWORD,
+    TEST_REDIS_URL,
+    MailBox,
+    SmtpServer,
+    csrf_token_of,
+)
 from tests.topology.harness import (
     BIN,
     NGINX_DIR,
@@ -270,6 +277,7 @@ def _add_offices(topology: Topology) -> None:
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg2://"
             + topology.pg.url(APP_ROLE, DATABASE).split("://", 1)[1],
             "SECRET_KEY": SECRET_KEY,
+            "SECRETS_KEY": SECRETS_KEY,
             "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
             "REDIS_URL": topology.redis.url,
             "CELERY_TASK_ALWAYS_EAGER": False,
@@ -310,6 +318,7 @@ def topology(tmp_path_factory):
         DATABASE_URL=pg.url(APP_ROLE, DATABASE),
         REDIS_URL=redis.url,
         SECRET_KEY=SECRET_KEY,
+        SECRETS_KEY=SECRETS_KEY,
         PLATFORM_DOMAIN=PLATFORM_DOMAIN,
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=str(smtp.port),
@@ -322,6 +331,10 @@ def topology(tmp_path_factory):
         # As deploy/ runs it: the app trusts nginx's X-Forwarded-* (one hop).
         PROXY_FIX="1",
         PYTHONUNBUFFERED="1",
+        # This checkout's code, as the systemd units set it: Celery imports the app after it
+        # took the working directory off sys.path again, and a virtualenv's editable install
+        # may point at another checkout.
+        PYTHONPATH=str(REPO_ROOT),
         **FAST_RECOVERY,
     )
     topology = Topology(workdir, pg, redis, smtp, env)
