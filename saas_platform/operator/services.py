@@ -24,6 +24,7 @@ from saas_platform.core.security import (
 )
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
+from saas_platform.core.text import refused_character
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
 from tenants.survey.cache import forget_pages
 
@@ -129,9 +130,13 @@ def complete_setup(link: OperatorSetupLink, password: str, code: str) -> Platfor
 
 def check_password(email: str, password: str) -> PlatformOperator | None:
     """The enrolled, active operator with this e-mail and password (first factor)."""
-    operator = db.session.scalar(
-        select(PlatformOperator).where(PlatformOperator.email == email.strip().lower())
-    )
+    email = email.strip().lower()
+    # PostgreSQL refuses a NUL in a query; no operator's address holds a refused character.
+    operator = None
+    if refused_character(email) is None:
+        operator = db.session.scalar(
+            select(PlatformOperator).where(PlatformOperator.email == email)
+        )
     matches = verify_password(operator.password_hash if operator else None, password)
     if matches and operator.is_active and operator.is_enrolled:
         return operator

@@ -9,13 +9,13 @@ transaction: they are the only ways the panel makes those changes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from saas_platform.core import text as text_policy
 from saas_platform.core.db import db
 from saas_platform.core.templating import COLOUR
 from saas_platform.core.tenancy import current_tenant
@@ -60,12 +60,13 @@ class OfficeError(ValueError):
 
 
 def clean_text(value: str, limit: int, what: str) -> str:
-    """Trimmed single-line text of at most ``limit`` characters, without control characters."""
-    value = " ".join(value.split())
+    """One line of text as the platform's text policy keeps it, at most ``limit`` characters."""
+    try:
+        value = text_policy.clean_text(value, single_line=True)
+    except text_policy.RefusedCharacter as refused:
+        raise OfficeError(text_policy.refusal_message(what, refused.character)) from refused
     if len(value) > limit:
         raise OfficeError(f"{what} może mieć najwyżej {limit} znaków.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
-        raise OfficeError(f"{what} zawiera niedozwolone znaki.")
     return value
 
 
