@@ -20,7 +20,7 @@ from tenants.accounts import services as staff
 from tenants.accounts.services import StaffLink
 from tenants.survey.template import install_default_survey
 
-TERYT_PATTERN = re.compile(r"\d{7}")
+TERYT_PATTERN = re.compile(r"[0-9]{7}")  # not \d, which takes "٣" and every other digit too
 
 
 class OnboardingError(ValueError):

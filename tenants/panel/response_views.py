@@ -8,6 +8,7 @@ from flask import abort, current_app, render_template, request, stream_with_cont
 
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.text import search_text
+from saas_platform.core.web import page_number
 from tenants.panel.blueprint import bp
 from tenants.panel.exports import (
     build_export,
@@ -43,7 +44,7 @@ def responses_list():
     """The filtered responses, newest first, page by page, searchable by comment."""
     chosen = parse_filters(request.args, current_tenant.today())
     search = _search()
-    page = responses.responses_page(chosen.filters, search, request.args.get("strona", 1, type=int))
+    page = responses.responses_page(chosen.filters, search, page_number())
     html = render_template(
         "panel/responses.html",
         chosen=chosen,
