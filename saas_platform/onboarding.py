@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from saas_platform.core.db import db
+from saas_platform.core.db import db, duplicate_raises
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
-from saas_platform.core.tenancy.services import validate_slug
+from saas_platform.core.tenancy.services import DuplicateSlug, validate_slug
 from saas_platform.core.text import RefusedCharacter, clean_text, refusal_message
 from saas_platform.operator.services import record
 from tenants.accounts import services as staff
@@ -44,8 +44,8 @@ def create_tenant(
     if not name or len(name) > 200:
         raise OnboardingError("Nazwa urzędu jest wymagana (najwyżej 200 znaków).")
     tenant = Tenant(slug=slug, name=name, **details)
-    db.session.add(tenant)
-    db.session.flush()
+    with duplicate_raises(DuplicateSlug(slug)):  # onboarded a moment ago by another operator
+        db.session.add(tenant)
     with tenant_scope(tenant):
         install_default_survey(tenant, departments)
     return tenant

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import pyotp
 from sqlalchemy import delete, func, select
 
-from saas_platform.core.db import db, utcnow
+from saas_platform.core.db import db, duplicate_raises, utcnow
 from saas_platform.core.security import (
     hash_password,
     open_single_use,
@@ -242,12 +242,12 @@ def add_domain(operator_id: int, tenant: Tenant, host: str, platform_domain: str
         .where(TenantDomain.host == host)
         .execution_options(cross_tenant="operator: a custom domain must be unique")
     )
+    assigned = OperatorError(f"Domena {host} jest już przypisana.")
     if taken:
-        raise OperatorError(f"Domena {host} jest już przypisana.")
-    with tenant_scope(tenant):
+        raise assigned
+    with tenant_scope(tenant), duplicate_raises(assigned):  # added a moment ago elsewhere
         domain = TenantDomain(tenant_id=tenant.id, host=host)
         db.session.add(domain)
-        db.session.flush()
     record(operator_id, "office.domain_add", tenant.slug, host=host)
     return domain
 

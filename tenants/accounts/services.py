@@ -12,7 +12,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from saas_platform.core.db import db, utcnow
+from saas_platform.core.db import db, duplicate_raises, utcnow
 from saas_platform.core.security import (
     hash_password,
     open_single_use,
@@ -70,11 +70,12 @@ def invite(email: str, role: str, name: str = "") -> tuple[StaffUser, StaffLink]
         name = clean_text(name, single_line=True)[:200]
     except RefusedCharacter as refused:
         raise StaffError(refusal_message("Imię i nazwisko", refused.character)) from refused
+    taken = StaffError(f"Konto {email} już istnieje w tym urzędzie.")
     if find_by_email(email) is not None:
-        raise StaffError(f"Konto {email} już istnieje w tym urzędzie.")
+        raise taken
     user = StaffUser(email=email, role=role, name=name)
-    db.session.add(user)
-    db.session.flush()
+    with duplicate_raises(taken):  # the same address invited a moment ago by another admin
+        db.session.add(user)
     audit.record("staff.invite", "staff_user", user.id, after={"email": email, "role": role})
     return user, issue_link(user, "invitation")
 

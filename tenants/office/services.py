@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from saas_platform.core import text as text_policy
-from saas_platform.core.db import db
+from saas_platform.core.db import db, duplicate_raises
 from saas_platform.core.templating import COLOUR
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.models import Tenant
@@ -142,15 +142,19 @@ def _check_department_name(name: str, keep_id: int | None = None) -> str:
     if keep_id is not None:
         clash = clash.where(Department.id != keep_id)
     if db.session.scalar(clash) is not None:
-        raise OfficeError(f"Wydział „{name}” już istnieje w tym urzędzie.")
+        raise _name_taken(name)
     return name
+
+
+def _name_taken(name: str) -> OfficeError:
+    return OfficeError(f"Wydział „{name}” już istnieje w tym urzędzie.")
 
 
 @contextmanager
 def _refused_as(message: str) -> Iterator[None]:
     """Changes made inside reach the database in a savepoint, so a constraint that refuses them
-    (a duplicate saved meanwhile, a response naming a department being deleted) becomes an
-    ``OfficeError`` with ``message``, not a 500."""
+    (a response naming a department being deleted) becomes an ``OfficeError`` with
+    ``message``, not a 500."""
     try:
         with db.session.begin_nested():
             yield
@@ -163,7 +167,7 @@ def add_department(name: str) -> Department:
     name = _check_department_name(name)
     last = db.session.scalar(select(func.max(Department.position)))
     department = Department(name=name, position=(last or 0) + 1)
-    with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
+    with duplicate_raises(_name_taken(name)):  # added a moment ago by another admin
         db.session.add(department)
     audit.record("department.create", "department", department.id, after={"name": name})
     return department
@@ -188,7 +192,7 @@ def rename_department(department: Department, name: str) -> Report | None:
     if name == department.name:
         return None
     report = _pre_change_report("department.rename", department, new_name=name)
-    with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
+    with duplicate_raises(_name_taken(name)):
         before, after = audit.changed_fields(department, ("name",), {"name": name})
     after["pre_change_report_id"] = report.id
     audit.record("department.rename", "department", department.id, before=before, after=after)
