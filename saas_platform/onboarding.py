@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import re
 
-from saas_platform.core.db import db
+from saas_platform.core.db import db, duplicate_raises
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
-from saas_platform.core.tenancy.services import validate_slug
+from saas_platform.core.tenancy.services import DuplicateSlug, validate_slug
+from saas_platform.core.text import RefusedCharacter, clean_text, refusal_message
 from saas_platform.operator.services import record
 from tenants.accounts import services as staff
 from tenants.accounts.services import StaffLink
 from tenants.survey.template import install_default_survey
 
-TERYT_PATTERN = re.compile(r"\d{7}")
+TERYT_PATTERN = re.compile(r"[0-9]{7}")  # not \d, which takes "٣" and every other digit too
 
 
 class OnboardingError(ValueError):
     """The new office's details break a rule; the message says which, in Polish."""
+
+
+def _one_line(value: str, what: str) -> str:
+    try:
+        return clean_text(value, single_line=True)
+    except RefusedCharacter as refused:
+        raise OnboardingError(refusal_message(what, refused.character)) from refused
 
 
 def create_tenant(
@@ -32,12 +40,12 @@ def create_tenant(
     """Register an office with the default survey template and the given departments (the
     template's list when None). Flushes only."""
     validate_slug(slug)
-    name = name.strip()
+    name = _one_line(name, "Nazwa urzędu")
     if not name or len(name) > 200:
         raise OnboardingError("Nazwa urzędu jest wymagana (najwyżej 200 znaków).")
     tenant = Tenant(slug=slug, name=name, **details)
-    db.session.add(tenant)
-    db.session.flush()
+    with duplicate_raises(DuplicateSlug(slug)):  # onboarded a moment ago by another operator
+        db.session.add(tenant)
     with tenant_scope(tenant):
         install_default_survey(tenant, departments)
     return tenant
@@ -60,16 +68,22 @@ def onboard_office(
         raise OnboardingError("Kod TERYT gminy ma 7 cyfr (np. 1434034).")
     names = None
     if departments is not None:
-        names = [d.strip()[:200] for d in departments if d.strip()]
+        names = [_one_line(d, "Nazwa wydziału")[:200] for d in departments]
+        names = [n for n in names if n]
         if len({n.lower() for n in names}) != len(names):
             raise OnboardingError("Nazwy wydziałów powtarzają się.")
+    if contact_email.strip():
+        try:
+            contact_email = staff.normalise_email(contact_email)
+        except staff.StaffError as exc:
+            raise OnboardingError("Podaj poprawny e-mail kontaktowy urzędu.") from exc
     tenant = create_tenant(
         slug,
         name,
         departments=names,
-        municipality=municipality.strip()[:120],
+        municipality=_one_line(municipality, "Gmina lub miasto")[:120],
         teryt=teryt,
-        contact_email=contact_email.strip().lower()[:254],
+        contact_email=contact_email.strip(),
     )
     link = None
     if admin_email.strip():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -51,6 +52,36 @@ def is_id(value: str) -> bool:
     """Whether a string from a form or URL is a plausible row id: ASCII digits only (Python's
     ``isdigit`` also accepts "²" and other digits that ``int`` refuses), and not absurdly long."""
     return value.isascii() and value.isdigit() and len(value) <= 12
+
+
+# SQLSTATE of a unique violation; SQLite's extended result code for the same.
+UNIQUE_VIOLATION = "23505"
+SQLITE_UNIQUE_VIOLATION = "SQLITE_CONSTRAINT_UNIQUE"
+
+
+def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
+    """Whether the database refused a row because another one holds the same unique value."""
+    return (
+        getattr(error.orig, "pgcode", None) == UNIQUE_VIOLATION
+        or getattr(error.orig, "sqlite_errorname", None) == SQLITE_UNIQUE_VIOLATION
+    )
+
+
+@contextlib.contextmanager
+def duplicate_raises(error: Exception) -> Iterator[None]:
+    """Rows added inside reach the database in a savepoint; a unique violation raises ``error``.
+
+    A service checks for a duplicate first and says so clearly, but two requests can both pass
+    that check before either inserts; the one that loses at the unique index gets the same
+    error the check gives, and its transaction stays usable (only the savepoint is undone).
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+    except sa.exc.IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise error from exc
 
 
 def utcnow() -> datetime:

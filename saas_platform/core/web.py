@@ -16,6 +16,7 @@ from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from saas_platform.core.db import db
+from saas_platform.core.numbers import bounded_int
 
 health = Blueprint("health", __name__)
 
@@ -56,8 +57,9 @@ MAX_PAGE = 100_000  # keeps OFFSET far inside the database's integer range
 
 
 def page_number() -> int:
-    """The ``strona`` query parameter as a page number, kept in a sane range."""
-    return min(max(request.args.get("strona", 1, type=int), 1), MAX_PAGE)
+    """The ``strona`` query parameter as a page number from 1 to ``MAX_PAGE``; 1 for anything
+    else (a missing, negative, fractional, huge or otherwise unreadable number)."""
+    return bounded_int(request.args.get("strona"), 1, MAX_PAGE) or 1
 
 
 _Row = TypeVar("_Row")

@@ -15,7 +15,7 @@ import pyotp
 from sqlalchemy import delete, func, select
 
 from saas_platform.core.caching import clear_all
-from saas_platform.core.db import db, utcnow
+from saas_platform.core.db import db, duplicate_raises, utcnow
 from saas_platform.core.security import (
     hash_password,
     open_single_use,
@@ -25,6 +25,7 @@ from saas_platform.core.security import (
 )
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
+from saas_platform.core.text import refused_character
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
 
 SETUP_LINK_LIFETIME = timedelta(days=2)
@@ -98,7 +99,7 @@ def provisioning_uri(link: OperatorSetupLink) -> str:
 def _accept_code(secret: str, code: str, last_step: int, at: datetime | None = None) -> int | None:
     """The time step of a valid, not yet used code (±1 step of clock drift), else None."""
     code = code.strip().replace(" ", "")
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):  # \d takes "٣", which compare_digest refuses
         return None
     totp = pyotp.TOTP(secret)
     now = at or utcnow()
@@ -129,9 +130,13 @@ def complete_setup(link: OperatorSetupLink, password: str, code: str) -> Platfor
 
 def check_password(email: str, password: str) -> PlatformOperator | None:
     """The enrolled, active operator with this e-mail and password (first factor)."""
-    operator = db.session.scalar(
-        select(PlatformOperator).where(PlatformOperator.email == email.strip().lower())
-    )
+    email = email.strip().lower()
+    # PostgreSQL refuses a NUL in a query; no operator's address holds a refused character.
+    operator = None
+    if refused_character(email) is None:
+        operator = db.session.scalar(
+            select(PlatformOperator).where(PlatformOperator.email == email)
+        )
     matches = verify_password(operator.password_hash if operator else None, password)
     if matches and operator.is_active and operator.is_enrolled:
         return operator
@@ -237,12 +242,12 @@ def add_domain(operator_id: int, tenant: Tenant, host: str, platform_domain: str
         .where(TenantDomain.host == host)
         .execution_options(cross_tenant="operator: a custom domain must be unique")
     )
+    assigned = OperatorError(f"Domena {host} jest już przypisana.")
     if taken:
-        raise OperatorError(f"Domena {host} jest już przypisana.")
-    with tenant_scope(tenant):
+        raise assigned
+    with tenant_scope(tenant), duplicate_raises(assigned):  # added a moment ago elsewhere
         domain = TenantDomain(tenant_id=tenant.id, host=host)
         db.session.add(domain)
-        db.session.flush()
     record(operator_id, "office.domain_add", tenant.slug, host=host)
     return domain
 

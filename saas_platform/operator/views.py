@@ -27,6 +27,7 @@ from saas_platform.core.security import limiter
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import require_platform_site
 from saas_platform.core.tenancy.services import office_url, suggest_slug
+from saas_platform.core.text import search_text
 from saas_platform.core.web import newest_first_page, page_number
 from saas_platform.onboarding import onboard_office
 from saas_platform.operator import services
@@ -193,7 +194,7 @@ def setup(token: str):
 @bp.get("/")
 def offices():
     """All offices: status, counts and onboarding checklist; searchable and sortable."""
-    query = request.args.get("q", "").strip()[:100]
+    query = search_text(request.args.get("q", ""), 100)
     sort = request.args.get("sort", "nazwa")
     column = SORTS.get(sort, Tenant.name)
     page = page_number()

@@ -12,7 +12,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from saas_platform.core.db import db, utcnow
+from saas_platform.core.db import db, duplicate_raises, utcnow
 from saas_platform.core.security import (
     hash_password,
     open_single_use,
@@ -20,6 +20,7 @@ from saas_platform.core.security import (
     sign_single_use,
 )
 from saas_platform.core.tenancy import current_tenant, current_tenant_id
+from saas_platform.core.text import RefusedCharacter, clean_text, refusal_message
 from tenants.accounts.models import ROLES, StaffToken, StaffUser
 from tenants.audit import services as audit
 
@@ -41,15 +42,23 @@ class StaffLink:
 
 def normalise_email(email: str) -> str:
     """Trimmed, lower-cased e-mail address, or ``StaffError`` if it does not look like one."""
-    email = email.strip().lower()
+    try:
+        email = clean_text(email, single_line=True).lower()
+    except RefusedCharacter as exc:
+        raise StaffError("Podaj poprawny adres e-mail.") from exc
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
         raise StaffError("Podaj poprawny adres e-mail.")
     return email
 
 
 def find_by_email(email: str) -> StaffUser | None:
-    """The current office's staff member with this e-mail address."""
-    return db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    """The current office's staff member with this e-mail address (None for what is no
+    address at all: a NUL in it would not even reach the database)."""
+    try:
+        email = normalise_email(email)
+    except StaffError:
+        return None
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == email))
 
 
 def invite(email: str, role: str, name: str = "") -> tuple[StaffUser, StaffLink]:
@@ -57,11 +66,16 @@ def invite(email: str, role: str, name: str = "") -> tuple[StaffUser, StaffLink]
     email = normalise_email(email)
     if role not in ROLES:
         raise StaffError("Nieznana rola.")
+    try:
+        name = clean_text(name, single_line=True)[:200]
+    except RefusedCharacter as refused:
+        raise StaffError(refusal_message("Imię i nazwisko", refused.character)) from refused
+    taken = StaffError(f"Konto {email} już istnieje w tym urzędzie.")
     if find_by_email(email) is not None:
-        raise StaffError(f"Konto {email} już istnieje w tym urzędzie.")
-    user = StaffUser(email=email, role=role, name=name.strip()[:200])
-    db.session.add(user)
-    db.session.flush()
+        raise taken
+    user = StaffUser(email=email, role=role, name=name)
+    with duplicate_raises(taken):  # the same address invited a moment ago by another admin
+        db.session.add(user)
     audit.record("staff.invite", "staff_user", user.id, after={"email": email, "role": role})
     return user, issue_link(user, "invitation")
 

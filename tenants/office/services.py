@@ -9,14 +9,14 @@ transaction: they are the only ways the panel makes those changes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from saas_platform.core.db import db
+from saas_platform.core import text as text_policy
+from saas_platform.core.db import db, duplicate_raises
 from saas_platform.core.templating import COLOUR
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.models import Tenant
@@ -60,12 +60,13 @@ class OfficeError(ValueError):
 
 
 def clean_text(value: str, limit: int, what: str) -> str:
-    """Trimmed single-line text of at most ``limit`` characters, without control characters."""
-    value = " ".join(value.split())
+    """One line of text as the platform's text policy keeps it, at most ``limit`` characters."""
+    try:
+        value = text_policy.clean_text(value, single_line=True)
+    except text_policy.RefusedCharacter as refused:
+        raise OfficeError(text_policy.refusal_message(what, refused.character)) from refused
     if len(value) > limit:
         raise OfficeError(f"{what} może mieć najwyżej {limit} znaków.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in value):
-        raise OfficeError(f"{what} zawiera niedozwolone znaki.")
     return value
 
 
@@ -141,15 +142,19 @@ def _check_department_name(name: str, keep_id: int | None = None) -> str:
     if keep_id is not None:
         clash = clash.where(Department.id != keep_id)
     if db.session.scalar(clash) is not None:
-        raise OfficeError(f"Wydział „{name}” już istnieje w tym urzędzie.")
+        raise _name_taken(name)
     return name
+
+
+def _name_taken(name: str) -> OfficeError:
+    return OfficeError(f"Wydział „{name}” już istnieje w tym urzędzie.")
 
 
 @contextmanager
 def _refused_as(message: str) -> Iterator[None]:
     """Changes made inside reach the database in a savepoint, so a constraint that refuses them
-    (a duplicate saved meanwhile, a response naming a department being deleted) becomes an
-    ``OfficeError`` with ``message``, not a 500."""
+    (a response naming a department being deleted) becomes an ``OfficeError`` with
+    ``message``, not a 500."""
     try:
         with db.session.begin_nested():
             yield
@@ -162,7 +167,7 @@ def add_department(name: str) -> Department:
     name = _check_department_name(name)
     last = db.session.scalar(select(func.max(Department.position)))
     department = Department(name=name, position=(last or 0) + 1)
-    with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
+    with duplicate_raises(_name_taken(name)):  # added a moment ago by another admin
         db.session.add(department)
     audit.record("department.create", "department", department.id, after={"name": name})
     return department
@@ -187,7 +192,7 @@ def rename_department(department: Department, name: str) -> Report | None:
     if name == department.name:
         return None
     report = _pre_change_report("department.rename", department, new_name=name)
-    with _refused_as(f"Wydział „{name}” już istnieje w tym urzędzie."):
+    with duplicate_raises(_name_taken(name)):
         before, after = audit.changed_fields(department, ("name",), {"name": name})
     after["pre_change_report_id"] = report.id
     audit.record("department.rename", "department", department.id, before=before, after=after)

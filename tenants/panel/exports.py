@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from saas_platform.core.db import db
+from saas_platform.core.text import xml_safe
 from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Response
@@ -203,15 +204,16 @@ def write_xlsx(export: Export) -> IO[bytes]:
 
 
 def _header_cell(sheet, title: str, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=title)
+    cell = WriteOnlyCell(sheet, value=xml_safe(title))
     cell.font = font
     return cell
 
 
 def _xlsx_cell(sheet, value: Cell) -> Any:
     if isinstance(value, str):
-        # A string cell, always: openpyxl would otherwise store "=..." as a formula.
-        cell = WriteOnlyCell(sheet, value=value)
+        # A string cell, always: openpyxl would otherwise store "=..." as a formula. Without
+        # what XML forbids: a text stored before the text policy (or past it) still exports.
+        cell = WriteOnlyCell(sheet, value=xml_safe(value))
         cell.data_type = "s"
         return cell
     if isinstance(value, datetime):

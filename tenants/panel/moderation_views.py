@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from saas_platform.core.db import db
+from saas_platform.core.text import RefusedCharacter, refusal_message
 from tenants.panel.blueprint import admin_required, bp
 from tenants.survey import moderation
 from tenants.survey.kiosk import create_kiosk, kiosks, revoke_kiosk
@@ -56,9 +57,13 @@ def kiosk_list():
         if not name:
             flash("Podaj nazwę kiosku, np. „Tablet w Biurze Obsługi”.", "error")
         else:
-            _device, token = create_kiosk(name)
-            db.session.commit()
-            new_link = url_for("index", kanal="kiosk", kiosk=token, _external=True)
+            try:
+                _device, token = create_kiosk(name)
+            except RefusedCharacter as refused:
+                flash(refusal_message("Nazwa kiosku", refused.character), "error")
+            else:
+                db.session.commit()
+                new_link = url_for("index", kanal="kiosk", kiosk=token, _external=True)
     return render_template("panel/kiosks.html", devices=kiosks(), new_link=new_link)
 
 

@@ -14,9 +14,10 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from saas_platform.core.numbers import bounded_int
 from saas_platform.core.tenancy.models import Tenant
 from tenants.office import services as office
 from tenants.panel.forms import REQUIRED
@@ -25,21 +26,22 @@ THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
 
 
 class WholeNumberField(IntegerField):
-    """An integer field that says what is wrong in Polish; an empty field is None."""
+    """A whole number from ``minimum`` to ``maximum``, read within those bounds before any
+    validator sees it (``bounded_int``); anything else is ``message``. Empty is None."""
 
-    def __init__(self, *args, message: str = THRESHOLD_MESSAGE, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.message = message
+    def __init__(self, label: str, minimum: int, maximum: int, message: str, **kwargs):
+        super().__init__(label, **kwargs)
+        self.minimum, self.maximum, self.message = minimum, maximum, message
+        self.flags.min, self.flags.max = minimum, maximum  # the browser's own check, too
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
         self.data = None
         if valuelist[0].strip():
-            try:
-                self.data = int(valuelist[0].strip())
-            except ValueError as exc:
-                raise ValueError(self.message) from exc
+            self.data = bounded_int(valuelist[0], self.minimum, self.maximum)
+            if self.data is None:
+                raise ValueError(self.message)
 
 
 class RecipientsField(TextAreaField):
@@ -95,18 +97,17 @@ class OfficeForm(FlaskForm):
     )
     score_threshold = WholeNumberField(
         "Próg oceny (0–100)",
-        validators=[
-            InputRequired(THRESHOLD_MESSAGE),
-            NumberRange(min=0, max=100, message=THRESHOLD_MESSAGE),
-        ],
+        minimum=0,
+        maximum=100,
+        message=THRESHOLD_MESSAGE,
+        validators=[InputRequired(THRESHOLD_MESSAGE)],
     )
     retention_years = WholeNumberField(
         "Przechowywanie odpowiedzi (lata)",
+        minimum=1,
+        maximum=office.MAX_RETENTION_YEARS,
         message=office.RETENTION_MESSAGE,
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=office.MAX_RETENTION_YEARS, message=office.RETENTION_MESSAGE),
-        ],
+        validators=[Optional()],
     )
     report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])
     extra_report_frequencies = CheckboxesField(

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from flask import abort, current_app, render_template, request, stream_with_context
 
 from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.text import search_text
+from saas_platform.core.web import page_number
 from tenants.panel.blueprint import bp
 from tenants.panel.exports import (
     build_export,
@@ -24,10 +26,9 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def _search() -> responses.ResponseSearch:
-    # PostgreSQL refuses NUL in text, and no comment holds a control character anyway.
-    text = "".join(ch for ch in request.args.get("q") or "" if ch.isprintable())
     return responses.ResponseSearch(
-        text=text.strip()[:SEARCH_MAX_LENGTH], with_comment=request.args.get("komentarz") == "1"
+        text=search_text(request.args.get("q") or "", SEARCH_MAX_LENGTH),
+        with_comment=request.args.get("komentarz") == "1",
     )
 
 
@@ -43,7 +44,7 @@ def responses_list():
     """The filtered responses, newest first, page by page, searchable by comment."""
     chosen = parse_filters(request.args, current_tenant.today())
     search = _search()
-    page = responses.responses_page(chosen.filters, search, request.args.get("strona", 1, type=int))
+    page = responses.responses_page(chosen.filters, search, page_number())
     html = render_template(
         "panel/responses.html",
         chosen=chosen,

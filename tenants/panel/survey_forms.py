@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from saas_platform.core.tenancy.services import suggest_slug
+from saas_platform.core.text import normalise_text, one_line
 from tenants.survey.models import TRANSLATION_LANGUAGES
 from tenants.survey.template import CHOICE_KINDS, InvalidTemplate
 
@@ -20,12 +21,14 @@ KIND_LABELS = {
 }
 
 
+# Tidied only: the text policy's check runs on the whole definition (``check_template``), which
+# names the field in its message.
 def _text(value: str | None) -> str:
-    return (value or "").strip().replace("\r\n", "\n")
+    return normalise_text(value or "").strip()
 
 
 def _line(value: str | None) -> str:
-    return " ".join((value or "").split())
+    return one_line(normalise_text(value or ""))
 
 
 def parse_options(text: str) -> list[dict]:

@@ -7,13 +7,13 @@ rather than through a WTForms class; CSRF is still Flask-WTF's.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.core.db import is_id
+from saas_platform.core.text import RefusedCharacter, clean_text, code_point
 from tenants.survey.definition import VersionDef
 
 RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")
@@ -25,7 +25,6 @@ SERVICE_FIELDS = frozenset(
 SUBMISSION_KEY = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
-ALLOWED_CONTROL = frozenset("\n\r\t")
 
 
 @dataclass
@@ -50,9 +49,12 @@ class SubmissionCheck:
     errors: list[FieldError]
 
 
-def _has_forbidden_characters(value: str) -> bool:
-    return any(
-        unicodedata.category(ch) in ("Cc", "Cs") and ch not in ALLOWED_CONTROL for ch in value
+def _refused_message(character: str) -> str:
+    # The wording of saas_platform.core.text.refusal_message, in the resident's language.
+    return _(
+        "Komentarz zawiera niedozwolone znaki sterujące lub specjalne (%(code)s), zwykle "
+        "niewidoczne i wklejone razem z tekstem. Usuń je i spróbuj ponownie.",
+        code=code_point(character),
     )
 
 
@@ -91,8 +93,9 @@ def check_submission(
     answers: list[tuple[str, str]] = []
     department_id: int | None = None
     for question in version.questions.values():
-        values = [v.strip() for v in form.getlist(question.field_name)]
-        values = [v for v in values if v]
+        # Untrimmed: the text policy checks a comment's edges too (strip() would drop a \x0b).
+        posted = [v for v in form.getlist(question.field_name) if v.strip()]
+        values = [v.strip() for v in posted]
         name = question.field_name
         if not values:
             if question.required:
@@ -106,7 +109,11 @@ def check_submission(
             )
             continue
         if question.kind == "text":
-            text = values[0]
+            try:
+                text = clean_text(posted[0])
+            except RefusedCharacter as refused:
+                errors.append(FieldError(_refused_message(refused.character), name))
+                continue
             if len(text) > text_limit:
                 errors.append(
                     FieldError(
@@ -117,10 +124,6 @@ def check_submission(
                         ),
                         name,
                     )
-                )
-            elif _has_forbidden_characters(text):
-                errors.append(
-                    FieldError(_("Komentarz zawiera niedozwolone znaki sterujące."), name)
                 )
             else:
                 answers.append((question.key, text))

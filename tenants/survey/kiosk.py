@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import select
 
 from saas_platform.core.db import db, utcnow
+from saas_platform.core.text import clean_text
 from tenants.audit import services as audit
 from tenants.survey.models import KioskDevice
 
@@ -24,9 +25,10 @@ def _token_hash(token: str) -> str:
 
 def create_kiosk(name: str) -> tuple[KioskDevice, str]:
     """A new kiosk device of the current office and its token (shown once), audited; flushes
-    only."""
+    only. A name the text policy refuses raises ``RefusedCharacter``."""
+    name = clean_text(name, single_line=True)[:200]
     token = secrets.token_urlsafe(32)
-    device = KioskDevice(name=name.strip()[:200], token_hash=_token_hash(token))
+    device = KioskDevice(name=name, token_hash=_token_hash(token))
     db.session.add(device)
     db.session.flush()
     audit.record("kiosk.create", "kiosk", device.id, after={"name": device.name})

@@ -9,6 +9,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from saas_platform.core.db import is_id
 from saas_platform.core.tenancy.models import Tenant
 from tenants.audit import services as audit
 from tenants.survey.definition import VersionDef, published_version
@@ -70,9 +71,7 @@ def read_paper_date(values: list[str], today: date) -> date | FieldError:
 def enter_paper_response(tenant: Tenant, form: MultiDict, text_limit: int) -> PaperEntry:
     """Check a typed-in paper form and store it with channel "paper"; audited. Flushes only."""
     posted_version = form.get("version", "")
-    # isascii: "²".isdigit() is True, and int("²") raises
-    plain_number = posted_version.isascii() and posted_version.isdigit()
-    version = published_version(int(posted_version)) if plain_number else None
+    version = published_version(int(posted_version)) if is_id(posted_version) else None
     if version is None:
         return PaperEntry(
             None, errors=[FieldError("Ta wersja ankiety nie jest już dostępna. Odśwież stronę.")]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from saas_platform.core.db import db, utcnow
+from saas_platform.core.text import refusal_message, refused_character
 from tenants.survey.models import (
     QUESTION_KINDS,
     TRANSLATION_LANGUAGES,
@@ -64,8 +64,9 @@ def _check_length(value, limit_name: str, what: str) -> None:
     limit = LIMITS[limit_name]
     if len(value) > limit:
         raise InvalidTemplate(f"{what} może mieć najwyżej {limit} znaków (ma {len(value)}).")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in value):
-        raise InvalidTemplate(f"{what} zawiera niedozwolone znaki sterujące.")
+    refused = refused_character(value)
+    if refused is not None:
+        raise InvalidTemplate(refusal_message(what, refused))
 
 
 def _check_translations(item: dict, kind: str, what: str, option_keys=()) -> None:

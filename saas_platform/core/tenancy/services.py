@@ -29,6 +29,9 @@ class InvalidSlug(ValueError):
 class DuplicateSlug(InvalidSlug):
     """Another office already uses this slug."""
 
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Adres „{slug}” jest już zajęty.")
+
 
 def validate_slug(slug: str) -> str:
     """Return the slug if it can name a new office, else raise ``InvalidSlug``."""
@@ -42,7 +45,7 @@ def validate_slug(slug: str) -> str:
     if slug in RESERVED_SLUGS:
         raise InvalidSlug(f"Adres „{slug}” jest zarezerwowany.")
     if db.session.scalar(select(func.count()).where(Tenant.slug == slug)):
-        raise DuplicateSlug(f"Adres „{slug}” jest już zajęty.")
+        raise DuplicateSlug(slug)
     return slug
 
 
