@@ -154,7 +154,10 @@ def login_code():
 
 @bp.post("/logout")
 def logout():
-    """End the operator session."""
+    """End the operator's sessions on the server: a copy of this session's cookie opens
+    nothing afterwards (nor do the operator's sessions on other devices)."""
+    services.end_sessions(current_operator())
+    db.session.commit()
     session.clear()
     return redirect(url_for("operator.login"))
 

@@ -58,9 +58,22 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End this session."""
+    """End this session on the server, not just in this browser: a copy of its cookie opens
+    nothing afterwards (nor do the account's sessions on other devices)."""
+    staff.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     flash("Wylogowano.", "info")
+    return redirect(url_for("panel.login"))
+
+
+@bp.post("/konto/wyloguj-wszedzie")
+def sign_out_everywhere():
+    """End every session of the account, on every device, this one too (audited)."""
+    staff.sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash("Wylogowano ze wszystkich urządzeń. Zaloguj się ponownie.", "info")
     return redirect(url_for("panel.login"))
 
 
