@@ -33,6 +33,8 @@ PRODUCTION_REQUIRED = (
 # readable text, as public as SECRET_KEY's embedded default.
 EMBEDDED_SECRETS_KEY = base64.urlsafe_b64encode(b"embedded-mode-not-secret........").decode()
 
+ONE_YEAR_SECONDS = 365 * 24 * 3600
+
 
 class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message says which and how to fix it."""
@@ -150,11 +152,18 @@ def _operations(env: Mapping[str, str], production: bool) -> dict:
     proxy_fix = env.get("PROXY_FIX", "1" if production else "0").lower()
     if proxy_fix not in ("0", "1", "true", "false", "yes", "no"):
         raise ConfigurationError(f"PROXY_FIX must be 1 or 0, got {proxy_fix!r}.")
+    hsts_seconds = env.get("HSTS_SECONDS", str(ONE_YEAR_SECONDS) if production else "0")
+    if not hsts_seconds.isdigit():
+        raise ConfigurationError(
+            f"HSTS_SECONDS must be a number of seconds (0: off), got {hsts_seconds!r}."
+        )
     return {
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         # Behind exactly one proxy (nginx): trust its X-Forwarded-For/-Proto/-Host, one hop.
         "PROXY_FIX": proxy_fix in ("1", "true", "yes"),
+        # Strict-Transport-Security on HTTPS responses (0: none, the embedded default).
+        "HSTS_SECONDS": int(hsts_seconds),
         # /metrics answers these client networks, or a request with the bearer token.
         "METRICS_ALLOW": env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
