@@ -9,6 +9,7 @@ setting that has no safe default and refuses to start without it.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -33,9 +34,47 @@ PRODUCTION_REQUIRED = (
 # readable text, as public as SECRET_KEY's embedded default.
 EMBEDDED_SECRETS_KEY = base64.urlsafe_b64encode(b"embedded-mode-not-secret........").decode()
 
+# The proxies whose X-Forwarded-* headers count, for gunicorn (config/gunicorn.py) and the app
+# alike: gunicorn's own default.
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
+MAX_PROXY_HOPS = 5
+ONE_YEAR_SECONDS = 365 * 24 * 3600
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message says which and how to fix it."""
+
+
+def parse_networks(name: str, value: str) -> tuple[Network, ...]:
+    """The setting ``name``: comma-separated addresses or networks."""
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in value.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} is not a list of networks: {exc}") from exc
+
+
+def trusted_proxies(hops: int, forwarded_allow_ips: str) -> tuple[Network, ...] | None:
+    """The networks whose forwarded headers the app believes (None: any peer, ``*``).
+
+    ``PROXY_FIX_HOPS`` above 0 with no proxy named would believe nobody: every resident would
+    share the proxy's address, and with it one rate limit. That is refused at startup.
+    """
+    if forwarded_allow_ips.strip() == "*":
+        return None
+    networks = parse_networks("FORWARDED_ALLOW_IPS", forwarded_allow_ips)
+    if hops and not networks:
+        raise ConfigurationError(
+            f"PROXY_FIX_HOPS={hops} trusts a proxy's forwarded headers, but FORWARDED_ALLOW_IPS "
+            "names no proxy: set it to the proxy's address (or * where only the proxy can "
+            "reach the app)."
+        )
+    return networks
 
 
 class BaseConfig:
@@ -147,18 +186,48 @@ def _operations(env: Mapping[str, str], production: bool) -> dict:
     log_format = env.get("LOG_FORMAT", "json" if production else "text").lower()
     if log_format not in ("json", "text"):
         raise ConfigurationError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}.")
-    proxy_fix = env.get("PROXY_FIX", "1" if production else "0").lower()
-    if proxy_fix not in ("0", "1", "true", "false", "yes", "no"):
-        raise ConfigurationError(f"PROXY_FIX must be 1 or 0, got {proxy_fix!r}.")
+    hops = _proxy_hops(env, production)
+    forwarded_allow_ips = env.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
+    trusted_proxies(hops, forwarded_allow_ips)  # refuses a list that trusts nobody
+    hsts_seconds = env.get("HSTS_SECONDS", str(ONE_YEAR_SECONDS) if production else "0")
+    if not hsts_seconds.isdigit():
+        raise ConfigurationError(
+            f"HSTS_SECONDS must be a number of seconds (0: off), got {hsts_seconds!r}."
+        )
     return {
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
-        # Behind exactly one proxy (nginx): trust its X-Forwarded-For/-Proto/-Host, one hop.
-        "PROXY_FIX": proxy_fix in ("1", "true", "yes"),
+        # Behind nginx: trust this many proxies' X-Forwarded-For/-Proto/-Host, and only when
+        # the request comes from one of FORWARDED_ALLOW_IPS.
+        "PROXY_FIX_HOPS": hops,
+        "FORWARDED_ALLOW_IPS": forwarded_allow_ips,
+        # Strict-Transport-Security on HTTPS responses (0: none, the embedded default).
+        "HSTS_SECONDS": int(hsts_seconds),
         # /metrics answers these client networks, or a request with the bearer token.
         "METRICS_ALLOW": env.get("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
     }
+
+
+def _proxy_hops(env: Mapping[str, str], production: bool) -> int:
+    """``PROXY_FIX_HOPS``; the older ``PROXY_FIX=1``/``0`` still means one hop or none."""
+    legacy = env.get("PROXY_FIX", "").lower()
+    if legacy not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ConfigurationError(f"PROXY_FIX must be 1 or 0, got {legacy!r}.")
+    legacy_on = legacy in ("1", "true", "yes")
+    hops = env.get("PROXY_FIX_HOPS")
+    if hops is None:
+        return int(legacy_on) if legacy else int(production)
+    if not hops.isdigit() or int(hops) > MAX_PROXY_HOPS:
+        raise ConfigurationError(
+            f"PROXY_FIX_HOPS must be the number of proxies in front of the app "
+            f"(0-{MAX_PROXY_HOPS}), got {hops!r}."
+        )
+    if legacy and legacy_on != (int(hops) > 0):
+        raise ConfigurationError(
+            f"PROXY_FIX={legacy} contradicts PROXY_FIX_HOPS={hops}: set PROXY_FIX_HOPS only."
+        )
+    return int(hops)
 
 
 def _with_driver(url: str) -> str:

@@ -6,6 +6,7 @@ import os
 
 from gunicorn.glogging import Logger
 
+from config import DEFAULT_FORWARDED_ALLOW_IPS
 from saas_platform.core.observability.multiprocess import process_exited, reset_samples
 
 
@@ -21,7 +22,9 @@ class AppWritesAccessLog(Logger):
 
 logger_class = AppWritesAccessLog
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: the app believes X-Forwarded-For from its proxy, so only the
+# proxy should reach it. The image binds 0.0.0.0 (deploy/Dockerfile), behind a network policy.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 # Threads overlap the database round trips of one process and keep connections alive.
 worker_class = "gthread"
@@ -29,7 +32,8 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The proxies allowed to set X-Forwarded-*; the app reads the same list (PROXY_FIX_HOPS).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS)
 # gunicorn >= 27 opens a control socket under $HOME, which the service user cannot write to
 control_socket_disable = True
 

@@ -130,7 +130,7 @@ def test_compose_gives_the_app_its_production_settings_and_the_owner_only_to_mig
         assert set(PRODUCTION_REQUIRED) <= set(environment), name
         resolved = {key: interpolate(value, example) for key, value in environment.items()}
         settings = load_settings(resolved)  # raises when a required setting is missing
-        assert settings["LOG_FORMAT"] == "json" and settings["PROXY_FIX"] is True
+        assert settings["LOG_FORMAT"] == "json" and settings["PROXY_FIX_HOPS"] == 1
         assert ("DATABASE_OWNER_URL" in environment) == (name == "migrate"), name
     web = services["web"]["environment"]
     for secret in ("SECRET_KEY", "SECRETS_KEY", "DATABASE_URL"):

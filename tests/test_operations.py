@@ -142,9 +142,9 @@ def test_log_format_defaults_json_in_production_text_embedded():
         "MAIL_DEFAULT_SENDER": "a@example.pl",
     }
     assert load_settings(production)["LOG_FORMAT"] == "json"
-    assert load_settings(production)["PROXY_FIX"] is True
+    assert load_settings(production)["PROXY_FIX_HOPS"] == 1
     assert load_settings({})["LOG_FORMAT"] == "text"
-    assert load_settings({})["PROXY_FIX"] is False
+    assert load_settings({})["PROXY_FIX_HOPS"] == 0
     assert load_settings({**production, "LOG_FORMAT": "text"})["LOG_FORMAT"] == "text"
     with pytest.raises(ConfigurationError, match="LOG_FORMAT"):
         load_settings({"LOG_FORMAT": "xml"})
@@ -353,7 +353,13 @@ def test_gunicorn_workers_add_up_their_metrics_in_multiprocess_mode(
 @pytest.fixture
 def proxied_app(app, database, smtp_server):
     """The app as production runs it behind nginx (PROXY_FIX), on the same database."""
-    proxied = create_app({**app_settings(database, smtp_server.port), "PROXY_FIX": True})
+    proxied = create_app(
+        {
+            **app_settings(database, smtp_server.port),
+            "PROXY_FIX_HOPS": 1,
+            "FORWARDED_ALLOW_IPS": "127.0.0.1,10.0.0.5",  # nginx, in the tests below
+        }
+    )
     yield proxied
     app.extensions["celery"].set_current()
     app.extensions["celery"].set_default()

@@ -1,13 +1,16 @@
 """Authentication primitives: password hashing, the login manager (whose user loader the
-accounts area installs), login throttling and signed one-time links."""
+accounts area installs), login throttling with device cookies, and signed one-time links."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -53,6 +56,58 @@ def password_problem(password: str) -> str | None:
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Hasło może mieć najwyżej {MAX_PASSWORD_LENGTH} znaków."
     return None
+
+
+# OWASP's device cookies: a browser that signed in to an account before keeps its own allowance
+# of failed logins, so failures from anywhere else cannot lock the account's owner out.
+DEVICE_COOKIE_PREFIX = "device-"
+DEVICE_COOKIE_LIFETIME = timedelta(days=180)
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-device")
+
+
+def _account_digest(account: str) -> str:
+    # Keyed with the secret: neither the cookie's name nor its value gives the address away.
+    return hmac.new(
+        current_app.config["SECRET_KEY"].encode(), account.encode(), hashlib.sha256
+    ).hexdigest()[:20]
+
+
+def known_device(account: str) -> str | None:
+    """The nonce of this browser's device cookie for ``account``, if it has a valid one."""
+    digest = _account_digest(account)
+    value = request.cookies.get(DEVICE_COOKIE_PREFIX + digest)
+    if not value:
+        return None
+    try:
+        payload = _device_serializer().loads(
+            value, max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds())
+        )
+    except BadSignature:  # forged, another secret's, or expired (SignatureExpired)
+        return None
+    if not isinstance(payload, dict) or payload.get("a") != digest:
+        return None
+    nonce = payload.get("n")
+    return nonce if isinstance(nonce, str) and nonce else None
+
+
+def remember_device(response: Response, account: str, path: str) -> None:
+    """After a successful login: a new device cookie for ``account``, sent back only to the
+    login page at ``path``."""
+    # One cookie per account: a shared office computer keeps one for each member.
+    digest = _account_digest(account)
+    signed = _device_serializer().dumps({"a": digest, "n": secrets.token_urlsafe(16)})
+    response.set_cookie(
+        DEVICE_COOKIE_PREFIX + digest,
+        signed,
+        max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()),
+        path=path,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def _link_serializer() -> URLSafeTimedSerializer:

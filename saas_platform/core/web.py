@@ -140,8 +140,31 @@ def render_server_error(error: Exception) -> tuple[str, int]:
     ), 500
 
 
+# Browser features no page of the platform uses, denied to every page and every frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "hid",
+        "idle-detection", "magnetometer", "microphone", "midi", "payment",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+)  # fmt: skip
+
+
+def private_pages(blueprint: Blueprint) -> None:
+    """Every page of ``blueprint`` (and of the blueprints nested in it) is one person's: no
+    browser or proxy keeps a copy. An ``after_request`` of the blueprint, so that its error
+    pages (a 429 raised before its own ``before_request``) are marked too."""
+
+    @blueprint.after_request
+    def _mark_private(response: Response) -> Response:
+        g.private_page = True
+        return response
+
+
 def set_security_headers(response: Response) -> Response:
-    """No inline script at all, inline styles only with this request's nonce."""
+    """No inline script at all, inline styles only with this request's nonce; no feature the
+    platform does not use; HTTPS only once seen (``HSTS_SECONDS``); private pages never stored."""
     nonce = g.get("csp_nonce", "")
     response.headers.setdefault(
         "Content-Security-Policy",
@@ -151,6 +174,12 @@ def set_security_headers(response: Response) -> Response:
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    hsts_seconds = current_app.config.get("HSTS_SECONDS", 0)
+    if hsts_seconds and request.is_secure:  # a browser ignores it over plain HTTP (RFC 6797)
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}")
+    if g.get("private_page"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

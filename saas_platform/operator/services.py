@@ -122,7 +122,7 @@ def complete_setup(link: OperatorSetupLink, password: str, code: str) -> Platfor
     operator.password_hash = hash_password(password)
     operator.totp_secret = link.pending_totp_secret
     operator.last_totp_step = step
-    operator.session_version += 1
+    end_sessions(operator)
     link.used_at = utcnow()
     record(operator.id, "operator.enrolled")
     return operator
@@ -141,6 +141,13 @@ def check_password(email: str, password: str) -> PlatformOperator | None:
     if matches and operator.is_active and operator.is_enrolled:
         return operator
     return None
+
+
+def end_sessions(operator: PlatformOperator) -> None:
+    """Every session of ``operator`` ends, copies of its cookie with it: the version each
+    session carries no longer matches (``current_operator``)."""
+    operator.session_version += 1
+    db.session.flush()
 
 
 def check_code(operator: PlatformOperator, code: str) -> bool:

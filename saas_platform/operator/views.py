@@ -28,7 +28,7 @@ from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import require_platform_site
 from saas_platform.core.tenancy.services import office_url, suggest_slug
 from saas_platform.core.text import search_text
-from saas_platform.core.web import newest_first_page, page_number
+from saas_platform.core.web import newest_first_page, page_number, private_pages
 from saas_platform.onboarding import onboard_office
 from saas_platform.operator import services
 from saas_platform.operator.forms import (
@@ -44,6 +44,7 @@ from tenants.accounts.tasks import send_staff_link
 from tenants.survey.template import default_template
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
+private_pages(bp)
 
 SESSION_KEY = "operator"
 PENDING_KEY = "operator_pending"
@@ -154,7 +155,10 @@ def login_code():
 
 @bp.post("/logout")
 def logout():
-    """End the operator session."""
+    """End the operator's sessions on the server: a copy of this session's cookie opens
+    nothing afterwards (nor do the operator's sessions on other devices)."""
+    services.end_sessions(current_operator())
+    db.session.commit()
     session.clear()
     return redirect(url_for("operator.login"))
 

@@ -15,6 +15,7 @@ AUDIT_LABELS = {
     "staff.invitation.used": "Przyjęcie zaproszenia",
     "staff.password_reset.used": "Ustawienie nowego hasła",
     "staff.password_change": "Zmiana hasła",
+    "staff.sign_out_everywhere": "Wylogowanie ze wszystkich urządzeń",
 }
 
 

@@ -30,7 +30,8 @@ class StaffUser(TenantScoped, Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    # Bumped on every password change; sessions carry it, so older sessions stop working.
+    # Bumped on logout, password change, deactivation and "sign out everywhere"; sessions
+    # carry it, so older sessions (and copies of their cookies) stop working.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -130,14 +130,26 @@ def set_password(user: StaffUser, password: str) -> None:
     if problem:
         raise StaffError(problem)
     user.password_hash = hash_password(password)
-    user.session_version += 1
-    db.session.flush()
+    end_sessions(user)
 
 
 def change_password(user: StaffUser, password: str) -> None:
     """A member changes their own password (every other session ends), audited."""
     set_password(user, password)
     audit.record("staff.password_change", "staff_user", user.id)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Every session of ``user`` ends on every device, copies of its cookie with it: the
+    version each session carries no longer matches (``load_staff_user``)."""
+    user.session_version += 1
+    db.session.flush()
+
+
+def sign_out_everywhere(user: StaffUser) -> None:
+    """A member ends every session of their own account, on every device, audited."""
+    end_sessions(user)
+    audit.record("staff.sign_out_everywhere", "staff_user", user.id)
 
 
 def active_admin_count() -> int:
@@ -164,7 +176,7 @@ def update_staff(user: StaffUser, role: str, is_active: bool) -> None:
     if not after:
         return
     if "is_active" in after and not is_active:
-        user.session_version += 1  # a deactivated member is signed out everywhere at once
+        end_sessions(user)  # a deactivated member is signed out everywhere at once
     audit.record("staff.update", "staff_user", user.id, before=before, after=after)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.dispatch import enqueue
-from saas_platform.core.security import limiter, verify_password
+from saas_platform.core.security import known_device, limiter, remember_device, verify_password
 from saas_platform.core.tenancy import current_tenant_id
 from tenants.accounts import services as staff
 from tenants.accounts.tasks import send_staff_link
@@ -17,22 +17,43 @@ from tenants.panel.forms import ChangePasswordForm, ForgotPasswordForm, LoginFor
 TOO_MANY_LOGINS = "Zbyt wiele nieudanych prób logowania. Odczekaj kilka minut i spróbuj ponownie."
 
 
-def _account_key() -> str:
+def _account() -> str:
+    """The account a login form names: this office and the e-mail address typed."""
     email = (request.form.get("email") or "").strip().lower()[:254]
-    return f"login:{current_tenant_id()}:{email}"
+    return f"{current_tenant_id()}:{email}"
+
+
+def _device() -> str | None:
+    """The nonce of this browser's device cookie for the account named, if it has one."""
+    if "login_device" not in g:
+        g.login_device = known_device(_account())
+    return g.login_device
 
 
 def _failed(response) -> bool:
     return response.status_code == 401
 
 
+# Failed logins count three ways: per client address; per account from browsers it never signed
+# in from (so an attacker's guesses, from however many addresses, lock out only unknown
+# browsers); and per device cookie for a browser it did sign in from, which keeps its own
+# allowance (OWASP, "Slow Down Online Guessing Attacks with Device Cookies").
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     "20 per 10 minutes", methods=["POST"], deduct_when=_failed, error_message=TOO_MANY_LOGINS
 )
 @limiter.limit(
     "5 per 10 minutes",
-    key_func=_account_key,
+    key_func=lambda: f"login:{_account()}",
+    exempt_when=lambda: _device() is not None,
+    methods=["POST"],
+    deduct_when=_failed,
+    error_message=TOO_MANY_LOGINS,
+)
+@limiter.limit(
+    "5 per 10 minutes",
+    key_func=lambda: f"login-device:{_account()}:{_device()}",
+    exempt_when=lambda: _device() is None,
     methods=["POST"],
     deduct_when=_failed,
     error_message=TOO_MANY_LOGINS,
@@ -50,7 +71,9 @@ def login():
             user.last_login_at = utcnow()
             db.session.commit()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next")))
+            remember_device(response, _account(), url_for("panel.login"))
+            return response
         form.password.errors.append("Nieprawidłowy adres e-mail lub hasło.")
         return render_template("panel/login.html", form=form), 401
     return render_template("panel/login.html", form=form), 400 if form.errors else 200
@@ -58,9 +81,22 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End this session."""
+    """End this session on the server, not just in this browser: a copy of its cookie opens
+    nothing afterwards (nor do the account's sessions on other devices)."""
+    staff.end_sessions(current_user)
+    db.session.commit()
     logout_user()
     flash("Wylogowano.", "info")
+    return redirect(url_for("panel.login"))
+
+
+@bp.post("/konto/wyloguj-wszedzie")
+def sign_out_everywhere():
+    """End every session of the account, on every device, this one too (audited)."""
+    staff.sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash("Wylogowano ze wszystkich urządzeń. Zaloguj się ponownie.", "info")
     return redirect(url_for("panel.login"))
 
 

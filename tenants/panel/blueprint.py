@@ -8,8 +8,10 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 from saas_platform.core.tenancy.resolver import require_tenant_site
+from saas_platform.core.web import private_pages
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
+private_pages(bp)
 
 # Pages a signed-out visitor may open; everything else needs a staff session of this office.
 PUBLIC_ENDPOINTS = frozenset({"panel.login", "panel.forgot_password", "panel.set_password"})

@@ -116,7 +116,6 @@ def report_pdf(report_id: int):
     filename = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}.pdf"
     response = current_app.response_class(report.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -28,7 +28,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from config import ConfigurationError
+from config import parse_networks
 from saas_platform.core.queues import broker_client, queue_lengths, queue_names
 
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -98,18 +98,6 @@ def scrape_registry(redis_url: str = "", queues: list[str] | None = None) -> Col
     return registry
 
 
-def parse_networks(value: str) -> tuple:
-    """``METRICS_ALLOW``: comma-separated addresses or networks."""
-    try:
-        return tuple(
-            ipaddress.ip_network(part.strip(), strict=False)
-            for part in value.split(",")
-            if part.strip()
-        )
-    except ValueError as exc:
-        raise ConfigurationError(f"METRICS_ALLOW is not a list of networks: {exc}") from exc
-
-
 def _scrape_allowed() -> bool:
     token = current_app.config["METRICS_TOKEN"]
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
@@ -145,6 +133,6 @@ def count_request(response):
 
 
 def init_metrics(app: Flask) -> None:
-    app.extensions["metrics_allow"] = parse_networks(app.config["METRICS_ALLOW"])
+    app.extensions["metrics_allow"] = parse_networks("METRICS_ALLOW", app.config["METRICS_ALLOW"])
     app.after_request(count_request)
     app.register_blueprint(bp)
