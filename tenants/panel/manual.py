@@ -1,6 +1,6 @@
 """The staff manual ("Instrukcja obsługi"): its screenshots and its PDF.
 
-The screenshots are taken by the browser tests (tests/test_browser_accessibility.py) from the
+The screenshots are taken by the browser tests (tests/browser/test_accessibility.py) from the
 demo data, one PNG per entry of ``MANUAL_SCREENS``, so they never go stale: a new screen in the
 manual is one line here and a ``figure("name")`` in templates/panel/_manual_content.html.
 """

@@ -23,7 +23,7 @@ from tenants.survey import departments
 from tenants.survey.departments import active_departments
 from tenants.survey.kiosk import create_kiosk, revoke_kiosk
 from tenants.survey.models import KioskDevice, Response
-from tests.test_reports import pdf_text
+from tests.reports.test_end_to_end import pdf_text
 
 WOLOMIN_RED = "#8b0000"
 SIERPC_GOLD = "#ffd700"

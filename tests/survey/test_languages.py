@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from saas_platform.core.db import db
 from saas_platform.core.tenancy.models import Tenant
-from tests.test_survey_editor import _draft, _post, _question_form, _start_draft
+from tests.office.test_survey_editor import _draft, _post, _question_form, _start_draft
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
 
 def _html_lang(page: str) -> str:

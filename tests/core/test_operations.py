@@ -41,9 +41,9 @@ from tests.conftest import (
     app_settings,
     csrf_token_of,
 )
-from tests.test_reports import wait_for_report
+from tests.reports.test_end_to_end import wait_for_report
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -13,8 +13,8 @@ from saas_platform.core.tenancy.models import Tenant
 from tenants.reports import services as reports
 from tenants.reports.models import Report
 from tenants.survey.kiosk import create_kiosk
+from tests.browser.test_accessibility import assert_accessible
 from tests.browser_fixtures import sign_in_staff
-from tests.test_browser_accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 

@@ -32,7 +32,7 @@ from tenants.survey.models import (
 )
 from tenants.survey.template import InvalidTemplate
 from tests.conftest import csrf_token_of
-from tests.test_reports import pdf_text, wait_for_report
+from tests.reports.test_end_to_end import pdf_text, wait_for_report
 
 
 def _post(client, path: str, data: dict | None = None, page: str = "/panel/ankieta"):

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from config import PRODUCTION_REQUIRED, load_settings
 from saas_platform.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 K8S_VERSION = "1.30"
 APP_SERVICES = ("migrate", "web", "worker", "beat")

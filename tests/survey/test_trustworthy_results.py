@@ -20,7 +20,7 @@ from tenants.survey import moderation
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Department, Question, Response, ResponseCount
 from tests.conftest import HostClient, app_settings
-from tests.test_monthly_counts import daily_rolled_up, monthly_rows
+from tests.survey.test_monthly_counts import daily_rolled_up, monthly_rows
 
 ALICE = {"REMOTE_ADDR": "203.0.113.10"}
 BOB = {"REMOTE_ADDR": "198.51.100.20"}

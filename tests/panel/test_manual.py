@@ -9,7 +9,7 @@ import subprocess
 from PIL import Image
 
 from tenants.panel.manual import MANUAL_SCREENS
-from tests.test_reports import pdf_text
+from tests.reports.test_end_to_end import pdf_text
 
 CHAPTERS = [
     "Logowanie i konto",
