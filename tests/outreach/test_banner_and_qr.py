@@ -1,5 +1,5 @@
-"""The banner kit, QR codes and posters, and the kiosk's self-resetting thank-you page: real
-images read back (Pillow, zbarimg), real PDFs read as text, two offices each time."""
+"""The banner kit, QR codes and posters: real images read back (Pillow, zbarimg), real PDFs read
+as text, two offices each time."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from tenants.office import services as office_service
 from tenants.outreach.banner import BANNER_SIZES, PNG_SCALE, banner_layout, text_width
 from tenants.survey import departments
 from tenants.survey.departments import active_departments
-from tenants.survey.kiosk import create_kiosk, revoke_kiosk
-from tenants.survey.models import KioskDevice, Response
+from tenants.survey.models import Response
 from tests.reports.test_end_to_end import pdf_text
 
 WOLOMIN_RED = "#8b0000"
@@ -298,76 +297,3 @@ def test_the_poster_calls_to_scan_names_the_office_and_carries_a_readable_code(
 
     whole = " ".join(pdf_text(admin.get("/panel/baner/plakat.pdf").data).split())
     assert "Oceń naszą obsługę – zeskanuj kod" in whole and department_name not in whole
-
-
-# -- kiosk mode ----------------------------------------------------------------------------
-
-
-def _kiosk_token(in_office, office) -> str:
-    with in_office(office):
-        _, token = create_kiosk("Tablet w Biurze Obsługi")
-        db.session.commit()
-    return token
-
-
-def _thank_you_page(client, query: str, answers: dict) -> str:
-    sent = client.post("/" + query, data={**client.survey_form(query), **answers})
-    assert sent.status_code == 303
-    return client.get(sent.headers["Location"]).get_data(as_text=True)
-
-
-REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+);url=([^"]+)">')
-
-
-def test_the_kiosk_thank_you_page_opens_a_fresh_form_by_itself(
-    offices, client_for, complete_answers, in_office, monkeypatch, app
-):
-    wolomin, sierpc = offices
-    _kiosk_token(in_office, sierpc)  # a kiosk of the other office changes nothing here
-    token = _kiosk_token(in_office, wolomin)
-    kiosk = client_for(wolomin)
-    page = _thank_you_page(kiosk, f"?kanal=kiosk&kiosk={token}", complete_answers())
-    [(seconds, url)] = REFRESH.findall(page)
-    assert seconds == "10"
-    assert html.unescape(url) == f"/?kanal=kiosk&kiosk={token}"
-    assert "Za chwilę formularz otworzy się ponownie" in page
-    # the page it goes back to is a fresh kiosk form
-    fresh = kiosk.survey_form(html.unescape(url).lstrip("/"))
-    assert fresh["kanal"] == "kiosk" and fresh["kiosk"] == token
-
-    monkeypatch.setitem(app.config, "KIOSK_RESET_SECONDS", 25)
-    page = _thank_you_page(kiosk, f"?kanal=kiosk&kiosk={token}", complete_answers())
-    assert REFRESH.findall(page)[0][0] == "25"
-
-
-def test_a_web_or_a_false_kiosk_thank_you_page_stays(
-    offices, client_for, complete_answers, in_office
-):
-    wolomin, sierpc = offices
-    ours = _kiosk_token(in_office, wolomin)
-    theirs = _kiosk_token(in_office, sierpc)
-    resident = client_for(wolomin)
-    for query in (
-        "",
-        "?kanal=qr",
-        f"?kanal=kiosk&kiosk={theirs}",
-        "?kanal=kiosk&kiosk=" + "x" * 43,
-    ):
-        page = _thank_you_page(resident, query, complete_answers())
-        assert REFRESH.findall(page) == [] and "Za chwilę" not in page, query
-    # a thank-you address typed by hand with another office's or a revoked token does nothing
-    assert (
-        REFRESH.findall(
-            resident.get(f"/dziekujemy?kanal=kiosk&kiosk={theirs}").get_data(as_text=True)
-        )
-        == []
-    )
-    with in_office(wolomin):
-        revoke_kiosk(db.session.scalar(select(KioskDevice)))
-        db.session.commit()
-    assert (
-        REFRESH.findall(
-            resident.get(f"/dziekujemy?kanal=kiosk&kiosk={ours}").get_data(as_text=True)
-        )
-        == []
-    )
