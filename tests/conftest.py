@@ -18,12 +18,14 @@ from dataclasses import dataclass
 import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher, profiles
 from celery.contrib.testing.worker import start_worker
 from cryptography.fernet import Fernet
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from saas_platform.app import create_app
+from saas_platform.core import security
 from saas_platform.core.caching import clear_all
 from saas_platform.core.db import db
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
@@ -40,9 +42,30 @@ PLATFORM_DOMAIN = "satysfakcja.test"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # The test app and the production processes the tests start encrypt secrets with this key.
 SECRETS_KEY = Fernet.generate_key().decode()
+# Every app this test process makes counts rate limits (the logins' and the survey's) under its
+# own key prefix, so two runs, or two pytest-xdist workers, on one Redis never count or reset
+# each other's. (The login limiter is one object per process and takes the storage of the
+# latest app made: all of them must agree.)
+RATE_LIMIT_SETTINGS = {
+    "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+    "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"LIMITS-tests-{uuid.uuid4().hex[:8]}"},
+}
 
 # The live server, Chromium and the demo platform of the browser tests.
 pytest_plugins = ["tests.browser_fixtures"]
+
+# What the app hashes passwords with; tests/core/test_security.py pins it down.
+PRODUCTION_PASSWORD_HASHER = security._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at its cheapest for the suite's hundreds of sign-ins: at production cost each hash
+    and each check takes a good part of a second on a busy 2-core machine. A stored hash names
+    its own parameters, so checking works either way (the topology's gunicorn included)."""
+    security._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+    security._hasher = PRODUCTION_PASSWORD_HASHER
 
 
 def _superuser_connection(dbname: str):
@@ -51,9 +74,16 @@ def _superuser_connection(dbname: str):
     return connection
 
 
+# Any constant: the role setup of concurrent test processes (pytest-xdist workers) takes turns.
+ROLE_SETUP_LOCK = 0x5A7E57
+
+
 def _execute_tolerating_existing_roles(dbname: str, statements: list[str]) -> None:
     connection = _superuser_connection(dbname)
     with connection.cursor() as cursor:
+        # Two processes creating the same role at once: one would fail on the unique index
+        # rather than with DuplicateObject. Held until the connection closes.
+        cursor.execute("SELECT pg_advisory_lock(%s)", (ROLE_SETUP_LOCK,))
         for statement in statements:
             # roles are cluster-wide and survive earlier runs
             with contextlib.suppress(psycopg2.errors.DuplicateObject):
@@ -150,7 +180,7 @@ def app_settings(database: TestDatabase, smtp_port: int) -> dict:
         "PLATFORM_DOMAIN": PLATFORM_DOMAIN,
         "PUBLIC_PORT": "",
         "REDIS_URL": TEST_REDIS_URL,
-        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        **RATE_LIMIT_SETTINGS,
         "CELERY_TASK_ALWAYS_EAGER": False,
         # Each test run has its own queue, so two runs on one machine never take each
         # other's tasks.
@@ -170,8 +200,7 @@ def sqlite_app_settings(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "MIGRATIONS_DATABASE_URI": url,
         "TESTING": True,
-        # The login limiter is one object per process; keep it on the suite's Redis.
-        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        **RATE_LIMIT_SETTINGS,
     }
 
 
@@ -182,6 +211,7 @@ def migrated_app(database, smtp_server):
         upgrade()
     yield app
     with app.app_context():
+        limiter.reset()  # this process's counters (they would expire by themselves)
         db.engine.dispose()
 
 
@@ -197,10 +227,14 @@ def celery_worker(migrated_app):
     """A real Celery worker (solo pool) consuming from the real Redis, in a thread."""
     celery = migrated_app.extensions["celery"]
     celery.control.purge()
-    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        # Wait until the worker answers on the broker, so the first test's task is consumed.
+    hostname = f"tests-{uuid.uuid4().hex[:8]}@localhost"
+    with start_worker(
+        celery, pool="solo", perform_ping_check=False, shutdown_timeout=30, hostname=hostname
+    ):
+        # Wait until this worker (not another test process's) answers on the broker, so the
+        # first test's task is consumed.
         deadline = time.monotonic() + 30
-        while not celery.control.ping(timeout=0.5):
+        while not celery.control.ping(destination=[hostname], timeout=0.5):
             assert time.monotonic() < deadline, "the Celery worker did not start"
         yield
 
@@ -208,10 +242,12 @@ def celery_worker(migrated_app):
 def reset_platform(migrated_app, owner_engine) -> None:
     """Remove every office's rows and every rate-limit counter."""
     with owner_engine.begin() as connection:
-        connection.execute(
-            text("TRUNCATE tenants, platform_operators, platform_audit_entries CASCADE")
-        )
-    clear_all()  # what this process remembers of the offices just truncated (no flush saw it)
+        # Deleting the offices takes every row of theirs along (the foreign keys cascade, as
+        # in an operator's offboarding). On tables this small it is ten times quicker than
+        # TRUNCATE, which makes new files for every table and index, before every test.
+        for table in ("tenants", "platform_operators", "platform_audit_entries"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    clear_all()  # what this process remembers of the offices just deleted (no flush saw it)
     with migrated_app.app_context():
         limiter.reset()
     # Another app made in this process (the embedded-mode test) may have taken over as

@@ -28,7 +28,8 @@ from limits.strategies import FixedWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
-# Stored under the `limits` library's prefix, as the login limiter's are: its reset clears both.
+# Stored under the login limiter's storage prefix (the `limits` library's, unless
+# RATELIMIT_STORAGE_OPTIONS names another): its reset clears both.
 _NAMESPACE = "survey-submission"
 
 
@@ -48,10 +49,12 @@ def _rate_limiter() -> FixedWindowRateLimiter:
         uri = current_app.config.get("SUBMISSION_LIMIT_STORAGE_URI") or current_app.config.get(
             "RATELIMIT_STORAGE_URI", "memory://"
         )
-        options = {}
+        # The login limiter's storage options too (a key prefix among them): its reset
+        # clears both.
+        options = dict(current_app.config.get("RATELIMIT_STORAGE_OPTIONS", {}))
         if uri.startswith("redis"):
             # A resident must not wait for a dead Redis: give up quickly and take the response.
-            options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+            options.update(socket_connect_timeout=0.5, socket_timeout=0.5)
         limiter = FixedWindowRateLimiter(storage_from_string(uri, **options))
         current_app.extensions["submission_rate_limiter"] = limiter
     return limiter

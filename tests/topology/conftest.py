@@ -19,9 +19,9 @@ import pytest
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from tests.bench.bench_survey import parse_survey_form, random_answers
 from tests.conftest import (
+    RATE_LIMIT_SETTINGS,
     SECRETS_KEY,
     STAFF_PASSWORD,
-    TEST_REDIS_URL,
     MailBox,
     SmtpServer,
     csrf_token_of,
@@ -282,7 +282,7 @@ def _add_offices(topology: Topology) -> None:
             "REDIS_URL": topology.redis.url,
             "CELERY_TASK_ALWAYS_EAGER": False,
             # The login limiter is one object per process; keep it on the suite's Redis.
-            "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+            **RATE_LIMIT_SETTINGS,
         }
     )
     with app.app_context():
