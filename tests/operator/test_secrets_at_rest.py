@@ -28,9 +28,9 @@ from saas_platform.operator.models import (
 )
 from tests import conftest
 from tests.conftest import APP_ROLE, OWNER_ROLE, PG_HOST, PLATFORM_DOMAIN, SECRETS_KEY
-from tests.test_cli_and_config import PRODUCTION_ENV
-from tests.test_operations import production_env, run_cli
-from tests.test_operator import OPERATOR_PASSWORD, _post
+from tests.core.test_cli_and_config import PRODUCTION_ENV
+from tests.core.test_operations import production_env, run_cli
+from tests.operator.test_console import OPERATOR_PASSWORD, _post
 
 REPO = Path(__file__).resolve().parents[2]
 # The placeholder of deploy/env.example, deploy/k8s/secret.yaml and the systemd example.
