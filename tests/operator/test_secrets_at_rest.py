@@ -198,6 +198,8 @@ def test_production_refuses_to_start_without_secrets_key():
         (f"{SECRETS_KEY},oops", "key 2 of 2 is not a Fernet key"),
         (f"{SECRETS_KEY},", "with no empty entry"),
     ],
+    # The same ids in every pytest-xdist worker (the key is made anew in each process).
+    ids=["not-a-key", "second-key-not-a-key", "empty-entry"],
 )
 def test_a_malformed_secrets_key_is_refused_naming_the_key_never_echoing_it(keys, message):
     with pytest.raises(ConfigurationError, match=message) as refused:
