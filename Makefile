@@ -52,7 +52,7 @@ test-fast: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n 2 -m "not browser and not topology"
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not browser and not topology"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
