@@ -46,6 +46,18 @@ SECRETS_KEY = Fernet.generate_key().decode()
 # own key prefix, so two runs, or two pytest-xdist workers, on one Redis never count or reset
 # each other's. (The login limiter is one object per process and takes the storage of the
 # latest app made: all of them must agree.)
+# The least environment a production instance starts with (what load_settings requires).
+PRODUCTION_SETTINGS = {
+    "APP_ENV": "production",
+    "DATABASE_URL": "postgresql://app@db/x",
+    "REDIS_URL": "redis://r",
+    "SECRET_KEY": "k",
+    "SECRETS_KEY": SECRETS_KEY,
+    "PLATFORM_DOMAIN": "example.pl",
+    "MAIL_SERVER": "smtp",
+    "MAIL_PORT": "25",
+    "MAIL_DEFAULT_SENDER": "a@example.pl",
+}
 RATE_LIMIT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
     "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"LIMITS-tests-{uuid.uuid4().hex[:8]}"},

@@ -35,6 +35,7 @@ from tests.conftest import (
     APP_ROLE,
     PG_HOST,
     PLATFORM_DOMAIN,
+    PRODUCTION_SETTINGS,
     SECRETS_KEY,
     TEST_REDIS_URL,
     HostClient,
@@ -130,17 +131,7 @@ def test_an_exception_is_one_json_line(app, json_log):
 
 
 def test_log_format_defaults_json_in_production_text_embedded():
-    production = {
-        "APP_ENV": "production",
-        "DATABASE_URL": "postgresql://app@db/x",
-        "REDIS_URL": "redis://r",
-        "SECRET_KEY": "k",
-        "SECRETS_KEY": SECRETS_KEY,
-        "PLATFORM_DOMAIN": "example.pl",
-        "MAIL_SERVER": "smtp",
-        "MAIL_PORT": "25",
-        "MAIL_DEFAULT_SENDER": "a@example.pl",
-    }
+    production = PRODUCTION_SETTINGS
     assert load_settings(production)["LOG_FORMAT"] == "json"
     assert load_settings(production)["PROXY_FIX_HOPS"] == 1
     assert load_settings({})["LOG_FORMAT"] == "text"

@@ -20,22 +20,12 @@ import yaml
 
 from config import ConfigurationError, load_settings
 from saas_platform.app import create_app
-from tests.conftest import SECRETS_KEY, app_settings
+from tests.conftest import PRODUCTION_SETTINGS, app_settings
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 NGINX = "10.0.0.5"
-PRODUCTION = {
-    "APP_ENV": "production",
-    "DATABASE_URL": "postgresql://app@db/x",
-    "REDIS_URL": "redis://r",
-    "SECRET_KEY": "k",
-    "SECRETS_KEY": SECRETS_KEY,
-    "PLATFORM_DOMAIN": "example.pl",
-    "MAIL_SERVER": "smtp",
-    "MAIL_PORT": "25",
-    "MAIL_DEFAULT_SENDER": "a@example.pl",
-}
+PRODUCTION = PRODUCTION_SETTINGS
 
 
 def _free_port() -> int:

@@ -7,19 +7,9 @@ from __future__ import annotations
 import pytest
 
 from config import ConfigurationError, load_settings
-from tests.conftest import PLATFORM_DOMAIN, SECRETS_KEY
+from tests.conftest import PLATFORM_DOMAIN, PRODUCTION_SETTINGS
 
-PRODUCTION = {
-    "APP_ENV": "production",
-    "DATABASE_URL": "postgresql://app@db/x",
-    "REDIS_URL": "redis://r",
-    "SECRET_KEY": "k",
-    "SECRETS_KEY": SECRETS_KEY,
-    "PLATFORM_DOMAIN": "example.pl",
-    "MAIL_SERVER": "smtp",
-    "MAIL_PORT": "25",
-    "MAIL_DEFAULT_SENDER": "a@example.pl",
-}
+PRODUCTION = PRODUCTION_SETTINGS
 ONE_YEAR = 365 * 24 * 3600
 
 
