@@ -1,5 +1,6 @@
 # make run   – the embedded platform with demo offices: http://wolomin.localhost:5000
-# make test  – the whole suite against PostgreSQL and Redis on localhost
+# make test  – the whole suite against PostgreSQL and Redis on localhost, after a dependency
+#              audit of uv.lock (tests/dependency_audit.py, offline)
 # make test-fast – the same without the browser and topology tests, in parallel (~3 min)
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -43,6 +44,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+	$(PY) -m tests.dependency_audit uv.lock
 	$(VENV)/bin/pytest
 
 # The same checks without the browser and topology tests, on two pytest-xdist workers (each
