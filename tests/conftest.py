@@ -125,6 +125,20 @@ def database() -> Iterator[TestDatabase]:
     connection.close()
 
 
+@pytest.fixture
+def empty_database() -> Iterator[TestDatabase]:
+    """A database set up like the suite's, with no migration applied yet (for migration tests)."""
+    name = f"satysfakcja_test_{uuid.uuid4().hex[:8]}_empty"
+    statements = role_setup_sql(OWNER_ROLE, APP_ROLE, name)
+    _execute_tolerating_existing_roles("postgres", statements[:DATABASE_LEVEL_STATEMENTS])
+    _execute_tolerating_existing_roles(name, statements[DATABASE_LEVEL_STATEMENTS:])
+    yield TestDatabase(name)
+    connection = _superuser_connection("postgres")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    connection.close()
+
+
 class MailBox:
     """What the in-process SMTP server received."""
 

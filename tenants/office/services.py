@@ -138,7 +138,9 @@ def _check_department_name(name: str, keep_id: int | None = None) -> str:
     if not name:
         raise OfficeError("Podaj nazwę wydziału.")
     # Case-insensitive: "wydział podatków" beside "Wydział Podatków" would confuse residents.
-    clash = select(Department.id).where(func.lower(Department.name) == name.lower())
+    # Both sides folded by the database's lower(), the function of its unique index: Python's
+    # str.lower folds some letters differently ("İ").
+    clash = select(Department.id).where(func.lower(Department.name) == func.lower(name))
     if keep_id is not None:
         clash = clash.where(Department.id != keep_id)
     if db.session.scalar(clash) is not None:

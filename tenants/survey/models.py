@@ -33,15 +33,20 @@ class Department(TenantScoped, Model):
     """A wydział or referat; the resident may say which one served them."""
 
     __tablename__ = "departments"
-    __table_args__ = (
-        sa.UniqueConstraint("tenant_id", "id"),
-        sa.UniqueConstraint("tenant_id", "name"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     position: Mapped[int] = mapped_column(default=0, server_default="0")
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "id"),
+        # Unique regardless of case, as the database's lower() folds it (ASCII only on SQLite);
+        # tenants.office.services checks with the same function.
+        sa.Index(
+            "uq_departments_tenant_id_lower_name", "tenant_id", sa.func.lower(name), unique=True
+        ),
+    )
 
 
 class Survey(TenantScoped, Model):

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,13 +19,11 @@ from sqlalchemy import select, text
 
 from config import ConfigurationError, load_settings
 from saas_platform.core.db import db, utcnow
-from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 from saas_platform.operator.models import (
     OperatorSetupLink,
     PlatformAuditEntry,
     PlatformOperator,
 )
-from tests import conftest
 from tests.conftest import APP_ROLE, OWNER_ROLE, PG_HOST, PLATFORM_DOMAIN, SECRETS_KEY
 from tests.core.test_cli_and_config import PRODUCTION_ENV
 from tests.core.test_operations import production_env, run_cli
@@ -218,20 +215,6 @@ def test_the_embedded_mode_has_a_fixed_key_that_is_plainly_not_secret():
 
 
 # --- the migration ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_database():
-    """A database set up like the suite's, with no migration applied yet."""
-    name = f"satysfakcja_test_{uuid.uuid4().hex[:8]}_secrets"
-    statements = role_setup_sql(OWNER_ROLE, APP_ROLE, name)
-    conftest._execute_tolerating_existing_roles("postgres", statements[:DATABASE_LEVEL_STATEMENTS])
-    conftest._execute_tolerating_existing_roles(name, statements[DATABASE_LEVEL_STATEMENTS:])
-    yield conftest.TestDatabase(name)
-    connection = conftest._superuser_connection("postgres")
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    connection.close()
 
 
 def test_the_migration_encrypts_plain_secrets_with_the_environments_key_and_back(
