@@ -1,7 +1,9 @@
 # make run   – the embedded platform with demo offices: http://wolomin.localhost:5000
 # make test  – the whole suite against PostgreSQL and Redis on localhost, after a dependency
-#              audit of uv.lock (tests/dependency_audit.py, offline)
-# make test-fast – the same without the browser and topology tests, in parallel (~3 min)
+#              audit of uv.lock (tests/dependency_audit.py, offline); the fuzz suite
+#              (tests/fuzz) at depth
+# make test-fast – the same without the browser and topology tests, in parallel (~3 min),
+#              the fuzz suite with a few examples per form
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -45,7 +47,7 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 	$(PY) -m tests.dependency_audit uv.lock
-	$(VENV)/bin/pytest
+	HYPOTHESIS_PROFILE=deep $(VENV)/bin/pytest
 
 # The same checks without the browser and topology tests, on two pytest-xdist workers (each
 # with its own database, rate-limit keys and Celery queue): about 3 minutes on 2 cores.
