@@ -76,6 +76,14 @@ def test_naughty_text_in_any_onboarding_field_is_handled(
         check_answer(response, lambda: platform_state(app), before, form, operator)
 
     onboard()
+
+    @given(name=st.sampled_from(["q", "sort", "strona"]), value=naughty_text())
+    def search(name: str, value: str) -> None:
+        before = platform_state(app)
+        response = operator.get("/operator/", query_string={name: value})
+        check_answer(response, lambda: platform_state(app), before, {name: value})
+
+    search()
     assert_every_export_succeeds(app, in_office, wolomin, logged_in(wolomin), operator)
 
 

@@ -64,6 +64,25 @@ def test_naughty_text_in_any_survey_field_is_never_a_server_error_nor_half_store
     )
 
 
+def test_naughty_text_in_the_survey_links_query_is_never_a_server_error(
+    two_offices, client_for, in_office
+):
+    wolomin, sierpc = two_offices
+    resident = client_for(wolomin)
+
+    @given(
+        page=st.sampled_from(["/", "/dziekujemy"]),
+        name=st.sampled_from(["kanal", "wydzial", "kiosk", "lang"]),
+        value=naughty_text(),
+    )
+    def open_link(page: str, name: str, value: str) -> None:
+        response = resident.get(page, query_string={name: value}, environ_base=client_address())
+        check_answer(response, lambda: _stored(in_office, wolomin), (0, 0), {page: {name: value}})
+
+    open_link()
+    assert _stored(in_office, wolomin) == _stored(in_office, sierpc) == (0, 0)
+
+
 def test_every_naughty_string_as_a_comment_is_refused_or_stored_clean(
     two_offices, client_for, complete_answers, in_office
 ):

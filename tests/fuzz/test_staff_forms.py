@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from saas_platform.core.db import db
 from tenants.accounts.models import StaffUser
 from tenants.audit.models import AuditEntry
-from tenants.survey.models import Department, SurveyDraft
+from tenants.reports.models import Report
+from tenants.survey.models import Department, KioskDevice, SurveyDraft
 from tests.conftest import STAFF_PASSWORD
 from tests.fuzz.harness import (
     assert_every_export_succeeds,
@@ -23,6 +24,7 @@ from tests.fuzz.harness import (
     client_address,
     naughty_text,
     post,
+    shows_no_error,
 )
 from tests.operator.signing_in import signed_in_operator
 
@@ -68,13 +70,20 @@ def office_state(in_office, office) -> str:
                 "staff": [list(row) for row in staff],
                 "draft": draft,
                 "audit": db.session.scalar(select(func.count()).select_from(AuditEntry)),
+                "reports": db.session.scalar(select(func.count()).select_from(Report)),
+                "kiosks": list(
+                    db.session.scalars(select(KioskDevice.name).order_by(KioskDevice.id))
+                ),
             },
             sort_keys=True,
             default=str,
         )
 
 
-def fuzz_form(in_office, office, client, path, base, fields, form_page=None, **kwargs):
+def fuzz_form(
+    in_office, office, client, path, base, fields, form_page=None, accepted_when=None,
+    new_address=False,
+):  # fmt: skip
     """A Hypothesis run over one form: each example puts naughty text in one of ``fields``
     (and ``base`` fills the rest, a callable for values that must differ per example)."""
 
@@ -85,8 +94,10 @@ def fuzz_form(in_office, office, client, path, base, fields, form_page=None, **k
         if len(fields) > 1 and next(_numbers) % 3 == 0:
             form[other] = second  # now and then two fields at once
         before = office_state(in_office, office)
-        response = post(client, path, form, form_page, **kwargs)
-        check_answer(response, lambda: office_state(in_office, office), before, form, client)
+        environ = client_address() if new_address else {}
+        response = post(client, path, form, form_page, environ_base=environ)
+        state = lambda: office_state(in_office, office)  # noqa: E731
+        check_answer(response, state, before, form, client, accepted_when)
 
     submit()
 
@@ -107,6 +118,48 @@ def test_naughty_text_in_the_office_data_departments_and_invitations_is_handled(
         lambda: {"email": f"osoba{next(_numbers)}@wolomin.example", "name": "", "role": "analyst"},
         ["email", "name", "role"],
     )
+    assert office_state(in_office, sierpc) == others_before
+    assert_every_export_succeeds(
+        app, in_office, wolomin, admin, signed_in_operator(app, client_for)
+    )
+
+
+def test_naughty_text_in_report_requests_kiosks_renames_resets_and_filters_is_handled(
+    app, two_offices, logged_in, in_office, client_for
+):
+    wolomin, sierpc = two_offices
+    others_before = office_state(in_office, sierpc)
+    admin = logged_in(wolomin)
+    report = {
+        "period": "custom",
+        "date_from": "2026-01-01",
+        "date_to": "2026-01-31",
+        "department": "",
+    }
+    fuzz_form(in_office, wolomin, admin, "/panel/raporty", report, list(report))
+    fuzz_form(
+        in_office, wolomin, admin, "/panel/kioski", {}, ["nazwa"], accepted_when=shows_no_error
+    )
+    with in_office(wolomin):
+        department = db.session.scalar(select(Department.id).order_by(Department.id.desc()))
+    fuzz_form(in_office, wolomin, admin, f"/panel/wydzialy/{department}", {}, ["name"])
+    stranger = client_for(wolomin)
+    fuzz_form(
+        in_office, wolomin, stranger, "/panel/przypomnij-haslo", {}, ["email"],
+        new_address=True,
+    )  # fmt: skip
+
+    @given(
+        page=st.sampled_from(["/panel/", "/panel/odpowiedzi", "/panel/eksport.csv"]),
+        name=st.sampled_from(["okres", "od", "do", "wydzial", "kanal", "wersja", "q", "strona"]),
+        value=naughty_text(),
+    )
+    def filter_by(page: str, name: str, value: str) -> None:
+        chosen = {"okres": "custom", "od": "2026-01-01", "do": "2026-01-31", name: value}
+        response = admin.get(page, query_string=chosen)
+        check_answer(response, lambda: None, None, {"page": page, name: value})
+
+    filter_by()
     assert office_state(in_office, sierpc) == others_before
     assert_every_export_succeeds(
         app, in_office, wolomin, admin, signed_in_operator(app, client_for)
