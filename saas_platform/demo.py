@@ -26,6 +26,7 @@ from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
 from tenants.survey.departments import active_departments
 from tenants.survey.models import NO_DEPARTMENT, Answer, Response
+from tenants.survey.retention import EXACT_TIME_KEPT, date_only
 
 DEMO_OFFICES = [
     {
@@ -196,7 +197,8 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
                 "department_id": department,
                 "channel": channel,
                 "submission_key": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "submitted_at": submitted,
+                # as the daily retention task leaves it: older than 48 h, the day only
+                "submitted_at": submitted if now - submitted < EXACT_TIME_KEPT else date_only(day),
                 "answered_on": day,
             }
         )
