@@ -129,6 +129,10 @@ def demo_command(responses: int, seed: int) -> None:
         '    .venv/bin/python -c "import pyotp; '
         f"print(pyotp.TOTP('{demo.DEMO_TOTP_SECRET}').now())\""
     )
+    click.echo(
+        f"\nMail is not sent in this mode; invitations and other messages: "
+        f"{platform_url('/dev/poczta')}"
+    )
 
 
 staff_group = AppGroup("staff", help="An office's staff accounts.")

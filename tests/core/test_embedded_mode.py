@@ -127,6 +127,7 @@ def test_demo_prints_the_panel_and_operator_logins(embedded_app):
     assert "http://sierpc.localhost:5000/panel/  analyst@sierpc.example" in output
     assert f"http://localhost:5000/operator/  {demo.DEMO_OPERATOR_EMAIL}" in output
     assert demo.DEMO_TOTP_SECRET in output
+    assert "invitations and other messages: http://localhost:5000/dev/poczta" in output
 
 
 def test_a_demo_admin_signs_in_at_their_office_and_nowhere_else(embedded_app):
