@@ -10,7 +10,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -47,6 +47,16 @@ DEMO_OFFICES = [
             "Wydział Spraw Obywatelskich",
         ],
         "weak": {"parking": -1.4, "czas_oczekiwania": -0.9, "czytelnosc_formularzy": -0.6},
+        # Wołomin has filled in its legal pages; Sierpc has not, so its pages say what is
+        # missing and its admins see the reminder.
+        "a11y_coordinator": "Koordynator ds. dostępności (demo)",
+        "a11y_phone": "+48 22 000 00 00",
+        "a11y_status": "full",
+        "a11y_assessment": "self",
+        "a11y_prepared_on": date(2026, 1, 15),
+        "controller_name": "Burmistrz Wołomina (demo)",
+        "controller_address": "ul. Ogrodowa 4, 05-200 Wołomin",
+        "iod_contact": "iod@wolomin.example",
     },
     {
         "slug": "sierpc",
