@@ -144,6 +144,8 @@ def _embedded(env: Mapping[str, str]) -> dict:
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "ankieta@localhost"),
+        # Every message is also kept here (the newest 50), listed at /dev/poczta on the apex.
+        "DEV_MAILBOX": env.get("DEV_MAILBOX") or str(INSTANCE_DIR / "poczta.json"),
         "SESSION_COOKIE_SECURE": False,
         "PREFERRED_URL_SCHEME": "http",
         "PUBLIC_PORT": env.get("PUBLIC_PORT", "5000"),
@@ -175,6 +177,7 @@ def _production(env: Mapping[str, str]) -> dict:
         "MAIL_SERVER": env["MAIL_SERVER"],
         "MAIL_PORT": mail_port,
         "MAIL_DEFAULT_SENDER": env["MAIL_DEFAULT_SENDER"],
+        "DEV_MAILBOX": "",  # production keeps no copy of its mail
         "SESSION_COOKIE_SECURE": True,
         "PREFERRED_URL_SCHEME": "https",
         "PUBLIC_PORT": env.get("PUBLIC_PORT", ""),

@@ -78,6 +78,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     app.add_url_rule("/", "index", site.site_index, methods=["GET", "POST"])
     # The survey checks its CSRF token itself, after the content type and encoding.
     csrf.exempt(site.site_index)
+    app.add_url_rule("/dev/poczta", "dev_mailbox", site.dev_mailbox)
     app.register_blueprint(web.health)
 
     tenants.audit.init_app(app)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_migrate.cli import db as db_commands
 from sqlalchemy import func, select
 
+from saas_platform import staffing
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.dispatch import enqueue
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
@@ -16,6 +17,8 @@ from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.services import office_url, platform_url
 from saas_platform.onboarding import onboard_office
 from saas_platform.operations import queues_command
+from tenants.accounts.models import ROLES
+from tenants.accounts.services import StaffError
 from tenants.accounts.tasks import send_staff_link
 
 
@@ -126,6 +129,76 @@ def demo_command(responses: int, seed: int) -> None:
         '    .venv/bin/python -c "import pyotp; '
         f"print(pyotp.TOTP('{demo.DEMO_TOTP_SECRET}').now())\""
     )
+    click.echo(
+        f"\nMail is not sent in this mode; invitations and other messages: "
+        f"{platform_url('/dev/poczta')}"
+    )
+
+
+staff_group = AppGroup("staff", help="An office's staff accounts.")
+
+
+def _office_or_fail(slug: str) -> Tenant:
+    tenant = staffing.office_by_slug(slug)
+    if tenant is None:
+        raise click.ClickException(f"No office with the slug {slug!r} (see: tenants list).")
+    return tenant
+
+
+@staff_group.command("invite")
+@click.option("--tenant", "slug", required=True, help="The office's slug (its subdomain).")
+@click.option("--email", required=True, help="The new member's e-mail address.")
+@click.option(
+    "--role",
+    required=True,
+    help=f"The member's role: {' or '.join(ROLES)} (analysts read results and reports).",
+)
+@click.option("--name", default="", help="The member's name, as the panel shows it.")
+def invite_staff_command(slug: str, email: str, role: str, name: str) -> None:
+    """Invite a member of an office's staff; the invitation link goes by e-mail."""
+    tenant = _office_or_fail(slug)
+    try:
+        invitation = staffing.invite_member(None, None, tenant, email, role, name)
+    except StaffError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.english} Nothing was changed.") from exc
+    db.session.commit()
+    enqueue(send_staff_link, token_id=invitation.link.token_id, tenant_id=tenant.id)
+    click.echo(
+        f"Invited {invitation.email} as {role} to {tenant.slug}; the invitation is e-mailed."
+    )
+    if not current_app.config.get("MAIL_SERVER") and current_app.config.get("DEV_MAILBOX"):
+        click.echo(f"Embedded mode: read it at {platform_url('/dev/poczta')}")
+
+
+@staff_group.command("list")
+@click.option("--tenant", "slug", required=True, help="The office's slug (its subdomain).")
+def list_staff_command(slug: str) -> None:
+    """List an office's staff: e-mail, role, state (active, invited, inactive) and name."""
+    tenant = _office_or_fail(slug)
+    members = staffing.members_of(tenant)
+    for member in members:
+        if not member.is_active:
+            state = "inactive"
+        else:
+            state = "active" if member.password_hash else "invited"
+        click.echo(f"{member.email}\t{member.role}\t{state}\t{member.name}")
+    click.echo(f"Total: {len(members)}")
+
+
+@staff_group.command("deactivate")
+@click.option("--tenant", "slug", required=True, help="The office's slug (its subdomain).")
+@click.option("--email", required=True, help="The member's e-mail address.")
+def deactivate_staff_command(slug: str, email: str) -> None:
+    """Deactivate a member's account; every session of theirs ends at once."""
+    tenant = _office_or_fail(slug)
+    try:
+        deactivated = staffing.deactivate_member(None, None, tenant, email)
+    except StaffError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.english} Nothing was changed.") from exc
+    db.session.commit()
+    click.echo(f"{deactivated} at {tenant.slug} is inactive.")
 
 
 reports = AppGroup("reports", help="Office reports.")
@@ -225,5 +298,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(operators)
     app.cli.add_command(tenants)
     app.cli.add_command(reports)
+    app.cli.add_command(staff_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(queues_command)

@@ -10,7 +10,7 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
@@ -26,6 +26,7 @@ from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
 from tenants.survey.departments import active_departments
 from tenants.survey.models import NO_DEPARTMENT, Answer, Response
+from tenants.survey.retention import EXACT_TIME_KEPT, date_only
 
 DEMO_OFFICES = [
     {
@@ -46,6 +47,16 @@ DEMO_OFFICES = [
             "Wydział Spraw Obywatelskich",
         ],
         "weak": {"parking": -1.4, "czas_oczekiwania": -0.9, "czytelnosc_formularzy": -0.6},
+        # Wołomin has filled in its legal pages; Sierpc has not, so its pages say what is
+        # missing and its admins see the reminder.
+        "a11y_coordinator": "Koordynator ds. dostępności (demo)",
+        "a11y_phone": "+48 22 000 00 00",
+        "a11y_status": "full",
+        "a11y_assessment": "self",
+        "a11y_prepared_on": date(2026, 1, 15),
+        "controller_name": "Burmistrz Wołomina (demo)",
+        "controller_address": "ul. Ogrodowa 4, 05-200 Wołomin",
+        "iod_contact": "iod@wolomin.example",
     },
     {
         "slug": "sierpc",
@@ -196,7 +207,8 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
                 "department_id": department,
                 "channel": channel,
                 "submission_key": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "submitted_at": submitted,
+                # as the daily retention task leaves it: older than 48 h, the day only
+                "submitted_at": submitted if now - submitted < EXACT_TIME_KEPT else date_only(day),
                 "answered_on": day,
             }
         )

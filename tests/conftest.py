@@ -215,6 +215,7 @@ def app_settings(database: TestDatabase, smtp_port: int) -> dict:
         "MAIL_PORT": smtp_port,
         "MAIL_DEFAULT_SENDER": "ankieta@satysfakcja.test",
         "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would swallow mail under TESTING
+        "DEV_MAILBOX": "",  # the real SMTP server of the tests receives the mail
         # Test clients post a form right after opening it; tests of these guards set their own.
         "SURVEY_MIN_FILL_SECONDS": 0,
     }
@@ -225,6 +226,7 @@ def sqlite_app_settings(url: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": url,
         "MIGRATIONS_DATABASE_URI": url,
+        "DEV_MAILBOX": url.removeprefix("sqlite:///") + ".poczta.json",
         "TESTING": True,
         **RATE_LIMIT_SETTINGS,
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 REQUIRED = "To pole jest wymagane."
@@ -59,4 +59,15 @@ class DomainForm(FlaskForm):
 class DeleteForm(FlaskForm):
     confirm_slug = StringField(
         "Wpisz adres (slug) urzędu, aby potwierdzić", validators=[DataRequired(REQUIRED)]
+    )
+
+
+class StaffInviteForm(FlaskForm):
+    email = EmailField("Adres e-mail", validators=[DataRequired(REQUIRED), Length(max=254)])
+    name = StringField("Imię i nazwisko (opcjonalnie)", validators=[Optional(), Length(max=200)])
+    # Not validated against the choices here: the account service names an unknown role.
+    role = SelectField(
+        "Rola",
+        choices=[("analyst", "analityk (przegląda wyniki i raporty)"), ("admin", "administrator")],
+        validate_choice=False,
     )

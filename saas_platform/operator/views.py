@@ -21,6 +21,7 @@ from flask import (
 )
 from sqlalchemy import func, or_, select
 
+from saas_platform import staffing
 from saas_platform.core.db import db, is_id
 from saas_platform.core.dispatch import enqueue
 from saas_platform.core.security import limiter
@@ -38,8 +39,10 @@ from saas_platform.operator.forms import (
     OnboardingForm,
     OperatorLoginForm,
     SetupForm,
+    StaffInviteForm,
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
+from tenants.accounts.services import StaffError
 from tenants.accounts.tasks import send_staff_link
 from tenants.survey.template import default_template
 
@@ -284,6 +287,38 @@ def office(slug: str):
         office_url=office_url,
         platform_domain=current_app.config["PLATFORM_DOMAIN"],
     )
+
+
+@bp.route("/urzedy/<slug>/pracownicy", methods=["GET", "POST"])
+def office_staff(slug: str):
+    """An office's staff accounts, and "Zaproś pracownika": the panel's own invitation."""
+    tenant = _office_or_404(slug)
+    form = StaffInviteForm()
+    if form.validate_on_submit():
+        operator = current_operator()
+        try:
+            invitation = staffing.invite_member(
+                operator.id,
+                operator.email,
+                tenant,
+                form.email.data,
+                form.role.data,
+                form.name.data or "",
+            )
+        except StaffError as exc:
+            db.session.rollback()
+            form.email.errors.append(str(exc))
+        else:
+            db.session.commit()
+            enqueue(send_staff_link, token_id=invitation.link.token_id, tenant_id=tenant.id)
+            flash(f"Wysłano zaproszenie na adres {invitation.email}.", "success")
+            return redirect(url_for("operator.office_staff", slug=slug))
+    return render_template(
+        "operator/office_staff.html",
+        tenant=tenant,
+        form=form,
+        members=staffing.members_of(tenant),
+    ), (422 if form.errors else 200)
 
 
 @bp.post("/urzedy/<slug>/stan")

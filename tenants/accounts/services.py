@@ -29,7 +29,12 @@ LINK_LIFETIME = {"invitation": timedelta(days=7), "password_reset": timedelta(ho
 
 
 class StaffError(ValueError):
-    """A staff change breaks a rule; the message says which, in Polish."""
+    """A staff change breaks a rule; the message says which, in Polish (for the pages), and
+    ``english`` says the same for the command line."""
+
+    def __init__(self, message: str, english: str = "") -> None:
+        super().__init__(message)
+        self.english = english or message
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,22 @@ class StaffLink:
 
 def normalise_email(email: str) -> str:
     """Trimmed, lower-cased e-mail address, or ``StaffError`` if it does not look like one."""
+    invalid = StaffError("Podaj poprawny adres e-mail.", "Not a valid e-mail address.")
     try:
         email = clean_text(email, single_line=True).lower()
     except RefusedCharacter as exc:
-        raise StaffError("Podaj poprawny adres e-mail.") from exc
+        raise invalid from exc
     if len(email) > 254 or not EMAIL_PATTERN.match(email):
-        raise StaffError("Podaj poprawny adres e-mail.")
+        raise invalid
     return email
+
+
+def check_role(role: str) -> None:
+    """``StaffError`` unless ``role`` is one of the roles an account may have."""
+    if role not in ROLES:
+        raise StaffError(
+            "Nieznana rola.", f"Unknown role {role!r}; the roles are: {', '.join(ROLES)}."
+        )
 
 
 def find_by_email(email: str) -> StaffUser | None:
@@ -61,22 +75,33 @@ def find_by_email(email: str) -> StaffUser | None:
     return db.session.scalar(select(StaffUser).where(StaffUser.email == email))
 
 
-def invite(email: str, role: str, name: str = "") -> tuple[StaffUser, StaffLink]:
-    """Create an account without a password and an invitation link to set one."""
+def invite(email: str, role: str, name: str = "", via: str = "") -> tuple[StaffUser, StaffLink]:
+    """Create an account without a password and an invitation link to set one. ``via`` names
+    who invited from outside the panel (an operator, the command line), for the office's log."""
     email = normalise_email(email)
-    if role not in ROLES:
-        raise StaffError("Nieznana rola.")
+    check_role(role)
     try:
         name = clean_text(name, single_line=True)[:200]
     except RefusedCharacter as refused:
         raise StaffError(refusal_message("Imię i nazwisko", refused.character)) from refused
-    taken = StaffError(f"Konto {email} już istnieje w tym urzędzie.")
-    if find_by_email(email) is not None:
+    taken = StaffError(
+        f"Konto {email} już istnieje w tym urzędzie.",
+        f"{email} already has an account at this office.",
+    )
+    existing = find_by_email(email)
+    if existing is not None and not existing.is_active:
+        raise StaffError(
+            f"Konto {email} istnieje w tym urzędzie, ale jest nieaktywne: "
+            "przywróć je na stronie tego konta w panelu.",
+            f"{email} has a deactivated account at this office; reactivate it in the panel.",
+        )
+    if existing is not None:
         raise taken
     user = StaffUser(email=email, role=role, name=name)
     with duplicate_raises(taken):  # the same address invited a moment ago by another admin
         db.session.add(user)
-    audit.record("staff.invite", "staff_user", user.id, after={"email": email, "role": role})
+    after = {"email": email, "role": role} | ({"via": via} if via else {})
+    audit.record("staff.invite", "staff_user", user.id, after=after)
     return user, issue_link(user, "invitation")
 
 
@@ -161,14 +186,16 @@ def active_admin_count() -> int:
     )
 
 
-def update_staff(user: StaffUser, role: str, is_active: bool) -> None:
-    """Change a member's role or active state; the last active admin always stays one."""
-    if role not in ROLES:
-        raise StaffError("Nieznana rola.")
+def update_staff(user: StaffUser, role: str, is_active: bool, via: str = "") -> None:
+    """Change a member's role or active state; the last active admin always stays one.
+    ``via`` as for ``invite``."""
+    check_role(role)
     loses_admin = user.is_admin and user.is_active and (role != "admin" or not is_active)
     if loses_admin and active_admin_count() <= 1:
         raise StaffError(
-            "To jedyny aktywny administrator urzędu: nie można go usunąć ani zmienić jego roli."
+            "To jedyny aktywny administrator urzędu: nie można go usunąć ani zmienić jego roli.",
+            f"{user.email} is the office's only active administrator: invite another "
+            "administrator first.",
         )
     before, after = audit.changed_fields(
         user, ("role", "is_active"), {"role": role, "is_active": is_active}
@@ -177,6 +204,8 @@ def update_staff(user: StaffUser, role: str, is_active: bool) -> None:
         return
     if "is_active" in after and not is_active:
         end_sessions(user)  # a deactivated member is signed out everywhere at once
+    if via:
+        after["via"] = via
     audit.record("staff.update", "staff_user", user.id, before=before, after=after)
 
 

@@ -24,6 +24,8 @@ AUDIT_LABELS = {
     "survey.draft_discard": "Usunięcie szkicu ankiety",
     "survey.publish": "Publikacja nowej wersji ankiety",
     "department.merge": "Połączenie wydziałów",
+    "office.statement_update": "Zmiana deklaracji dostępności",
+    "office.privacy_update": "Zmiana informacji o ochronie danych",
 }
 
 

@@ -26,6 +26,7 @@ MENU = (
     ("paper_entry", "Ankieta papierowa", 40, False),
     ("survey_editor", "Ankieta", 60, False),
     ("office_details", "Dane urzędu", 70, True),
+    ("statements_page", "Deklaracje i RODO", 75, True),
     ("departments", "Wydziały", 80, True),
     ("kiosks", "Kioski", 90, True),
     ("staff_list", "Użytkownicy", 100, True),
@@ -47,6 +48,7 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         office_views,
         paper_views,
         response_views,
+        statement_views,
         survey_views,
         views,
     )
@@ -67,4 +69,21 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         def panel_menu(user: StaffUser) -> list[tuple[str, str]]:
             return menu_for(app, user.is_admin)
 
-        return {"panel_menu": panel_menu}
+        return {"panel_menu": panel_menu, "incomplete_notices": incomplete_notices}
+
+
+def incomplete_notices() -> list[str]:
+    """The residents' legal pages the office has not completed yet (the panel reminds its
+    admins on every page): their names, in Polish."""
+    from saas_platform.core.tenancy import current_tenant
+    from tenants.survey import statement
+
+    tenant = current_tenant._get_current_object()
+    if tenant is None:  # the panel's pages are only ever on an office's host
+        return []
+    pages = []
+    if statement.missing_statement_parts(tenant):
+        pages.append("deklaracja dostępności")
+    if statement.missing_privacy_parts(tenant):
+        pages.append("informacja o ochronie danych")
+    return pages

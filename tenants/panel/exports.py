@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -44,7 +43,9 @@ from tenants.survey.responses import (
 EXPORT_BATCH = 1000
 FILE_CHUNK = 64 * 1024
 SPOOL_LIMIT = 4 * 1024 * 1024  # a small workbook stays in memory, a large one goes to disk
-FIXED_HEADERS = ("id", "data", "data i godzina wysłania", "kanał", "wydział")
+# The day only: a response keeps its time of day for 48 hours (survey.retention), and no
+# export shows it even then.
+FIXED_HEADERS = ("id", "data", "kanał", "wydział")
 NOT_APPLICABLE_TEXT = "nie dotyczy"
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -103,13 +104,11 @@ def _batches(
     versions: dict[int, VersionDef],
     batch_size: int,
 ) -> Iterator[list[list[Cell]]]:
-    zone = ZoneInfo(timezone)
     names = department_names()
     responses = db.session.execute(
         select(
             Response.id,
             Response.answered_on,
-            Response.submitted_at,
             Response.channel,
             Response.department_id,
             Response.version_id,
@@ -134,7 +133,6 @@ def _batches(
                 [
                     response.id,
                     response.answered_on,
-                    response.submitted_at.astimezone(zone).replace(tzinfo=None, microsecond=0),
                     channel_label(response.channel),
                     names.get(response.department_id, "") if response.department_id else "",
                     *(_cell(version, key, given.get(key, [])) for key in keys),

@@ -27,7 +27,6 @@ class ModerationError(Exception):
 @dataclass(frozen=True)
 class SuspectRow:
     id: int
-    submitted_at: datetime
     answered_on: date
     channel: str
     reason: str
@@ -43,7 +42,6 @@ def _rows(query) -> list[SuspectRow]:
     return [
         SuspectRow(
             r.id,
-            r.submitted_at,
             r.answered_on,
             channel_label(r.channel),
             flag_label(r.flag_reason),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 
@@ -134,7 +134,6 @@ def channel_label(channel: str) -> str:
 class ResponseRow:
     id: int
     answered_on: date
-    submitted_at: datetime
     channel: str
     department: str
     version_number: int | None
@@ -175,7 +174,6 @@ def responses_page(filters: Filters, search: ResponseSearch, page: int) -> Respo
             ResponseRow(
                 id=response.id,
                 answered_on=response.answered_on,
-                submitted_at=response.submitted_at,
                 channel=channel_label(response.channel),
                 department=_department_name(response.department_id, names),
                 version_number=version.number if version else None,
@@ -237,7 +235,6 @@ class AnsweredSection:
 class ResponseDetail:
     id: int
     answered_on: date
-    submitted_at: datetime
     channel: str
     department: str
     version: VersionDef
@@ -280,7 +277,6 @@ def response_detail(response_id: int) -> ResponseDetail | None:
     return ResponseDetail(
         id=response.id,
         answered_on=response.answered_on,
-        submitted_at=response.submitted_at,
         channel=channel_label(response.channel),
         department=department,
         version=version,

@@ -1,21 +1,68 @@
-"""Retention (RODO): an office may have its raw responses deleted after N years. The
-daily task (``tenants.survey.tasks.apply_retention``) calls these per office.
+"""Retention (RODO): an office may have its raw responses deleted after N years, and every
+response keeps the time it was sent for 48 hours only. The daily task
+(``tenants.survey.tasks.apply_retention``) calls these per office.
 
 Only the raw rows go (answers, then their responses). The running counts stay, so the
 dashboard and reports for old periods show the same numbers as before; comments of those
 periods are gone with their responses.
+
+Coarsening: after ``EXACT_TIME_KEPT`` a response's ``submitted_at`` becomes its office-local
+day (``answered_on``) at 00:00 UTC, a date with no time of day. The exact time serves only the
+anti-abuse checks (the burst window, ``BURST_WINDOW_MINUTES``), which look minutes back. The
+counts and the monthly roll-up are keyed by ``answered_on``, which does not change, so no count
+moves (and no trigger fires: nothing is written to the count tables).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 
 from saas_platform.core.db import db
+from saas_platform.core.tenancy import current_tenant_id
+from saas_platform.core.tenancy.isolation import ensure_tenant_setting
 from saas_platform.core.tenancy.models import Tenant
 from tenants.audit import services as audit
 from tenants.survey.models import Answer, Response
+
+EXACT_TIME_KEPT = timedelta(hours=48)
+
+
+def date_only(day: date) -> datetime:
+    """What a coarsened ``submitted_at`` holds: the office-local day, at 00:00 UTC."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def has_time_of_day(column: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """SQL: the timestamp is not at 00:00:00 UTC (it still says when in the day it was)."""
+    if db.session.get_bind().dialect.name == "sqlite":  # stored as "YYYY-MM-DD HH:MM:SS.ffffff"
+        return func.strftime("%H%M%f", column) != "000000.000"
+    return func.mod(func.extract("epoch", column), 86400) != 0
+
+
+def coarsen_batch(now: datetime, batch_size: int) -> int:
+    """Reduce up to ``batch_size`` of the current office's responses sent more than
+    ``EXACT_TIME_KEPT`` before ``now`` to their date; flushes only. Returns how many changed."""
+    rows = db.session.execute(
+        select(Response.id, Response.answered_on)
+        .where(
+            Response.submitted_at < now - EXACT_TIME_KEPT, has_time_of_day(Response.submitted_at)
+        )
+        .order_by(Response.id)
+        .limit(batch_size)
+    ).all()
+    if not rows:
+        return 0
+    ensure_tenant_setting()
+    table = Response.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.tenant_id == current_tenant_id(), table.c.id == bindparam("response_id"))
+        .values(submitted_at=bindparam("coarse")),
+        [{"response_id": row.id, "coarse": date_only(row.answered_on)} for row in rows],
+    )
+    return len(rows)
 
 
 def retention_cutoff(today: date, years: int) -> date:

@@ -30,6 +30,7 @@ from saas_platform.core.observability.metrics import SUBMISSIONS
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.isolation import set_current_tenant
 from saas_platform.core.tenancy.resolver import normalise_host, require_tenant_site
+from tenants.survey import statement
 from tenants.survey.cache import (
     BlankPage,
     cached_page,
@@ -315,14 +316,25 @@ def _store(version: VersionDef, submission) -> int | None:
 
 @bp.get("/deklaracja-dostepnosci")
 def accessibility_statement():
-    """The accessibility statement the law requires, generated from the office's data."""
-    return render_template("survey/accessibility.html")
+    """The accessibility statement the law requires, in the ministry's structure, from the
+    office's data; what the office has not filled in yet is named on the page."""
+    return render_template(
+        "survey/accessibility.html",
+        missing=statement.missing_statement_parts(current_tenant),
+        dates=statement.statement_dates(current_tenant),
+        email=statement.statement_email(current_tenant),
+        status_labels=statement.STATUS_LABELS,
+        assessment_labels=statement.ASSESSMENT_LABELS,
+    )
 
 
 @bp.get("/ochrona-danych")
 def privacy():
-    """The information clause (RODO): what the survey collects, and what it does not."""
-    return render_template("survey/privacy.html")
+    """The information clause (RODO): who controls the data, what the survey keeps (exactly),
+    and what it does not."""
+    return render_template(
+        "survey/privacy.html", missing=statement.missing_privacy_parts(current_tenant)
+    )
 
 
 @bp.get("/dziekujemy")

@@ -127,6 +127,7 @@ def test_demo_prints_the_panel_and_operator_logins(embedded_app):
     assert "http://sierpc.localhost:5000/panel/  analyst@sierpc.example" in output
     assert f"http://localhost:5000/operator/  {demo.DEMO_OPERATOR_EMAIL}" in output
     assert demo.DEMO_TOTP_SECRET in output
+    assert "invitations and other messages: http://localhost:5000/dev/poczta" in output
 
 
 def test_a_demo_admin_signs_in_at_their_office_and_nowhere_else(embedded_app):
@@ -163,3 +164,11 @@ def test_the_demo_refuses_to_run_in_production(embedded_app, tmp_path):
     assert result.exit_code != 0
     assert "embedded mode only" in result.output
     assert "Demo logins" not in result.output
+
+
+def test_the_demo_shows_a_complete_statement_in_wolomin_and_what_sierpc_still_lacks(embedded_app):
+    client = embedded_app.test_client()
+    wolomin = client.get("/deklaracja-dostepnosci", base_url="http://wolomin.localhost:5000")
+    sierpc = client.get("/deklaracja-dostepnosci", base_url="http://sierpc.localhost:5000")
+    assert "niepełna" not in wolomin.get_data(as_text=True)
+    assert "Ta deklaracja jest niepełna" in sierpc.get_data(as_text=True)

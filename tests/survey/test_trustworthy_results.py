@@ -486,6 +486,7 @@ def test_no_table_has_a_column_for_an_address_a_user_agent_or_a_client_hash(app,
     found = {(t, c) for t, c in columns if suspicious.search(c) or "hash" in c}
     known = {
         ("tenants", "address"),  # the office's postal address
+        ("tenants", "controller_address"),  # the data controller's postal address (RODO)
         ("kiosk_devices", "token_hash"),  # a hash of the office's own kiosk token
         ("staff_users", "password_hash"),
         ("platform_operators", "password_hash"),

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 TENANT_STATUSES = ("active", "suspended")
+# The accessibility statement's compliance status (the law's three) and how it was assessed;
+# "" until the office says.
+A11Y_STATUSES = ("", "full", "partial", "none")
+A11Y_ASSESSMENTS = ("", "self", "external")
 
 
 def local_day(moment: datetime, timezone: str) -> date:
@@ -31,6 +35,8 @@ class Tenant(Model):
             "retention_years IS NULL OR retention_years BETWEEN 1 AND 20",
             name="retention_years_range",
         ),
+        sa.CheckConstraint(f"a11y_status IN {A11Y_STATUSES!r}", name="a11y_status"),
+        sa.CheckConstraint(f"a11y_assessment IN {A11Y_ASSESSMENTS!r}", name="a11y_assessment"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +66,22 @@ class Tenant(Model):
     )
     # Raw responses older than this many years are deleted (their counts stay); None: kept.
     retention_years: Mapped[int | None] = mapped_column()
+    # The accessibility statement: what only the office knows (the rest comes from the
+    # office's data and the platform). tenants.survey.statement says what is still missing.
+    a11y_coordinator: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    a11y_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    a11y_phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    a11y_status: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    a11y_shortcomings: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    a11y_assessment: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    a11y_auditor: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    a11y_prepared_on: Mapped[date | None] = mapped_column(sa.Date)
+    a11y_reviewed_on: Mapped[date | None] = mapped_column(sa.Date)
+    a11y_architecture: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # The privacy notice: the data controller and its data protection officer (IOD).
+    controller_name: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    controller_address: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    iod_contact: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     # Bumped whenever the office's data, departments or survey versions change (see
     # tenants.survey.cache): what the survey page caches is keyed by it.
     survey_revision: Mapped[int] = mapped_column(default=1, server_default="1")
