@@ -60,3 +60,12 @@ class DeleteForm(FlaskForm):
     confirm_slug = StringField(
         "Wpisz adres (slug) urzędu, aby potwierdzić", validators=[DataRequired(REQUIRED)]
     )
+
+
+class SuspendForm(FlaskForm):
+    # The rules (required, length, characters) are the service's: one message for each.
+    reason = TextAreaField("Powód zawieszenia (zobaczą go pracownicy urzędu)")
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation step with nothing to fill in but its CSRF token."""

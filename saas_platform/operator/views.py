@@ -26,18 +26,20 @@ from saas_platform.core.dispatch import enqueue
 from saas_platform.core.security import limiter
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import require_platform_site
-from saas_platform.core.tenancy.services import office_url, suggest_slug
+from saas_platform.core.tenancy.services import office_title, office_url, suggest_slug
 from saas_platform.core.text import search_text
 from saas_platform.core.web import newest_first_page, page_number, private_pages
 from saas_platform.onboarding import onboard_office
 from saas_platform.operator import services
 from saas_platform.operator.forms import (
     CodeForm,
+    ConfirmForm,
     DeleteForm,
     DomainForm,
     OnboardingForm,
     OperatorLoginForm,
     SetupForm,
+    SuspendForm,
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
 from tenants.accounts.tasks import send_staff_link
@@ -262,7 +264,7 @@ def office_new():
                 db.session.commit()
                 enqueue(send_staff_link, token_id=link.token_id, tenant_id=tenant.id)
                 flash(
-                    f"Urząd {tenant.name} działa pod adresem {office_url(tenant)}. "
+                    f"{office_title(tenant.name)} działa pod adresem {office_url(tenant)}. "
                     "Zaproszenie wysłano.",
                     "success",
                 )
@@ -286,17 +288,45 @@ def office(slug: str):
     )
 
 
-@bp.post("/urzedy/<slug>/stan")
-def office_status(slug: str):
-    """Suspend or reactivate an office."""
+@bp.route("/urzedy/<slug>/zawieszenie", methods=["GET", "POST"])
+def office_suspend(slug: str):
+    """Suspend an office's survey: a confirmation page that asks for the reason."""
     tenant = _office_or_404(slug)
-    try:
-        services.set_office_status(_operator_id(), tenant, request.form.get("status", ""))
-    except services.OperatorError as exc:
-        abort(400, description=str(exc))
-    db.session.commit()
-    flash("Zmieniono stan urzędu.", "success")
-    return redirect(url_for("operator.office", slug=slug))
+    if not tenant.is_active:
+        flash("Ten urząd jest już zawieszony.", "info")
+        return redirect(url_for("operator.office", slug=slug))
+    form = SuspendForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.suspend_office(_operator_id(), tenant, form.reason.data or "")
+        except services.OperatorError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            flash(f"Zawieszono ankietę: {office_title(tenant.name)}.", "success")
+            return redirect(url_for("operator.office", slug=slug))
+    elif form.errors:
+        error = "Formularz wygasł. Wpisz powód jeszcze raz i zatwierdź."
+    status = 422 if error else 200
+    return render_template("operator/office_suspend.html", t=tenant, form=form, error=error), status
+
+
+@bp.route("/urzedy/<slug>/wznowienie", methods=["GET", "POST"])
+def office_reactivate(slug: str):
+    """Bring a suspended office's survey back, after a confirmation page."""
+    tenant = _office_or_404(slug)
+    if tenant.is_active:
+        flash("Ten urząd jest aktywny.", "info")
+        return redirect(url_for("operator.office", slug=slug))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.reactivate_office(_operator_id(), tenant)
+        db.session.commit()
+        flash(f"Przywrócono ankietę: {office_title(tenant.name)}.", "success")
+        return redirect(url_for("operator.office", slug=slug))
+    return render_template("operator/office_reactivate.html", t=tenant, form=form)
 
 
 @bp.post("/urzedy/<slug>/domeny")
