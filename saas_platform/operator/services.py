@@ -38,6 +38,20 @@ class OperatorError(ValueError):
     """An operator action breaks a rule; the message says which, in Polish."""
 
 
+def office_names(entries) -> dict[str, str]:
+    """slug -> the office's name for the entries of the platform log: the registry's name,
+    or the name the entry kept (a deleted office)."""
+    slugs = {e.office_slug for e in entries if e.office_slug}
+    names = {e.office_slug: e.details["name"] for e in entries if (e.details or {}).get("name")}
+    if slugs:
+        names.update(
+            db.session.execute(select(Tenant.slug, Tenant.name).where(Tenant.slug.in_(slugs)))
+            .tuples()
+            .all()
+        )
+    return {slug: names.get(slug, slug) for slug in slugs}
+
+
 def record(operator_id: int | None, action: str, office_slug: str = "", **details) -> None:
     """Write one line of the platform audit log."""
     db.session.add(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 
 import qrcode
@@ -43,6 +44,9 @@ from saas_platform.operator.forms import (
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
 from tenants.accounts.tasks import send_staff_link
+from tenants.audit.labels import action_label
+from tenants.audit.naming import field_label, readable_value
+from tenants.panel.exports import Export, csv_chunks, neutralise
 from tenants.survey.template import default_template
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -382,7 +386,7 @@ def office_delete(slug: str):
 
 @bp.get("/dziennik")
 def audit_log():
-    """The platform audit log, newest first."""
+    """The platform audit log, newest first: Polish names, offices by name, no ids."""
     page = page_number()
     entries, has_next = newest_first_page(
         select(PlatformAuditEntry).order_by(
@@ -393,8 +397,61 @@ def audit_log():
     )
     operators = {o.id: o.email for o in db.session.scalars(select(PlatformOperator))}
     return render_template(
-        "operator/audit.html", entries=entries, operators=operators, page=page, has_next=has_next
+        "operator/audit.html",
+        entries=entries,
+        operators=operators,
+        offices=services.office_names(entries),
+        field_label=field_label,
+        readable_value=readable_value,
+        page=page,
+        has_next=has_next,
     )
+
+
+@bp.get("/dziennik.csv")
+def audit_log_csv():
+    """The whole platform audit log as CSV, with ids and codes, newest first."""
+    operators = {o.id: o.email for o in db.session.scalars(select(PlatformOperator))}
+    entries = db.session.scalars(
+        select(PlatformAuditEntry).order_by(
+            PlatformAuditEntry.created_at.desc(), PlatformAuditEntry.id.desc()
+        )
+    ).all()
+    offices = services.office_names(entries)
+    rows = [
+        [
+            neutralise(cell)
+            for cell in (
+                e.id,
+                e.created_at,
+                e.operator_id if e.operator_id is not None else "",
+                operators.get(e.operator_id, "") if e.operator_id else "",
+                e.action,
+                action_label(e.action),
+                e.office_slug,
+                offices.get(e.office_slug, ""),
+                json.dumps(e.details, ensure_ascii=False) if e.details else "",
+            )
+        ]
+        for e in entries
+    ]
+    export = Export(list(AUDIT_CSV_HEADER), iter([rows]))
+    response = current_app.response_class(csv_chunks(export), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="dziennik-platformy.csv"'
+    return response
+
+
+AUDIT_CSV_HEADER = (
+    "id wpisu",
+    "kiedy (UTC)",
+    "id operatora",
+    "operator",
+    "kod działania",
+    "działanie",
+    "adres (slug) urzędu",
+    "urząd",
+    "szczegóły (JSON)",
+)
 
 
 @bp.get("/urzedy/<slug>/eksport")
