@@ -176,6 +176,13 @@ def test_operator_console_meets_wcag_21_aa(demo_platform, operator_page):
     wolomin, _ = demo_platform.slugs
     page.goto(demo_platform.url(None, f"/operator/urzedy/{wolomin}"))
     assert_accessible(page)
+    page.goto(demo_platform.url(None, f"/operator/urzedy/{wolomin}/zawieszenie"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Tak, zawieś ankietę urzędu").press("Enter")
+    page.wait_for_selector(".error-summary")  # no reason given: refused, with a message
+    assert_accessible(page)
+    page.goto(demo_platform.url(None, f"/operator/urzedy/{SUSPENDED_SLUG}/wznowienie"))
+    assert_accessible(page)
     page.goto(demo_platform.url(None, "/operator/urzedy/nowy"))
     assert_accessible(page)
     page.get_by_role("button", name="Utwórz urząd").press("Enter")
