@@ -1,7 +1,8 @@
 """Governance: the reason an office is suspended (shown to its staff), and what a pre-change
 report was made before (survey, departments or office data), the newest response it covers (a
 second change with no new response reuses it) and the score threshold in force before the change
-(the report flags items as they were flagged before).
+(the report flags items as they were flagged before); the first steps of a new office that
+only the office can vouch for (posters downloaded, banner placed), with when.
 
 Revision ID: 0013
 Revises: 0011
@@ -24,6 +25,9 @@ def upgrade():
         batch_op.add_column(
             sa.Column('suspension_reason', sa.Text(), server_default='', nullable=False)
         )
+        batch_op.add_column(
+            sa.Column('first_steps', sa.JSON(), server_default='{}', nullable=False)
+        )
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('subject', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('covers_response_id', sa.Integer(), nullable=True))
@@ -41,4 +45,5 @@ def downgrade():
         batch_op.drop_column('covers_response_id')
         batch_op.drop_column('subject')
     with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.drop_column('first_steps')
         batch_op.drop_column('suspension_reason')

@@ -28,6 +28,7 @@ AUDIT_LABELS = {
     # recorded by the operator console in the office's log
     "office.suspend": "Zawieszenie ankiety urzędu",
     "office.reactivate": "Przywrócenie ankiety urzędu",
+    "office.first_step": "Zaznaczenie pierwszego kroku jako wykonanego",
 }
 FIELD_LABELS = {
     "address": "adres",
@@ -46,6 +47,7 @@ FIELD_LABELS = {
     "added": "dodane pytania",
     "changed": "zmienione pytania",
     "removed": "usunięte pytania",
+    "step": "krok",
 }
 
 
