@@ -85,6 +85,9 @@ def test_a_light_brand_colour_still_gives_readable_text_and_controls(demo_platfo
     page.goto(demo_platform.url(LIGHT_BRAND_SLUG))
     assert_accessible(page)
     sign_in_staff(page, demo_platform, LIGHT_BRAND_SLUG)
+    # an office without responses: its dashboard is the first steps, ticks and buttons
+    assert page.get_by_role("heading", name="Pierwsze kroki", level=1).is_visible()
+    assert_accessible(page)
     page.goto(demo_platform.url(LIGHT_BRAND_SLUG, "/panel/wydzialy"))
     edit = page.locator("a[href*='/panel/wydzialy/']").first.get_attribute("href")
     page.goto(demo_platform.url(LIGHT_BRAND_SLUG, edit))
