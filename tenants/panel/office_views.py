@@ -223,7 +223,8 @@ def department_merge(department_id: int):
     return redirect(url_for("panel.departments"))
 
 
-PRE_CHANGE_MADE = "Raport wyników sprzed zmiany jest przygotowywany (lista raportów)."
+# A change makes the report or reuses the last one that already covers every response.
+PRE_CHANGE_MADE = "Wyniki sprzed zmiany zawiera raport przed zmianą (zobacz listę raportów)."
 
 
 def _after_pre_change(report) -> None:
