@@ -21,7 +21,7 @@ import tenants.panel
 import tenants.reports
 import tenants.survey
 from config import REPO_ROOT, load_settings
-from saas_platform import site
+from saas_platform import operator, site
 from saas_platform.commands import register_commands
 from saas_platform.core import web
 from saas_platform.core.db import ping_idle_connections, release_session
@@ -32,7 +32,6 @@ from saas_platform.core.security import init_security
 from saas_platform.core.tasks import celery_init_app
 from saas_platform.core.templating import init_templating
 from saas_platform.core.tenancy.resolver import resolve_tenant
-from saas_platform.operator.views import bp as operator_bp
 from tenants.outreach.views import bp as outreach_staff_pages
 from tenants.reports.views import bp as report_staff_pages
 from tenants.survey.languages import current_language
@@ -87,7 +86,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     tenants.reports.init_app(app)
     tenants.outreach.init_app(app)
     tenants.panel.init_app(app, staff_pages=(report_staff_pages, outreach_staff_pages))
-    app.register_blueprint(operator_bp)
+    operator.init_app(app)
     register_commands(app)
     return app
 

@@ -71,3 +71,12 @@ class StaffInviteForm(FlaskForm):
         choices=[("analyst", "analityk (przegląda wyniki i raporty)"), ("admin", "administrator")],
         validate_choice=False,
     )
+
+
+class SuspendForm(FlaskForm):
+    # The rules (required, length, characters) are the service's: one message for each.
+    reason = TextAreaField("Powód zawieszenia (zobaczą go pracownicy urzędu)")
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation step with nothing to fill in but its CSRF token."""

@@ -25,8 +25,9 @@ from saas_platform.core.security import (
 )
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
-from saas_platform.core.text import refused_character
+from saas_platform.core.text import clean_text, refusal_message, refused_character
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
+from tenants.audit import services as office_audit
 
 SETUP_LINK_LIFETIME = timedelta(days=2)
 TOTP_ISSUER = "Satysfakcja Klienta"
@@ -35,6 +36,20 @@ HOST_PATTERN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\
 
 class OperatorError(ValueError):
     """An operator action breaks a rule; the message says which, in Polish."""
+
+
+def office_names(entries) -> dict[str, str]:
+    """slug -> the office's name for the entries of the platform log: the registry's name,
+    or the name the entry kept (a deleted office)."""
+    slugs = {e.office_slug for e in entries if e.office_slug}
+    names = {e.office_slug: e.details["name"] for e in entries if (e.details or {}).get("name")}
+    if slugs:
+        names.update(
+            db.session.execute(select(Tenant.slug, Tenant.name).where(Tenant.slug.in_(slugs)))
+            .tuples()
+            .all()
+        )
+    return {slug: names.get(slug, slug) for slug in slugs}
 
 
 def record(operator_id: int | None, action: str, office_slug: str = "", **details) -> None:
@@ -223,17 +238,55 @@ def office_overview(tenant: Tenant, today: date | None = None) -> OfficeOverview
     )
 
 
-def set_office_status(operator_id: int, tenant: Tenant, status: str) -> None:
-    """Suspend or reactivate an office."""
-    if status not in ("active", "suspended"):
-        raise OperatorError("Nieznany stan.")
-    if tenant.status != status:
-        record(
-            operator_id,
-            f"office.{'suspend' if status == 'suspended' else 'reactivate'}",
-            tenant.slug,
+MAX_SUSPENSION_REASON = 500
+NO_REASON = (
+    "Podaj powód zawieszenia: zobaczą go pracownicy urzędu na każdej stronie panelu. "
+    "Ankiety nie zawieszono."
+)
+
+
+def check_suspension_reason(reason: str) -> str:
+    """The reason as stored and shown to the office's staff; ``OperatorError`` when it is
+    missing, too long or carries a character the platform does not keep."""
+    character = refused_character(reason)
+    if character is not None:
+        raise OperatorError(
+            refusal_message("Powód zawieszenia", character) + " Ankiety nie zawieszono."
         )
-        tenant.status = status
+    reason = clean_text(reason)
+    if not reason:
+        raise OperatorError(NO_REASON)
+    if len(reason) > MAX_SUSPENSION_REASON:
+        raise OperatorError(
+            f"Powód zawieszenia może mieć najwyżej {MAX_SUSPENSION_REASON} znaków. "
+            "Ankiety nie zawieszono."
+        )
+    return reason
+
+
+def suspend_office(operator_id: int, tenant: Tenant, reason: str) -> None:
+    """Suspend an office's survey for ``reason`` (stored, shown to its staff, audited on both
+    sides). Flushes only."""
+    reason = check_suspension_reason(reason)
+    if not tenant.is_active:
+        raise OperatorError("Ten urząd jest już zawieszony.")
+    tenant.status, tenant.suspension_reason = "suspended", reason
+    db.session.flush()
+    record(operator_id, "office.suspend", tenant.slug, name=tenant.name, reason=reason)
+    with tenant_scope(tenant):
+        office_audit.record("office.suspend", "tenant", tenant.id, after={"reason": reason})
+
+
+def reactivate_office(operator_id: int, tenant: Tenant) -> None:
+    """Bring a suspended office's survey back; audited on both sides. Flushes only."""
+    if tenant.is_active:
+        raise OperatorError("Ten urząd jest aktywny.")
+    reason = tenant.suspension_reason
+    tenant.status, tenant.suspension_reason = "active", ""
+    db.session.flush()
+    record(operator_id, "office.reactivate", tenant.slug, name=tenant.name, reason=reason)
+    with tenant_scope(tenant):
+        office_audit.record("office.reactivate", "tenant", tenant.id, before={"reason": reason})
 
 
 def add_domain(operator_id: int, tenant: Tenant, host: str, platform_domain: str) -> TenantDomain:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 
 import qrcode
@@ -27,23 +28,28 @@ from saas_platform.core.dispatch import enqueue
 from saas_platform.core.security import limiter
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import require_platform_site
-from saas_platform.core.tenancy.services import office_url, suggest_slug
+from saas_platform.core.tenancy.services import office_title, office_url, suggest_slug
 from saas_platform.core.text import search_text
 from saas_platform.core.web import newest_first_page, page_number, private_pages
 from saas_platform.onboarding import onboard_office
 from saas_platform.operator import services
 from saas_platform.operator.forms import (
     CodeForm,
+    ConfirmForm,
     DeleteForm,
     DomainForm,
     OnboardingForm,
     OperatorLoginForm,
     SetupForm,
     StaffInviteForm,
+    SuspendForm,
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
 from tenants.accounts.services import StaffError
 from tenants.accounts.tasks import send_staff_link
+from tenants.audit.labels import action_label
+from tenants.audit.naming import field_label, readable_value
+from tenants.panel.exports import Export, csv_chunks, neutralise
 from tenants.survey.template import default_template
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -265,7 +271,7 @@ def office_new():
                 db.session.commit()
                 enqueue(send_staff_link, token_id=link.token_id, tenant_id=tenant.id)
                 flash(
-                    f"Urząd {tenant.name} działa pod adresem {office_url(tenant)}. "
+                    f"{office_title(tenant.name)} działa pod adresem {office_url(tenant)}. "
                     "Zaproszenie wysłano.",
                     "success",
                 )
@@ -321,17 +327,45 @@ def office_staff(slug: str):
     ), (422 if form.errors else 200)
 
 
-@bp.post("/urzedy/<slug>/stan")
-def office_status(slug: str):
-    """Suspend or reactivate an office."""
+@bp.route("/urzedy/<slug>/zawieszenie", methods=["GET", "POST"])
+def office_suspend(slug: str):
+    """Suspend an office's survey: a confirmation page that asks for the reason."""
     tenant = _office_or_404(slug)
-    try:
-        services.set_office_status(_operator_id(), tenant, request.form.get("status", ""))
-    except services.OperatorError as exc:
-        abort(400, description=str(exc))
-    db.session.commit()
-    flash("Zmieniono stan urzędu.", "success")
-    return redirect(url_for("operator.office", slug=slug))
+    if not tenant.is_active:
+        flash("Ten urząd jest już zawieszony.", "info")
+        return redirect(url_for("operator.office", slug=slug))
+    form = SuspendForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            services.suspend_office(_operator_id(), tenant, form.reason.data or "")
+        except services.OperatorError as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            flash(f"Zawieszono ankietę: {office_title(tenant.name)}.", "success")
+            return redirect(url_for("operator.office", slug=slug))
+    elif form.errors:
+        error = "Formularz wygasł. Wpisz powód jeszcze raz i zatwierdź."
+    status = 422 if error else 200
+    return render_template("operator/office_suspend.html", t=tenant, form=form, error=error), status
+
+
+@bp.route("/urzedy/<slug>/wznowienie", methods=["GET", "POST"])
+def office_reactivate(slug: str):
+    """Bring a suspended office's survey back, after a confirmation page."""
+    tenant = _office_or_404(slug)
+    if tenant.is_active:
+        flash("Ten urząd jest aktywny.", "info")
+        return redirect(url_for("operator.office", slug=slug))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.reactivate_office(_operator_id(), tenant)
+        db.session.commit()
+        flash(f"Przywrócono ankietę: {office_title(tenant.name)}.", "success")
+        return redirect(url_for("operator.office", slug=slug))
+    return render_template("operator/office_reactivate.html", t=tenant, form=form)
 
 
 @bp.post("/urzedy/<slug>/domeny")
@@ -387,7 +421,7 @@ def office_delete(slug: str):
 
 @bp.get("/dziennik")
 def audit_log():
-    """The platform audit log, newest first."""
+    """The platform audit log, newest first: Polish names, offices by name, no ids."""
     page = page_number()
     entries, has_next = newest_first_page(
         select(PlatformAuditEntry).order_by(
@@ -398,8 +432,61 @@ def audit_log():
     )
     operators = {o.id: o.email for o in db.session.scalars(select(PlatformOperator))}
     return render_template(
-        "operator/audit.html", entries=entries, operators=operators, page=page, has_next=has_next
+        "operator/audit.html",
+        entries=entries,
+        operators=operators,
+        offices=services.office_names(entries),
+        field_label=field_label,
+        readable_value=readable_value,
+        page=page,
+        has_next=has_next,
     )
+
+
+@bp.get("/dziennik.csv")
+def audit_log_csv():
+    """The whole platform audit log as CSV, with ids and codes, newest first."""
+    operators = {o.id: o.email for o in db.session.scalars(select(PlatformOperator))}
+    entries = db.session.scalars(
+        select(PlatformAuditEntry).order_by(
+            PlatformAuditEntry.created_at.desc(), PlatformAuditEntry.id.desc()
+        )
+    ).all()
+    offices = services.office_names(entries)
+    rows = [
+        [
+            neutralise(cell)
+            for cell in (
+                e.id,
+                e.created_at,
+                e.operator_id if e.operator_id is not None else "",
+                operators.get(e.operator_id, "") if e.operator_id else "",
+                e.action,
+                action_label(e.action),
+                e.office_slug,
+                offices.get(e.office_slug, ""),
+                json.dumps(e.details, ensure_ascii=False) if e.details else "",
+            )
+        ]
+        for e in entries
+    ]
+    export = Export(list(AUDIT_CSV_HEADER), iter([rows]))
+    response = current_app.response_class(csv_chunks(export), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="dziennik-platformy.csv"'
+    return response
+
+
+AUDIT_CSV_HEADER = (
+    "id wpisu",
+    "kiedy (UTC)",
+    "id operatora",
+    "operator",
+    "kod działania",
+    "działanie",
+    "adres (slug) urzędu",
+    "urząd",
+    "szczegóły (JSON)",
+)
 
 
 @bp.get("/urzedy/<slug>/eksport")

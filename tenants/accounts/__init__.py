@@ -8,6 +8,7 @@ from flask import Flask
 
 from saas_platform.core.security import login_manager
 from tenants.audit.labels import register_labels
+from tenants.audit.naming import register_fields, register_object_type
 
 AUDIT_LABELS = {
     "staff.invite": "Zaproszenie pracownika",
@@ -26,3 +27,15 @@ def init_app(app: Flask) -> None:
 
     login_manager.user_loader(load_staff_user)
     register_labels(AUDIT_LABELS)
+    register_object_type("staff_user", "użytkownik", _staff_names)
+    register_fields({"email": "adres e-mail", "role": "rola", "is_active": "aktywny"})
+
+
+def _staff_names(ids: set[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from saas_platform.core.db import db
+    from tenants.accounts.models import StaffUser
+
+    users = db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))
+    return {user.id: f"użytkownik {user.display_name}" for user in users}

@@ -11,6 +11,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from saas_platform.core.db import db
 from saas_platform.core.tenancy.models import Tenant
 from tenants.audit import services as audit
+from tenants.office.services import office_pre_change_report
+from tenants.reports.models import Report
 
 LOGO_MAX_BYTES = 1024 * 1024
 LOGO_MAX_SIDE = 2000
@@ -92,21 +94,33 @@ def logo_facts(data: bytes | None) -> dict | None:
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-def set_logo(tenant: Tenant, upload: bytes) -> None:
-    """Check, re-encode and store the office's logo; audited. Flushes only."""
+def set_logo(tenant: Tenant, upload: bytes) -> Report:
+    """Check and re-encode the upload, make the pre-change report (§5), then store the logo;
+    audited with the report. Returns the report; flushes only."""
     logo = prepare_logo(upload)
+    report = office_pre_change_report("office.logo")
     before = logo_facts(tenant.logo)
     tenant.logo, tenant.logo_mime_type = logo, LOGO_MIME_TYPE
     db.session.flush()
-    audit.record("office.logo", "tenant", tenant.id, before=before, after=logo_facts(logo))
+    after = {**(logo_facts(logo) or {}), "pre_change_report_id": report.id}
+    audit.record("office.logo", "tenant", tenant.id, before=before, after=after)
+    return report
 
 
-def remove_logo(tenant: Tenant) -> bool:
-    """Take the logo off the survey; False when there was none."""
+def remove_logo(tenant: Tenant) -> Report | None:
+    """Take the logo off the survey, after the pre-change report (§5), which is returned;
+    None when there was no logo."""
     if tenant.logo is None:
-        return False
+        return None
+    report = office_pre_change_report("office.logo_remove")
     before = logo_facts(tenant.logo)
     tenant.logo, tenant.logo_mime_type = None, None
     db.session.flush()
-    audit.record("office.logo_remove", "tenant", tenant.id, before=before)
-    return True
+    audit.record(
+        "office.logo_remove",
+        "tenant",
+        tenant.id,
+        before=before,
+        after={"pre_change_report_id": report.id},
+    )
+    return report

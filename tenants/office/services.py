@@ -113,8 +113,9 @@ def parse_recipients(text: str) -> list[str]:
     return recipients
 
 
-def update_office(tenant: Tenant, values: dict) -> dict:
-    """Apply checked values (keys from ``OFFICE_FIELDS``); audit and return what changed."""
+def update_office(tenant: Tenant, values: dict) -> Report | None:
+    """Apply checked values (keys from ``OFFICE_FIELDS``), first making the pre-change report
+    (§5), which is returned; audited with what changed. None when nothing changed."""
     unknown = set(values) - set(OFFICE_FIELDS)
     if unknown:
         raise ValueError(f"not office fields: {sorted(unknown)}")
@@ -123,11 +124,22 @@ def update_office(tenant: Tenant, values: dict) -> dict:
     retention = values.get("retention_years", tenant.retention_years)
     if retention is not None and not 1 <= retention <= MAX_RETENTION_YEARS:
         raise OfficeError(RETENTION_MESSAGE)
+    changing = sorted(name for name, value in values.items() if getattr(tenant, name) != value)
+    if not changing:
+        return None
+    report = office_pre_change_report("office.update", fields=changing)
     before, after = audit.changed_fields(tenant, OFFICE_FIELDS, values)
-    if after:
-        db.session.flush()
-        audit.record("office.update", "tenant", tenant.id, before=before, after=after)
-    return after
+    db.session.flush()
+    after["pre_change_report_id"] = report.id
+    audit.record("office.update", "tenant", tenant.id, before=before, after=after)
+    return report
+
+
+def office_pre_change_report(reason: str, **details) -> Report:
+    """§5: the report of the results so far, made before the office's data change."""
+    return make_pre_change_report(
+        reason, "office", current_tenant.today(), acting_staff_id(), staff_recipients(), **details
+    )
 
 
 # -- departments ---------------------------------------------------------------------------
@@ -178,6 +190,7 @@ def add_department(name: str) -> Department:
 def _pre_change_report(reason: str, department: Department, **details) -> Report:
     return make_pre_change_report(
         reason,
+        "departments",
         current_tenant.today(),
         acting_staff_id(),
         staff_recipients(),

@@ -182,6 +182,7 @@ def publish_draft(
     previous = published_version(live_id) if live_id else None
     report = make_pre_change_report(
         "survey.publish",
+        "survey",
         today,
         actor_id,
         recipients,

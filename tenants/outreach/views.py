@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from saas_platform.core.db import is_id
+from saas_platform.core.db import db, is_id
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.resolver import require_tenant_site
+from tenants.office.first_steps import record_step
 from tenants.outreach import banner, qr
 from tenants.survey import departments
 from tenants.survey.departments import active_departments
@@ -83,6 +84,7 @@ def qr_download(extension: str):
     """A QR code as PNG or SVG."""
     code = _code_or_404()
     data = qr.qr_png(code.url) if extension == "png" else qr.qr_svg(code.url)
+    _posters_taken()
     return _download(data, MIME_TYPES[extension], f"kod-qr-{code.slug}.{extension}")
 
 
@@ -91,4 +93,11 @@ def qr_poster():
     """The printable A4 poster of a QR code."""
     code = _code_or_404()
     pdf = qr.poster_pdf(current_tenant._get_current_object(), code)
+    _posters_taken()
     return _download(pdf, "application/pdf", f"plakat-{code.slug}.pdf")
+
+
+def _posters_taken() -> None:
+    """The first step "posters" ticks itself the first time the kit gives one out."""
+    if record_step(current_tenant._get_current_object(), "posters"):
+        db.session.commit()

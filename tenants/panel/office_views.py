@@ -47,13 +47,17 @@ def office_details():
     form = OfficeForm.for_office(current_tenant)
     if form.validate_on_submit():
         try:
-            changed = office.update_office(current_tenant._get_current_object(), form.values())
+            report = office.update_office(current_tenant._get_current_object(), form.values())
         except office.OfficeError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
             return _render_office(form, status=422)
         db.session.commit()
-        flash("Zapisano dane urzędu." if changed else "Nie wprowadzono zmian.", "success")
+        _after_pre_change(report)
+        flash(
+            f"Zapisano dane urzędu. {PRE_CHANGE_MADE}" if report else "Nie wprowadzono zmian.",
+            "success",
+        )
         return redirect(url_for("panel.office_details"))
     return _render_office(form, status=422 if form.errors else 200)
 
@@ -73,13 +77,14 @@ def office_logo():
         return _render_office(logo_error=logo.TOO_LARGE, status=413)
     data = upload.read(logo.LOGO_MAX_BYTES + 1) if upload else b""
     try:
-        logo.set_logo(current_tenant._get_current_object(), data)
+        report = logo.set_logo(current_tenant._get_current_object(), data)
     except logo.LogoError as exc:
         db.session.rollback()
         status = 413 if len(data) > logo.LOGO_MAX_BYTES else 422
         return _render_office(logo_error=str(exc), status=status)
     db.session.commit()
-    flash("Zapisano nowe logo urzędu.", "success")
+    _after_pre_change(report)
+    flash(f"Zapisano nowe logo urzędu. {PRE_CHANGE_MADE}", "success")
     return redirect(url_for("panel.office_details"))
 
 
@@ -87,9 +92,11 @@ def office_logo():
 @admin_required
 def office_logo_remove():
     """Take the logo off the survey."""
-    if logo.remove_logo(current_tenant._get_current_object()):
+    report = logo.remove_logo(current_tenant._get_current_object())
+    if report is not None:
         db.session.commit()
-        flash("Usunięto logo urzędu.", "success")
+        _after_pre_change(report)
+        flash(f"Usunięto logo urzędu. {PRE_CHANGE_MADE}", "success")
     return redirect(url_for("panel.office_details"))
 
 
@@ -216,7 +223,8 @@ def department_merge(department_id: int):
     return redirect(url_for("panel.departments"))
 
 
-PRE_CHANGE_MADE = "Raport wyników sprzed zmiany jest przygotowywany (lista raportów)."
+# A change makes the report or reuses the last one that already covers every response.
+PRE_CHANGE_MADE = "Wyniki sprzed zmiany zawiera raport przed zmianą (zobacz listę raportów)."
 
 
 def _after_pre_change(report) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant
-from tenants.panel.blueprint import bp
+from tenants.office import first_steps
+from tenants.panel.blueprint import admin_required, bp
 from tenants.reports.comments import comments
 from tenants.reports.stats import compute_results, previous_period
 from tenants.survey.filters import parse_filters
@@ -16,7 +18,10 @@ LATEST_COMMENTS = 10
 
 @bp.get("/")
 def dashboard():
-    """How are we doing, and where must we improve?"""
+    """How are we doing, and where must we improve? Until the first response: first steps."""
+    tenant = current_tenant._get_current_object()
+    if not request.args and not first_steps.has_responses():
+        return render_template("panel/first_steps.html", steps=first_steps.first_steps(tenant))
     chosen = parse_filters(request.args, current_tenant.today())
     results = compute_results(chosen.filters, current_tenant.score_threshold)
     page = render_template(
@@ -28,3 +33,15 @@ def dashboard():
         excluded=excluded_count(chosen.filters),
     )
     return page, 400 if chosen.errors else 200
+
+
+@bp.post("/pierwsze-kroki/<key>")
+@admin_required
+def first_step_tick(key: str):
+    """An admin ticks a first step the platform cannot see for itself."""
+    if key not in first_steps.TICKABLE:
+        abort(404)
+    if first_steps.tick_step(current_tenant._get_current_object(), key):
+        db.session.commit()
+        flash(f"Zaznaczono krok: {first_steps.TITLES[key][0]}.", "success")
+    return redirect(url_for("panel.dashboard"))

@@ -13,6 +13,7 @@ from flask import Flask
 from saas_platform.core.navigation import add_menu_entry
 from saas_platform.core.tasks import add_beat_entry
 from tenants.audit.labels import register_labels
+from tenants.audit.naming import register_fields, register_object_type
 
 AUDIT_LABELS = {
     "report.request": "Zamówienie raportu",
@@ -37,3 +38,26 @@ def init_app(app: Flask) -> None:
         app, "sweep-stuck-reports", tasks.sweep_stuck_reports, app.config["REPORT_SWEEP_SECONDS"]
     )
     register_labels(AUDIT_LABELS)
+    register_object_type("report", "raport", _report_names)
+    register_fields(
+        {
+            "pre_change_report_id": "raport przed zmianą",
+            "reason": "powód",
+            "fields": "zmienione pola",
+            "period": "okres",
+        },
+        references={"pre_change_report_id": "report"},
+    )
+
+
+def _report_names(ids: set[int]) -> dict[int, str]:
+    from sqlalchemy import select
+
+    from saas_platform.core.db import db
+    from tenants.reports.models import Report
+
+    reports = db.session.scalars(select(Report).where(Report.id.in_(ids)))
+    return {
+        r.id: f"{r.label.lower()} za {r.period_start:%d.%m.%Y}–{r.period_end:%d.%m.%Y}"
+        for r in reports
+    }

@@ -17,6 +17,24 @@ REPORT_KINDS = ("on_demand", "scheduled", "pre_change")
 REPORT_STATUSES = ("queued", "running", "done", "failed")
 EMAIL_STATUSES = ("none", "pending", "sent", "failed")
 FREQUENCIES = ("yearly", "quarterly", "monthly")
+KIND_LABELS = {
+    "on_demand": "Raport na żądanie",
+    "scheduled": "Raport okresowy",
+    "pre_change": "Raport przed zmianą",
+}
+# What a pre-change report was made before: its label names it.
+PRE_CHANGE_LABELS = {
+    "survey": "Raport przed zmianą ankiety",
+    "departments": "Raport przed zmianą wydziałów",
+    "office": "Raport przed zmianą danych urzędu",
+}
+
+
+def report_label(kind: str, subject: str | None = None) -> str:
+    """The Polish name of a report's kind; a pre-change report's names what changed."""
+    if kind == "pre_change" and subject in PRE_CHANGE_LABELS:
+        return PRE_CHANGE_LABELS[subject]
+    return KIND_LABELS[kind]
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -41,6 +59,9 @@ class Report(TenantScoped, Model):
         sa.CheckConstraint(
             "frequency IS NULL OR " + _in("frequency", FREQUENCIES), name="frequency"
         ),
+        sa.CheckConstraint(
+            "subject IS NULL OR " + _in("subject", tuple(PRE_CHANGE_LABELS)), name="subject"
+        ),
         sa.CheckConstraint("period_start <= period_end", name="period_order"),
         sa.CheckConstraint("status <> 'done' OR pdf IS NOT NULL", name="done_has_pdf"),
         # The dispatcher may run twice: one scheduled report per office and period, ever.
@@ -60,6 +81,13 @@ class Report(TenantScoped, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(16))
     frequency: Mapped[str | None] = mapped_column(sa.String(16))
+    # Pre-change reports only: what changed ("survey", "departments", "office"), and the
+    # newest response id when the report was asked for (None: no response yet).
+    subject: Mapped[str | None] = mapped_column(sa.String(16))
+    covers_response_id: Mapped[int | None] = mapped_column()
+    # The threshold the report flags items against; None: the office's current one. A
+    # pre-change report keeps the one in force before the change.
+    score_threshold: Mapped[int | None] = mapped_column()
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
     department_id: Mapped[int | None] = mapped_column()
@@ -78,6 +106,10 @@ class Report(TenantScoped, Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def label(self) -> str:
+        return report_label(self.kind, self.subject)
 
     @property
     def is_pending(self) -> bool:

@@ -20,6 +20,7 @@ from xhtml2pdf.config.resources import ResourceAccessPolicy
 from saas_platform.core.db import db
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
+from tenants.reports.models import report_label
 from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
 from tenants.survey.filters import Filters
 from tenants.survey.models import Department
@@ -30,11 +31,6 @@ ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
 # A yearly report of a busy office has thousands of comments; the PDF prints the newest ones
 # and says how many there are (all of them are in the panel and the CSV export).
 COMMENT_LIMIT = 500
-KIND_LABELS = {
-    "on_demand": "Raport na żądanie",
-    "scheduled": "Raport okresowy",
-    "pre_change": "Raport przed zmianą ankiety",
-}
 
 
 class ReportRenderError(RuntimeError):
@@ -49,6 +45,8 @@ class ReportRequest:
     period_end: date
     department_id: int | None = None
     kind: str = "on_demand"
+    subject: str | None = None
+    score_threshold: int | None = None  # None: the office's current threshold
 
 
 def _data_uri(png: bytes, mime: str = "image/png") -> str:
@@ -58,7 +56,10 @@ def _data_uri(png: bytes, mime: str = "image/png") -> str:
 def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
     """The report as HTML for xhtml2pdf (every number from the dashboard's code path)."""
     filters = Filters(request.period_start, request.period_end, request.department_id)
-    results = compute_results(filters, float(tenant.score_threshold))
+    threshold = request.score_threshold
+    if threshold is None:
+        threshold = tenant.score_threshold
+    results = compute_results(filters, float(threshold))
     department = (
         db.session.get(Department, request.department_id) if request.department_id else None
     )
@@ -68,7 +69,7 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         "reports/report.html",
         office=tenant,
         logo=_data_uri(tenant.logo, tenant.logo_mime_type) if tenant.logo else None,
-        kind_label=KIND_LABELS[request.kind],
+        kind_label=report_label(request.kind, request.subject),
         results=results,
         previous=previous_period(filters),
         department=department,

@@ -14,7 +14,13 @@ from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
 from saas_platform.core.tenancy import current_tenant
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
-from tenants.survey.models import RESPONSES_KEY, Department, ResponseCount, SurveyVersion
+from tenants.survey.models import (
+    RESPONSES_KEY,
+    Department,
+    Response,
+    ResponseCount,
+    SurveyVersion,
+)
 
 MAX_PERIOD_DAYS = 5 * 366
 EARLIEST_DATE = date(2000, 1, 1)
@@ -91,7 +97,12 @@ def claim(report_id: int) -> Report | None:
 def render_report_pdf(report: Report, tenant) -> bytes:
     """The PDF of a report row, for the current office."""
     request = ReportRequest(
-        report.period_start, report.period_end, report.department_id, report.kind
+        report.period_start,
+        report.period_end,
+        report.department_id,
+        report.kind,
+        report.subject,
+        report.score_threshold,
     )
     with REPORT_RENDER_SECONDS.time():
         return build_report_pdf(tenant, request, generated_at=utcnow())
@@ -214,12 +225,41 @@ def pre_change_period(version_id: int | None, today: date) -> tuple[date, date]:
     return max(start, today - timedelta(days=MAX_PERIOD_DAYS), EARLIEST_DATE), today
 
 
+def newest_response_id() -> int | None:
+    """The id of the current office's newest response (ids only grow), None without any."""
+    return db.session.scalar(select(func.max(Response.id)))
+
+
+def covering_pre_change_report() -> Report | None:
+    """The office's last pre-change report when it covers every response so far (none came
+    after it was asked for), flags them against the threshold in force now and has not failed:
+    a new change needs no second one."""
+    last = db.session.scalar(
+        select(Report).where(Report.kind == "pre_change").order_by(Report.id.desc()).limit(1)
+    )
+    if last is None or last.status == "failed":
+        return None
+    if last.score_threshold != current_tenant.score_threshold:
+        return None
+    newest = newest_response_id()
+    if newest is None or (
+        last.covers_response_id is not None and newest <= last.covers_response_id
+    ):
+        return last
+    return None
+
+
 def request_pre_change_report(
-    version_id: int | None, today: date, requested_by_id: int | None, recipients: list[str]
+    version_id: int | None,
+    subject: str,
+    today: date,
+    requested_by_id: int | None,
+    recipients: list[str],
 ) -> Report:
-    """The report of the results so far, made before the survey or its departments change."""
+    """The report of the results so far, made before the survey, its departments or the
+    office's data change; it keeps the threshold in force before the change."""
     start, end = pre_change_period(version_id, today)
-    return request_report(
+    report = request_report(
         "pre_change",
         start,
         end,
@@ -227,3 +267,8 @@ def request_pre_change_report(
         recipients=recipients,
         today=today,
     )
+    report.subject = subject
+    report.covers_response_id = newest_response_id()
+    report.score_threshold = current_tenant.score_threshold
+    db.session.flush()
+    return report

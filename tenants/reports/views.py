@@ -15,7 +15,6 @@ from tenants.audit import services as audit
 from tenants.reports import services
 from tenants.reports.forms import ReportRequestForm
 from tenants.reports.models import Report
-from tenants.reports.pdf import KIND_LABELS
 from tenants.reports.tasks import send_report_tasks
 from tenants.survey.filters import period_preset
 from tenants.survey.models import Department
@@ -101,7 +100,6 @@ def reports():
         "panel/reports.html",
         form=form,
         reports=listed,
-        kinds=KIND_LABELS,
         departments={d.id: d.name for d in departments},
         pending=any(r.is_pending for r in listed),
     ), status

@@ -85,6 +85,9 @@ def test_a_light_brand_colour_still_gives_readable_text_and_controls(demo_platfo
     page.goto(demo_platform.url(LIGHT_BRAND_SLUG))
     assert_accessible(page)
     sign_in_staff(page, demo_platform, LIGHT_BRAND_SLUG)
+    # an office without responses: its dashboard is the first steps, ticks and buttons
+    assert page.get_by_role("heading", name="Pierwsze kroki", level=1).is_visible()
+    assert_accessible(page)
     page.goto(demo_platform.url(LIGHT_BRAND_SLUG, "/panel/wydzialy"))
     edit = page.locator("a[href*='/panel/wydzialy/']").first.get_attribute("href")
     page.goto(demo_platform.url(LIGHT_BRAND_SLUG, edit))
@@ -175,6 +178,13 @@ def test_operator_console_meets_wcag_21_aa(demo_platform, operator_page):
     assert_accessible(page)
     wolomin, _ = demo_platform.slugs
     page.goto(demo_platform.url(None, f"/operator/urzedy/{wolomin}"))
+    assert_accessible(page)
+    page.goto(demo_platform.url(None, f"/operator/urzedy/{wolomin}/zawieszenie"))
+    assert_accessible(page)
+    page.get_by_role("button", name="Tak, zawieś ankietę urzędu").press("Enter")
+    page.wait_for_selector(".error-summary")  # no reason given: refused, with a message
+    assert_accessible(page)
+    page.goto(demo_platform.url(None, f"/operator/urzedy/{SUSPENDED_SLUG}/wznowienie"))
     assert_accessible(page)
     page.goto(demo_platform.url(None, "/operator/urzedy/nowy"))
     assert_accessible(page)

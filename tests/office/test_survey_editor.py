@@ -3,6 +3,7 @@ and published versions that never change."""
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from datetime import date
@@ -327,8 +328,11 @@ def test_publishing_makes_the_pre_change_report_then_the_new_live_version(
 
     log = admin.get("/panel/dziennik").get_data(as_text=True)
     assert "Publikacja nowej wersji ankiety" in log and "Raport przed zmianą" in log
-    entry = admin.get(f"/panel/dziennik/{entries['survey.publish'].id}").get_data(as_text=True)
-    assert "pre_change_report_id" in entry and str(report.id) in entry
+    entry = html.unescape(
+        admin.get(f"/panel/dziennik/{entries['survey.publish'].id}").get_data(as_text=True)
+    )
+    # the entry names the report it is linked to (ids are in the CSV export only)
+    assert "raport przed zmianą ankiety za" in entry and "pre_change_report_id" not in entry
 
     done = wait_for_report(in_office, wolomin, report.id)
     assert done.status == "done", done.error
@@ -598,13 +602,15 @@ def test_merging_into_itself_or_another_offices_department_is_refused(
 
 
 def test_renaming_or_deactivating_a_department_first_makes_a_pre_change_report(
-    two_offices, logged_in, in_office
+    two_offices, logged_in, in_office, client_for, complete_answers
 ):
     wolomin, sierpc = two_offices
     department = _department_ids(in_office, wolomin)["Wydział Ochrony Środowiska"]
     admin = logged_in(wolomin)
     page = f"/panel/wydzialy/{department}"
     assert _post(admin, page, {"name": "Wydział Środowiska"}, page).status_code == 302
+    # a response after the first report: the second change needs a report of its own
+    assert _submit(client_for(wolomin), complete_answers, "203.0.113.1") == 303
     assert _post(admin, f"{page}/stan", {"aktywny": "nie"}, page).status_code == 302
     with in_office(wolomin):
         reports = db.session.scalars(select(Report).order_by(Report.id)).all()
@@ -614,7 +620,9 @@ def test_renaming_or_deactivating_a_department_first_makes_a_pre_change_report(
                 select(AuditEntry).where(AuditEntry.action == "report.pre_change")
             )
         ]
-    assert [r.kind for r in reports] == ["pre_change", "pre_change"]
+    assert [(r.kind, r.subject) for r in reports] == [("pre_change", "departments")] * 2
+    assert reports[0].covers_response_id is None
+    assert reports[1].covers_response_id is not None
     assert sorted(reasons) == ["department.deactivate", "department.rename"]
     assert wait_for_report(in_office, wolomin, reports[0].id).status == "done"
     with in_office(sierpc):

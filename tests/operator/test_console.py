@@ -3,6 +3,7 @@ offboarding that leaves nothing behind, and the wall between the console and the
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -19,6 +20,7 @@ from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.services import suggest_slug
 from saas_platform.operator import services
 from saas_platform.operator.models import OperatorSetupLink, PlatformAuditEntry, PlatformOperator
+from tenants.audit.models import AuditEntry
 from tests.conftest import PG_HOST, PG_SUPERUSER, PLATFORM_DOMAIN, STAFF_PASSWORD, csrf_token_of
 
 OPERATOR_PASSWORD = "Operator-hasło-bardzo-długie-1"
@@ -212,19 +214,103 @@ def test_onboarding_refuses_bad_slugs(operator, two_offices, slug, message):
 
 
 def test_suspension_shows_residents_the_unavailable_page_and_staff_why(
-    operator, two_offices, logged_in, client_for
+    app, operator, two_offices, logged_in, client_for, in_office
 ):
     wolomin, sierpc = two_offices
     staff = logged_in(wolomin)
-    token = csrf_token_of(operator.get("/operator/urzedy/wolomin").get_data(as_text=True))
-    operator.post(
-        "/operator/urzedy/wolomin/stan", data={"csrf_token": token, "status": "suspended"}
-    )
+    office_page = operator.get("/operator/urzedy/wolomin").get_data(as_text=True)
+    assert "/operator/urzedy/wolomin/zawieszenie" in office_page
+    # the button opens a confirmation step; nothing is suspended by looking at it
+    confirm = operator.get("/operator/urzedy/wolomin/zawieszenie")
+    assert confirm.status_code == 200 and "Powód zawieszenia" in confirm.get_data(as_text=True)
+    assert client_for(wolomin).get("/").status_code == 200
+    reason = "Umowa wygasła 31 grudnia; czekamy na aneks."
+    done = _post(operator, "/operator/urzedy/wolomin/zawieszenie", reason=f"  {reason} ")
+    assert done.status_code == 302
     assert client_for(wolomin).get("/").status_code == 503
     assert client_for(sierpc).get("/").status_code == 200
-    assert "Operator platformy zawiesił ankietę" in staff.get("/panel/").get_data(as_text=True)
-    operator.post("/operator/urzedy/wolomin/stan", data={"csrf_token": token, "status": "active"})
+    banner = html.unescape(staff.get("/panel/").get_data(as_text=True))
+    assert "Operator platformy zawiesił ankietę" in banner and reason in banner
+    assert reason not in html.unescape(logged_in(sierpc).get("/panel/").get_data(as_text=True))
+    with in_office(wolomin) as tenant:
+        assert (tenant.status, tenant.suspension_reason) == ("suspended", reason)
+        [office_entry] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "office.suspend")
+        ).all()
+        assert office_entry.after == {"reason": reason}
+    with in_office(sierpc):
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+        assert "office.suspend" not in actions
+
+    # reactivation asks for a confirmation too
+    confirm = operator.get("/operator/urzedy/wolomin/wznowienie").get_data(as_text=True)
+    assert "Przywrócić ankietę" in confirm and reason in html.unescape(confirm)
+    assert client_for(wolomin).get("/").status_code == 503
+    assert _post(operator, "/operator/urzedy/wolomin/wznowienie").status_code == 302
     assert client_for(wolomin).get("/").status_code == 200
+    assert "zawiesił" not in staff.get("/panel/").get_data(as_text=True)
+    with in_office(wolomin) as tenant:
+        assert (tenant.status, tenant.suspension_reason) == ("active", "")
+    with app.app_context():
+        logged = db.session.scalars(
+            select(PlatformAuditEntry).order_by(PlatformAuditEntry.id)
+        ).all()
+        actions = [(e.action, e.office_slug, e.details.get("reason")) for e in logged]
+    assert ("office.suspend", "wolomin", reason) in actions
+    assert ("office.reactivate", "wolomin", reason) in actions
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("", "Podaj powód zawieszenia"),
+        ("   \n  ", "Podaj powód zawieszenia"),
+        ("x" * 501, "najwyżej 500 znaków"),
+        ("zły\x00znak", "Powód zawieszenia"),
+    ],
+)
+def test_suspension_without_a_proper_reason_is_refused_with_a_message(
+    app, operator, two_offices, client_for, in_office, reason, message
+):
+    wolomin, _ = two_offices
+    refused = _post(operator, "/operator/urzedy/wolomin/zawieszenie", reason=reason)
+    assert refused.status_code == 422
+    page = html.unescape(refused.get_data(as_text=True))
+    assert message in page and "Ankiety nie zawieszono." in page
+    assert client_for(wolomin).get("/").status_code == 200
+    with in_office(wolomin) as tenant:
+        assert (tenant.status, tenant.suspension_reason) == ("active", "")
+    with app.app_context():
+        assert (
+            db.session.scalars(
+                select(PlatformAuditEntry).where(PlatformAuditEntry.action == "office.suspend")
+            ).all()
+            == []
+        )
+
+
+def test_the_old_one_click_status_route_is_gone(operator, two_offices, client_for):
+    token = csrf_token_of(operator.get("/operator/urzedy/wolomin").get_data(as_text=True))
+    response = operator.post(
+        "/operator/urzedy/wolomin/stan", data={"csrf_token": token, "status": "suspended"}
+    )
+    assert response.status_code in (404, 405)
+    assert client_for(two_offices[0]).get("/").status_code == 200
+
+
+def test_the_created_office_flash_does_not_repeat_urzad(operator, two_offices):
+    form = {
+        "name": "Urząd Miasta i Gminy Góra Kalwaria",
+        "municipality": "Góra Kalwaria",
+        "slug": "gora-kalwaria",
+        "admin_email": "admin@gorakalwaria.pl",
+        "departments": "Sekretariat",
+    }
+    response = _post(operator, "/operator/urzedy/nowy", **form)
+    assert response.status_code == 302
+    page = html.unescape(operator.get(response.location).get_data(as_text=True))
+    assert "Urząd Miasta i Gminy Góra Kalwaria działa pod adresem" in page
+    assert "Urząd Urząd" not in page
 
 
 def test_custom_domain_is_added_served_and_removed(
@@ -323,7 +409,7 @@ def test_offboarding_exports_everything_then_deletes_every_row(
 
 def test_platform_audit_log_pages_and_survives_an_absurd_page_number(operator):
     page = operator.get("/operator/dziennik").get_data(as_text=True)
-    assert "operator.login" in page
+    assert "Logowanie operatora" in page and "operator.login" not in page
     assert operator.get("/operator/dziennik?strona=99999999999999999999").status_code == 200
 
 

@@ -190,7 +190,12 @@ def _office_audit(in_office, office) -> list[tuple]:
         entries = db.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "office.update").order_by(AuditEntry.id)
         )
-        return [(e.before, e.after) for e in entries]
+        # each change links its pre-change report (§5; tests/office/test_office_data_pre_change.py)
+        return [
+            (e.before, {k: v for k, v in e.after.items() if k != "pre_change_report_id"})
+            for e in entries
+            if "pre_change_report_id" in e.after
+        ]
 
 
 def test_an_admin_sets_and_clears_the_retention_period_and_it_is_audited(

@@ -364,7 +364,9 @@ def test_excluding_a_response_changes_the_results_by_exactly_it_and_restoring_un
     assert _results(in_office, wolomin) == before
     with in_office(wolomin):
         actions = db.session.scalars(
-            select(AuditEntry.action).where(AuditEntry.object_id == target.id)
+            select(AuditEntry.action).where(
+                AuditEntry.object_type == "response", AuditEntry.object_id == target.id
+            )
         ).all()
         assert actions == ["response.exclude", "response.restore"]
     with in_office(sierpc):

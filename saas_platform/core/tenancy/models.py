@@ -57,6 +57,11 @@ class Tenant(Model):
         sa.String(64), default="Europe/Warsaw", server_default="Europe/Warsaw"
     )
     status: Mapped[str] = mapped_column(sa.String(16), default="active", server_default="active")
+    # Why the operator suspended the office: shown to its staff on every panel page.
+    suspension_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # First steps of a new office that no other row shows (posters downloaded, banner placed):
+    # step -> when (ISO, UTC). See tenants.office.first_steps.
+    first_steps: Mapped[dict[str, str]] = mapped_column(sa.JSON, default=dict, server_default="{}")
     # Items whose index (0-100) falls under this are flagged on the dashboard and in reports.
     score_threshold: Mapped[int] = mapped_column(default=75, server_default="75")
     report_recipients: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")

@@ -75,3 +75,9 @@ def suggest_slug(text: str) -> str:
     ascii_text = "".join(ch for ch in ascii_text if not unicodedata.combining(ch)).lower()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     return slug[:63].rstrip("-")
+
+
+def office_title(name: str) -> str:
+    """An office's name to open a sentence with: "Urząd Miejski w Wołominie" as it is, a name
+    that does not start with "Urząd" ("Gminy Sierpc") after the word "Urząd"."""
+    return name if name.split(" ", 1)[0].casefold() == "urząd" else f"Urząd {name}"
