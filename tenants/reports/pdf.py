@@ -20,10 +20,11 @@ from xhtml2pdf.config.resources import ResourceAccessPolicy
 from saas_platform.core.db import db
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
-from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
+from tenants.reports.stats import compute_results, previous_period
 from tenants.survey.filters import Filters
 from tenants.survey.models import Department
 from tenants.survey.moderation import excluded_count
+from tenants.survey.scores import MIN_GROUP
 
 ASSETS = Path(__file__).with_name("fonts")
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
