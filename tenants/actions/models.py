@@ -98,6 +98,14 @@ class Action(TenantScoped, Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

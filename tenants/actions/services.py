@@ -358,14 +358,27 @@ def register(status: str | None = None) -> list[Action]:
     )
 
 
-def actions_for_items(keys: Iterable[str]) -> dict[str, list[Action]]:
-    """Question key -> the actions linking it (all statuses), for the weak items of a page."""
-    wanted = set(keys)
-    found: dict[str, list[Action]] = {key: [] for key in wanted}
+@dataclass(frozen=True)
+class PlanLinks:
+    """What a weak item (or area) shows: the actions linking it, or, with none, the item keys
+    a new action's form is prefilled with ("Zaplanuj działanie")."""
+
+    actions: tuple[Action, ...]
+    item_keys: tuple[str, ...]
+
+
+def plans_for(groups: Mapping[str, Iterable[str]]) -> dict[str, PlanLinks]:
+    """For each row key of ``groups`` (an item, or an area with its items' keys), the actions
+    linking any of its items, newest first. One query for the whole page."""
+    wanted = {name: tuple(keys) for name, keys in groups.items()}
     if not wanted:
-        return found
-    for action in db.session.scalars(select(Action).order_by(Action.created_at.desc())):
-        for key in action.item_keys:
-            if key in wanted:
-                found[key].append(action)
-    return found
+        return {}
+    linked: dict[str, list[Action]] = {name: [] for name in wanted}
+    for action in db.session.scalars(
+        select(Action).order_by(Action.created_at.desc(), Action.id.desc())
+    ):
+        keys = set(action.item_keys)
+        for name, item_keys in wanted.items():
+            if keys.intersection(item_keys):
+                linked[name].append(action)
+    return {name: PlanLinks(tuple(linked[name]), wanted[name]) for name in wanted}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from flask import render_template, request
 
 from saas_platform.core.tenancy import current_tenant
+from tenants.actions.services import PlanLinks, plans_for
 from tenants.panel.blueprint import bp
 from tenants.reports.comments import comments
-from tenants.reports.stats import compute_results, previous_period
+from tenants.reports.stats import Results, compute_results, previous_period
 from tenants.survey.filters import parse_filters
 from tenants.survey.moderation import excluded_count
 
@@ -19,6 +22,7 @@ def dashboard():
     """How are we doing, and where must we improve?"""
     chosen = parse_filters(request.args, current_tenant.today())
     results = compute_results(chosen.filters, current_tenant.score_threshold)
+    item_plans, area_plans = _weak_plans(results)
     page = render_template(
         "panel/dashboard.html",
         chosen=chosen,
@@ -26,5 +30,32 @@ def dashboard():
         previous=previous_period(chosen.filters),
         latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
         excluded=excluded_count(chosen.filters),
+        item_plans=item_plans,
+        area_plans=area_plans,
     )
     return page, 400 if chosen.errors else 200
+
+
+def _weak_plans(results: Results) -> tuple[dict[str, PlanLinks], dict[str, PlanLinks]]:
+    """The actions (or "Zaplanuj działanie") of each flagged item and area: items and areas
+    below the office's threshold or significantly worse than the previous period."""
+    area_items: dict[str, list[str]] = defaultdict(list)
+    for item in results.items:
+        area_items[item.area_key].append(item.key)
+    groups = {
+        f"item:{item.key}": [item.key]
+        for item in results.items
+        if item.below_threshold or item.significantly_worse
+    }
+    groups.update(
+        {
+            f"area:{area.key}": area_items[area.key]
+            for area in results.areas
+            if area.below_threshold or area.significantly_worse
+        }
+    )
+    plans = plans_for(groups)
+    return (
+        {name.removeprefix("item:"): p for name, p in plans.items() if name.startswith("item:")},
+        {name.removeprefix("area:"): p for name, p in plans.items() if name.startswith("area:")},
+    )

@@ -18,6 +18,7 @@ from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from saas_platform.core.db import db
+from tenants.actions.services import plans_for
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
 from tenants.reports.stats import compute_results, previous_period
@@ -65,6 +66,11 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
     )
     charts = {name: _data_uri(png) for name, png in report_charts(results).items()}
     total_comments = comments_service.comment_count(filters)
+    improvement_items = [
+        item
+        for item in results.items
+        if not item.score.hidden and (item.below_threshold or item.significantly_worse)
+    ]
     return render_template(
         "reports/report.html",
         office=tenant,
@@ -80,11 +86,8 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         comment_limit=COMMENT_LIMIT,
         min_group=MIN_GROUP,
         generated_at=generated_at,
-        improvement_items=[
-            item
-            for item in results.items
-            if not item.score.hidden and (item.below_threshold or item.significantly_worse)
-        ],
+        improvement_items=improvement_items,
+        improvement_plans=plans_for({item.key: [item.key] for item in improvement_items}),
         strongest=[i for i in results.items if not i.score.hidden][::-1][:3],
         weakest=[i for i in results.items if not i.score.hidden][:3],
     )
