@@ -9,9 +9,11 @@ composition mounts under the panel; the panel and the reports import it, never t
 
 from __future__ import annotations
 
+from celery.schedules import crontab
 from flask import Flask
 
 from saas_platform.core.navigation import add_menu_entry
+from saas_platform.core.tasks import add_beat_entry
 from tenants.audit.labels import register_labels
 
 AUDIT_LABELS = {
@@ -22,8 +24,15 @@ AUDIT_LABELS = {
 
 
 def init_app(app: Flask) -> None:
-    """The register's menu entry and audit labels."""
+    """The register's menu entry, the reminder task with its beat entry, audit labels."""
+    from tenants.actions import tasks
     from tenants.actions.views import bp
 
     add_menu_entry(app, bp, "index", "Działania", position=35)
+    add_beat_entry(
+        app,
+        "remind-overdue-actions",
+        tasks.remind_overdue_actions,
+        crontab(hour=app.config["ACTION_REMINDERS_HOUR"], minute=15),
+    )
     register_labels(AUDIT_LABELS)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -26,6 +26,7 @@ from tenants.actions.models import (
     MAX_WINDOW_DAYS,
     MIN_WINDOW_DAYS,
     NOTE_LIMIT,
+    OPEN_STATUSES,
     REASON_LIMIT,
     RESPONSIBLE_TEXT_LIMIT,
     STATUS_LABELS,
@@ -382,3 +383,38 @@ def plans_for(groups: Mapping[str, Iterable[str]]) -> dict[str, PlanLinks]:
             if keys.intersection(item_keys):
                 linked[name].append(action)
     return {name: PlanLinks(tuple(linked[name]), wanted[name]) for name in wanted}
+
+
+# -- reminders -----------------------------------------------------------------------------
+
+REMINDER_INTERVAL = timedelta(days=7)
+
+
+def claim_reminders(today: date) -> list[int]:
+    """Mark the open actions past their due date that are owed a reminder today (never sent
+    one, or the last one a week ago or more) and return their ids. One atomic UPDATE: a
+    second run on the same day, even a concurrent one, finds them marked and claims none."""
+    claimed = db.session.execute(
+        update(Action)
+        .where(
+            Action.status.in_(OPEN_STATUSES),
+            Action.due_date < today,
+            or_(Action.reminded_on.is_(None), Action.reminded_on <= today - REMINDER_INTERVAL),
+        )
+        .values(reminded_on=today)
+        .returning(Action.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars())
+
+
+def reminder_recipients(action: Action) -> list[str]:
+    """The responsible staff member (when one is named and active) and the office's active
+    admins, each once."""
+    members = db.session.scalars(
+        select(StaffUser).where(
+            StaffUser.is_active.is_(True),
+            or_(StaffUser.role == "admin", StaffUser.id == action.responsible_user_id),
+        )
+    )
+    return sorted({member.email for member in members})
