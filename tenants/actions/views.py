@@ -7,18 +7,29 @@ and the panel's staff guard (a signed-in member of this office) covers every one
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.core.db import db
 from saas_platform.core.numbers import bounded_int
+from saas_platform.core.spreadsheets import XLSX_MIMETYPE, csv_chunks, file_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.models import Tenant
 from tenants.actions import services
 from tenants.actions.effects import measure
+from tenants.actions.exports import register_export
 from tenants.actions.models import (
     DEFAULT_WINDOW_DAYS,
     KIND_LABELS,
@@ -37,12 +48,12 @@ ITEM_ARG = "pytanie"
 DEPARTMENT_ARG = "wydzial"
 
 
-def _office_today() -> date:
-    """Today in the office's timezone (the staff guard has resolved the office)."""
+def _office() -> Tenant:
+    """The office of the request (the staff guard has resolved it)."""
     tenant = current_tenant._get_current_object()
     if tenant is None:
         abort(404)
-    return tenant.today()
+    return tenant
 
 
 def _action_or_404(action_id: int) -> Action:
@@ -93,7 +104,7 @@ def register() -> ResponseReturnValue:
         "panel/actions.html",
         actions=services.register(status),
         chosen_status=status,
-        today=_office_today(),
+        today=_office().today(),
         **_choices(),
     )
 
@@ -108,7 +119,7 @@ def new_action() -> ResponseReturnValue:
         prefill.setlist("department_ids", request.args.getlist(DEPARTMENT_ARG))
         prefill["effect_window_days"] = str(DEFAULT_WINDOW_DAYS)
         return _form_page(prefill, [], None, 200)
-    check = services.check_action(request.form, _office_today())
+    check = services.check_action(request.form, _office().today())
     if check.values is None:
         return _form_page(request.form, check.errors, None, 422)
     action = services.create_action(check.values, current_user.id)
@@ -127,7 +138,7 @@ def action_detail(action_id: int) -> ResponseReturnValue:
 def _detail_page(
     action: Action, note: str, errors: list[FieldError], status: int
 ) -> tuple[str, int]:
-    today = _office_today()
+    today = _office().today()
     choices = _choices()
     items = choices["items"]
     assert isinstance(items, dict)
@@ -152,7 +163,7 @@ def edit_action(action_id: int) -> ResponseReturnValue:
     action = _action_or_404(action_id)
     if request.method == "GET":
         return _form_page(_values_of(action), [], action, 200)
-    check = services.check_action(request.form, _office_today())
+    check = services.check_action(request.form, _office().today())
     if check.values is None:
         return _form_page(request.form, check.errors, action, 422)
     expected = bounded_int(request.form.get("version"), 1, MAX_ID)
@@ -204,5 +215,16 @@ def _values_of(action: Action) -> MultiDict[str, str]:
 
 @bp.get("/dzialania/eksport.<fmt>", endpoint="export")
 def export_register(fmt: str) -> ResponseReturnValue:
-    """The register as a spreadsheet (CSV or XLSX)."""
-    abort(404)
+    """The register as CSV (Polish Excel) or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    today = _office().today()
+    export = register_export(today)
+    if fmt == "csv":
+        chunks, mimetype = csv_chunks(export), "text/csv"
+    else:
+        chunks, mimetype = file_chunks(write_xlsx(export, "Działania")), XLSX_MIMETYPE
+    response = current_app.response_class(stream_with_context(chunks), mimetype=mimetype)
+    filename = f"dzialania-{_office().slug}-{today}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
