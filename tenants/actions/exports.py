@@ -44,12 +44,6 @@ def _batches(actions: list[Action], today: date) -> Iterator[list[list[Cell]]]:
     staff = services.office_staff()
     rows: list[list[Cell]] = []
     for action in actions:
-        member = staff.get(action.responsible_user_id or 0)
-        responsible = ", ".join(
-            part
-            for part in (member.display_name if member else "", action.responsible_text)
-            if part
-        )
         rows.append(
             [
                 action.id,
@@ -60,7 +54,7 @@ def _batches(actions: list[Action], today: date) -> Iterator[list[list[Cell]]]:
                 action.abandon_reason,
                 "; ".join(items.get(key, key) for key in action.item_keys),
                 "; ".join(departments.get(d, f"wydział nr {d}") for d in action.department_ids),
-                responsible,
+                services.responsible_label(action, staff),
                 action.planned_start,
                 action.due_date,
                 action.implemented_on,

@@ -418,3 +418,34 @@ def reminder_recipients(action: Action) -> list[str]:
         )
     )
     return sorted({member.email for member in members})
+
+
+# -- for the reports -----------------------------------------------------------------------
+
+
+def responsible_label(action: Action, staff: Mapping[int, StaffUser]) -> str:
+    """Who answers for an action, as the register, the export and the report print it."""
+    member = staff.get(action.responsible_user_id or 0)
+    parts = (member.display_name if member else "", action.responsible_text)
+    return ", ".join(part for part in parts if part)
+
+
+def any_actions() -> bool:
+    """Whether the office has recorded any action at all."""
+    return db.session.scalar(select(Action.id).limit(1)) is not None
+
+
+def open_actions() -> list[Action]:
+    """The open actions (planowane, w toku), by due date, those without one last."""
+    return [action for action in register() if action.is_open]
+
+
+def completed_between(first: date, last: date) -> list[Action]:
+    """The actions implemented from ``first`` to ``last``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Action)
+            .where(Action.status == "done", Action.implemented_on.between(first, last))
+            .order_by(Action.implemented_on, Action.id)
+        )
+    )

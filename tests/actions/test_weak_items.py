@@ -4,6 +4,7 @@ actions with status, or "Zaplanuj działanie" with the form prefilled."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from html import unescape
 
 from saas_platform.core.db import db, utcnow
@@ -89,3 +90,49 @@ def test_the_reports_improvement_list_names_linked_actions_with_markup_as_text(
     assert "<b>Drugie" in text and "okienko</b>" in text and "(planowane)" in text
     assert "brak" in text and "zaplanowanych" in text
     assert "Plan Sierpca" not in text
+
+
+def _report_text(in_office, office, first: date, last: date) -> str:
+    with in_office(office) as tenant:
+        pdf = build_report_pdf(tenant, ReportRequest(first, last), utcnow())
+    return " ".join(pdf_text(pdf).split())
+
+
+def test_the_report_has_a_plan_and_the_effects_of_actions_completed_in_its_period(
+    two_offices, in_office, make_action
+):
+    wolomin, sierpc = two_offices
+    with in_office(wolomin) as tenant:
+        today = tenant.today()
+    implemented = today - timedelta(days=40)
+    make_action(wolomin, title="Okienko", due_date="2026-03-31", responsible_text="Sekretarz")
+    make_action(wolomin, title="Infolinia", planned_start="", due_date="2099-12-31")
+    make_action(
+        wolomin,
+        title="Tablice",
+        status="done",
+        planned_start="",
+        due_date="",
+        implemented_on=implemented.isoformat(),
+        item_keys=["oznakowanie"],
+    )
+    make_action(wolomin, title="Porzucone", status="abandoned", abandon_reason="Brak środków")
+    make_action(sierpc, title="Sierpecki")
+    text = _report_text(in_office, wolomin, implemented - timedelta(days=10), today)
+    plan = text[text.index("Plan działań") : text.index("Efekty działań")]
+    effects = text[text.index("Efekty działań") : text.index("Wyniki według obszarów")]
+    # The table's columns wrap their words: one-word titles are found whole.
+    assert "Okienko" in plan and "Sekretarz" in plan and "po terminie" in plan
+    assert "Infolinia" in plan and "31.12.2099" in plan
+    assert "Tablice" not in plan and "Porzucone" not in plan
+    assert "Tablice" in effects and "za mało danych" in effects
+    assert "Sierpecki" not in text
+    earlier = _report_text(in_office, wolomin, date(2025, 1, 1), date(2025, 12, 31))
+    assert "W okresie raportu nie zrealizowano żadnego działania." in earlier
+
+
+def test_an_office_without_actions_gets_one_sentence_in_the_report(two_offices, in_office):
+    wolomin, _ = two_offices
+    text = _report_text(in_office, wolomin, date(2026, 1, 1), date(2026, 3, 31))
+    assert "Urząd nie zapisał jeszcze w rejestrze żadnych działań" in text
+    assert "Efekty działań" not in text
