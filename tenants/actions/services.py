@@ -360,28 +360,44 @@ def register(status: str | None = None) -> list[Action]:
 
 
 @dataclass(frozen=True)
+class ActionLink:
+    """An action as a weak item's row links to it."""
+
+    id: int
+    title: str
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass(frozen=True)
 class PlanLinks:
     """What a weak item (or area) shows: the actions linking it, or, with none, the item keys
     a new action's form is prefilled with ("Zaplanuj działanie")."""
 
-    actions: tuple[Action, ...]
+    actions: tuple[ActionLink, ...]
     item_keys: tuple[str, ...]
 
 
 def plans_for(groups: Mapping[str, Iterable[str]]) -> dict[str, PlanLinks]:
     """For each row key of ``groups`` (an item, or an area with its items' keys), the actions
-    linking any of its items, newest first. One query for the whole page."""
+    linking any of its items, newest first. One query of four columns for the whole page."""
     wanted = {name: tuple(keys) for name, keys in groups.items()}
     if not wanted:
         return {}
-    linked: dict[str, list[Action]] = {name: [] for name in wanted}
-    for action in db.session.scalars(
-        select(Action).order_by(Action.created_at.desc(), Action.id.desc())
-    ):
-        keys = set(action.item_keys)
-        for name, item_keys in wanted.items():
-            if keys.intersection(item_keys):
-                linked[name].append(action)
+    linked: dict[str, list[ActionLink]] = {name: [] for name in wanted}
+    rows = db.session.execute(
+        select(Action.id, Action.title, Action.status, Action.item_keys).order_by(
+            Action.created_at.desc(), Action.id.desc()
+        )
+    )
+    for action_id, title, status, item_keys in rows:
+        keys = set(item_keys)
+        for name, group_keys in wanted.items():
+            if keys.intersection(group_keys):
+                linked[name].append(ActionLink(action_id, title, status))
     return {name: PlanLinks(tuple(linked[name]), wanted[name]) for name in wanted}
 
 

@@ -11,7 +11,7 @@ Call these inside a tenant scope.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from math import sqrt
@@ -90,8 +90,9 @@ def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str
     return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
-def period_counts(filters: Filters) -> Subquery:
-    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``.
+def period_counts(filters: Filters, keys: Collection[str] | None = None) -> Subquery:
+    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``;
+    only the question ``keys`` when given (an action's few items, not the whole survey).
 
     Whole calendar months come from the monthly roll-up, the days before the first and after
     the last whole month from the daily counts (each row then carries its month): a year is
@@ -107,16 +108,16 @@ def period_counts(filters: Filters) -> Subquery:
     if day_after < after_whole and _any_day(day_after, after_whole):
         after_whole = month_start(month_index(filters.date_to))
     if first_whole >= after_whole:  # no whole month inside the period
-        return _days(filters, filters.date_from, filters.date_to).subquery("counts")
+        return _days(filters, filters.date_from, filters.date_to, keys).subquery("counts")
     parts = [
         select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month).where(
-            MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters)
+            MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters, keys)
         )
     ]
     if filters.date_from < first_whole:
-        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1)))
+        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1), keys))
     if after_whole <= filters.date_to:
-        parts.append(_days(filters, after_whole, filters.date_to))
+        parts.append(_days(filters, after_whole, filters.date_to, keys))
     return union_all(*parts).subquery("counts")
 
 
@@ -126,17 +127,23 @@ def _any_day(first: date, before: date) -> bool:
     return db.session.scalar(found) is not None
 
 
-def _days(filters: Filters, first: date, last: date) -> Select[*tuple[Any, ...]]:
+def _days(
+    filters: Filters, first: date, last: date, keys: Collection[str] | None = None
+) -> Select[*tuple[Any, ...]]:
     columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
     return select(*columns, month_of(RC.day).label("month")).where(
-        RC.day >= first, RC.day <= last, *_narrowing(RC, filters)
+        RC.day >= first, RC.day <= last, *_narrowing(RC, filters, keys)
     )
 
 
 def _narrowing(
-    model: type[ResponseCount | MonthlyResponseCount], filters: Filters
+    model: type[ResponseCount | MonthlyResponseCount],
+    filters: Filters,
+    keys: Collection[str] | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    if keys is not None:
+        conditions.append(model.question_key.in_(sorted(keys)))
     if filters.department_id is not None:
         conditions.append(model.department_id == filters.department_id)
     if filters.channel is not None:
@@ -234,7 +241,8 @@ def compare(current: Score, previous: Score) -> tuple[float | None, bool]:
 def item_scores(filters: Filters, keys: Iterable[str]) -> dict[str, Score]:
     """The score of each rated item ``keys`` names, over ``filters``; an item without ratings
     in the period (or under the small-group rule) is ``HIDDEN``."""
-    totals = value_totals(period_counts(filters))
+    keys = list(keys)
+    totals = value_totals(period_counts(filters, keys))
     versions = load_versions({version_id for version_id, _ in totals})
     ratings = ratings_by_key(totals, versions)
     scores = {}
