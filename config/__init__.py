@@ -120,6 +120,8 @@ class BaseConfig:
     # Retention deletes old responses in batches of this many, each its own transaction.
     RETENTION_BATCH_SIZE = 1000
     RETENTION_HOUR = int(os.environ.get("RETENTION_HOUR", "3"))
+    # Overdue actions are e-mailed about daily at this hour, minute 15.
+    ACTION_REMINDERS_HOUR = int(os.environ.get("ACTION_REMINDERS_HOUR", "7"))
     # A kiosk's thank-you page opens a fresh form for the next person after this many seconds.
     KIOSK_RESET_SECONDS = int(os.environ.get("KIOSK_RESET_SECONDS", "10"))
     # Bot signals: faster than this is not a person; older than the CSRF token is expired.

@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 
 import tenants.accounts
+import tenants.actions
 import tenants.audit
 import tenants.office
 import tenants.outreach
@@ -32,6 +33,7 @@ from saas_platform.core.security import init_security
 from saas_platform.core.tasks import celery_init_app
 from saas_platform.core.templating import init_templating
 from saas_platform.core.tenancy.resolver import resolve_tenant
+from tenants.actions.views import bp as action_staff_pages
 from tenants.outreach.views import bp as outreach_staff_pages
 from tenants.reports.views import bp as report_staff_pages
 from tenants.survey.languages import current_language
@@ -85,7 +87,10 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     tenants.office.init_app(app)
     tenants.reports.init_app(app)
     tenants.outreach.init_app(app)
-    tenants.panel.init_app(app, staff_pages=(report_staff_pages, outreach_staff_pages))
+    tenants.actions.init_app(app)
+    tenants.panel.init_app(
+        app, staff_pages=(report_staff_pages, outreach_staff_pages, action_staff_pages)
+    )
     operator.init_app(app)
     register_commands(app)
     return app
@@ -94,6 +99,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
 def _import_models() -> None:
     """Every model module, so that metadata (and Alembic's autogenerate) sees all tables."""
     import tenants.accounts.models
+    import tenants.actions.models
     import tenants.audit.models
     import tenants.reports.models
     import tenants.survey.models  # noqa: F401

@@ -17,10 +17,11 @@ from typing import IO
 from sqlalchemy import select
 
 from saas_platform.core.db import db
+from saas_platform.core.spreadsheets import csv_chunks, write_xlsx
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
 from tenants.accounts.models import StaffUser
-from tenants.panel.exports import build_export, csv_chunks, write_xlsx
+from tenants.panel.exports import build_export
 from tenants.reports.models import Report
 from tenants.survey.definition import published_version
 from tenants.survey.filters import Filters

@@ -492,8 +492,8 @@ AUDIT_CSV_HEADER = (
 @bp.get("/urzedy/<slug>/eksport")
 def office_export(slug: str):
     """Everything the office owns, as one ZIP (before offboarding)."""
+    from saas_platform.core.spreadsheets import file_chunks
     from saas_platform.operator.archive import office_archive
-    from tenants.panel.exports import file_chunks
 
     tenant = _office_or_404(slug)
     services.record(_operator_id(), "office.export", tenant.slug)

@@ -3,7 +3,8 @@
 One row per response. Neither format holds all responses in memory: the responses are read
 through a server-side cursor in batches of ``EXPORT_BATCH``, with the answers of a batch fetched
 by one IN query; CSV goes out batch by batch, XLSX is written by openpyxl's write-only workbook
-to a temporary file that is then sent from disk in chunks.
+to a temporary file that is then sent from disk in chunks (``saas_platform.core.spreadsheets``,
+which every export shares).
 
 Values are what the resident saw (option labels, "Tak"/"Nie", "nie dotyczy"), except ratings,
 which stay numbers 1–5 so that a spreadsheet can average them.
@@ -11,22 +12,13 @@ which stay numbers 1–5 so that a spreadsheet can average them.
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import select
 
 from saas_platform.core.db import db
-from saas_platform.core.text import xml_safe
+from saas_platform.core.spreadsheets import Cell, Export, neutralise
 from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Response
@@ -41,31 +33,10 @@ from tenants.survey.responses import (
 )
 
 EXPORT_BATCH = 1000
-FILE_CHUNK = 64 * 1024
-SPOOL_LIMIT = 4 * 1024 * 1024  # a small workbook stays in memory, a large one goes to disk
 # The day only: a response keeps its time of day for 48 hours (survey.retention), and no
 # export shows it even then.
 FIXED_HEADERS = ("id", "data", "kanał", "wydział")
 NOT_APPLICABLE_TEXT = "nie dotyczy"
-# A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-Cell = str | int | date | datetime
-
-
-@dataclass(frozen=True)
-class Export:
-    """The header and a generator of row batches; ``batches`` reads the database lazily."""
-
-    header: list[str]
-    batches: Iterator[list[list[Cell]]]
-
-
-def neutralise(value: Cell) -> Cell:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def export_filename(slug: str, filters: Filters, extension: str) -> str:
@@ -155,80 +126,3 @@ def _cell(version: VersionDef | None, key: str, values: list[str]) -> Cell:
 def _ordered_labels(question: QuestionDef, values: list[str]) -> list[str]:
     order = {value: rank for rank, (value, _) in enumerate(question.choices)}
     return [value_label(question, v) for v in sorted(values, key=lambda v: order.get(v, 99))]
-
-
-# -- CSV -------------------------------------------------------------------------------------
-
-
-def csv_chunks(export: Export) -> Iterator[bytes]:
-    """UTF-8 with BOM, semicolons, CRLF: what Excel in Polish opens with a double click."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(export.header)
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    for batch in export.batches:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_csv_text(cell) for cell in row] for row in batch)
-        yield buffer.getvalue().encode("utf-8")
-
-
-def _csv_text(cell: Cell) -> str | int:
-    if isinstance(cell, datetime):
-        return cell.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(cell, date):
-        return cell.isoformat()
-    return cell
-
-
-# -- XLSX ------------------------------------------------------------------------------------
-
-
-def write_xlsx(export: Export) -> IO[bytes]:
-    """The workbook in a temporary file (on disk when large), positioned at its start."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Odpowiedzi")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    sheet.append([_header_cell(sheet, title, bold) for title in export.header])
-    for batch in export.batches:
-        for row in batch:
-            sheet.append([_xlsx_cell(sheet, cell) for cell in row])
-    # Not a ``with``: the caller streams the file and closes it (``file_chunks``).
-    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
-    workbook.save(target)
-    target.seek(0)
-    return target
-
-
-def _header_cell(sheet, title: str, font: Font) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=xml_safe(title))
-    cell.font = font
-    return cell
-
-
-def _xlsx_cell(sheet, value: Cell) -> Any:
-    if isinstance(value, str):
-        # A string cell, always: openpyxl would otherwise store "=..." as a formula. Without
-        # what XML forbids: a text stored before the text policy (or past it) still exports.
-        cell = WriteOnlyCell(sheet, value=xml_safe(value))
-        cell.data_type = "s"
-        return cell
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm:ss"
-        return cell
-    if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-    return value
-
-
-def file_chunks(file: IO[bytes], size: int = FILE_CHUNK) -> Iterator[bytes]:
-    """Read ``file`` to its end in chunks, then close it (deleting a temporary file)."""
-    try:
-        while chunk := file.read(size):
-            yield chunk
-    finally:
-        file.close()

@@ -6,23 +6,17 @@ from collections.abc import Iterator
 
 from flask import abort, current_app, render_template, request, stream_with_context
 
+from saas_platform.core.spreadsheets import XLSX_MIMETYPE, csv_chunks, file_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.text import search_text
 from saas_platform.core.web import page_number
 from tenants.panel.blueprint import bp
-from tenants.panel.exports import (
-    build_export,
-    csv_chunks,
-    export_filename,
-    file_chunks,
-    write_xlsx,
-)
+from tenants.panel.exports import build_export, export_filename
 from tenants.survey import responses
 from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
 
 SEARCH_MAX_LENGTH = 200
 LIST_ARGS = (*FILTER_ARGS, "q", "komentarz", "strona")
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _search() -> responses.ResponseSearch:

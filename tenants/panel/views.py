@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant
+from tenants.actions.services import PlanLinks, plans_for
 from tenants.office import first_steps
 from tenants.panel.blueprint import admin_required, bp
 from tenants.reports.comments import comments
-from tenants.reports.stats import compute_results, previous_period
+from tenants.reports.stats import Results, compute_results, previous_period
 from tenants.survey.filters import parse_filters
 from tenants.survey.moderation import excluded_count
 
@@ -24,6 +27,7 @@ def dashboard():
         return render_template("panel/first_steps.html", steps=first_steps.first_steps(tenant))
     chosen = parse_filters(request.args, current_tenant.today())
     results = compute_results(chosen.filters, current_tenant.score_threshold)
+    item_plans, area_plans = _weak_plans(results)
     page = render_template(
         "panel/dashboard.html",
         chosen=chosen,
@@ -31,6 +35,8 @@ def dashboard():
         previous=previous_period(chosen.filters),
         latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
         excluded=excluded_count(chosen.filters),
+        item_plans=item_plans,
+        area_plans=area_plans,
     )
     return page, 400 if chosen.errors else 200
 
@@ -45,3 +51,28 @@ def first_step_tick(key: str):
         db.session.commit()
         flash(f"Zaznaczono krok: {first_steps.TITLES[key][0]}.", "success")
     return redirect(url_for("panel.dashboard"))
+
+
+def _weak_plans(results: Results) -> tuple[dict[str, PlanLinks], dict[str, PlanLinks]]:
+    """The actions (or "Zaplanuj działanie") of each flagged item and area: items and areas
+    below the office's threshold or significantly worse than the previous period."""
+    area_items: dict[str, list[str]] = defaultdict(list)
+    for item in results.items:
+        area_items[item.area_key].append(item.key)
+    groups = {
+        f"item:{item.key}": [item.key]
+        for item in results.items
+        if item.below_threshold or item.significantly_worse
+    }
+    groups.update(
+        {
+            f"area:{area.key}": area_items[area.key]
+            for area in results.areas
+            if area.below_threshold or area.significantly_worse
+        }
+    )
+    plans = plans_for(groups)
+    return (
+        {name.removeprefix("item:"): p for name, p in plans.items() if name.startswith("item:")},
+        {name.removeprefix("area:"): p for name, p in plans.items() if name.startswith("area:")},
+    )

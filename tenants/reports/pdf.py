@@ -18,6 +18,16 @@ from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from saas_platform.core.db import db
+from tenants.actions.effects import measure
+from tenants.actions.services import (
+    any_actions,
+    completed_between,
+    office_staff,
+    open_actions,
+    plans_for,
+    rated_items,
+    responsible_label,
+)
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
 from tenants.reports.models import report_label
@@ -25,6 +35,7 @@ from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
 from tenants.survey.filters import Filters
 from tenants.survey.models import Department
 from tenants.survey.moderation import excluded_count
+from tenants.survey.scores import MIN_GROUP
 
 ASSETS = Path(__file__).with_name("fonts")
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
@@ -65,6 +76,11 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
     )
     charts = {name: _data_uri(png) for name, png in report_charts(results).items()}
     total_comments = comments_service.comment_count(filters)
+    improvement_items = [
+        item
+        for item in results.items
+        if not item.score.hidden and (item.below_threshold or item.significantly_worse)
+    ]
     return render_template(
         "reports/report.html",
         office=tenant,
@@ -80,14 +96,28 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         comment_limit=COMMENT_LIMIT,
         min_group=MIN_GROUP,
         generated_at=generated_at,
-        improvement_items=[
-            item
-            for item in results.items
-            if not item.score.hidden and (item.below_threshold or item.significantly_worse)
-        ],
+        improvement_items=improvement_items,
+        improvement_plans=plans_for({item.key: [item.key] for item in improvement_items}),
+        actions=_action_sections(request, tenant.today()),
         strongest=[i for i in results.items if not i.score.hidden][::-1][:3],
         weakest=[i for i in results.items if not i.score.hidden][:3],
     )
+
+
+def _action_sections(request: ReportRequest, today: date) -> dict[str, object]:
+    """ "Plan działań" (open actions now) and "Efekty działań" (actions implemented in the
+    period, each with its before/after); ``any`` False when the office has recorded none."""
+    items = rated_items()
+    staff = office_staff()
+    completed = completed_between(request.period_start, request.period_end)
+    return {
+        "any": any_actions(),
+        "open": [(a, responsible_label(a, staff)) for a in open_actions()],
+        "completed": [
+            (a, responsible_label(a, staff), measure(a, items, today)) for a in completed
+        ],
+        "today": today,
+    }
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -34,37 +34,33 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from math import sqrt
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import expression
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from saas_platform.core.db import db
-from tenants.survey.definition import (
-    NOT_APPLICABLE,
-    RATING_VALUES,
-    QuestionDef,
-    VersionDef,
-    published_version,
-)
+from tenants.survey.definition import QuestionDef, VersionDef
 from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
-from tenants.survey.models import (
-    NO_DEPARTMENT,
-    RESPONSES_KEY,
-    Department,
-    MonthlyResponseCount,
-    ResponseCount,
+from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department
+from tenants.survey.scores import (
+    HIDDEN,
+    MIN_GROUP,
+    Distribution,
+    Score,
+    Totals,
+    answered,
+    compare,
+    load_versions,
+    month_index,
+    month_start,
+    period_counts,
+    ratings_by_key,
+    score_of,
+    value_totals,
 )
 
-MIN_GROUP = 5
-Z_95 = 1.96
-TOP_RATINGS = ("4", "5")
 CHOICE_KINDS = ("single_choice", "multiple_choice", "yes_no")
 MONTH_NAMES = (
     "styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec",
@@ -73,18 +69,6 @@ MONTH_NAMES = (
 
 # The value ``counted_values`` writes for RESPONSES_KEY; no question has an empty value.
 _RESPONSE_VALUE = ""
-
-RC = ResponseCount
-MRC = MonthlyResponseCount
-Distribution = Counter[str]  # value -> number of answers
-
-
-def _month_index(day: date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def _month_start(index: int) -> date:
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def previous_period(filters: Filters) -> Filters:
@@ -96,8 +80,8 @@ def previous_period(filters: Filters) -> Filters:
     """
     next_day = filters.date_to + timedelta(days=1)
     if filters.date_from.day == 1 and next_day.day == 1:
-        months = _month_index(next_day) - _month_index(filters.date_from)
-        start = _month_start(_month_index(filters.date_from) - months)
+        months = month_index(next_day) - month_index(filters.date_from)
+        start = month_start(month_index(filters.date_from) - months)
         return replace(filters, date_from=start, date_to=filters.date_from - timedelta(days=1))
     length = filters.date_to - filters.date_from + timedelta(days=1)
     return replace(
@@ -105,28 +89,6 @@ def previous_period(filters: Filters) -> Filters:
         date_from=filters.date_from - length,
         date_to=filters.date_from - timedelta(days=1),
     )
-
-
-@dataclass(frozen=True)
-class Score:
-    """The ratings of a group. Hidden (every number None) under ``MIN_GROUP`` responses or
-    when there is no rating at all. ``index`` is 0–100, shares are 0–1."""
-
-    hidden: bool = True
-    n_responses: int | None = None
-    n_answers: int | None = None
-    n_not_applicable: int | None = None
-    mean: float | None = None
-    index: float | None = None
-    index_se: float | None = None
-    index_low: float | None = None
-    index_high: float | None = None
-    share_top: float | None = None
-    share_top_low: float | None = None
-    share_top_high: float | None = None
-
-
-HIDDEN = Score()
 
 
 @dataclass(frozen=True)
@@ -219,20 +181,20 @@ class Results:
 
 def compute_results(filters: Filters, threshold: float) -> Results:
     """All results for ``filters`` in the current office; ``threshold`` flags weak items."""
-    counts = _counts(filters)  # worked out once: the totals and the breakdowns read the same
-    totals = _value_totals(counts)
-    previous_totals = _value_totals(_counts(previous_period(filters)))
+    counts = period_counts(filters)  # worked out once: the totals and the breakdowns read the same
+    totals = value_totals(counts)
+    previous_totals = value_totals(period_counts(previous_period(filters)))
     current_ids = {version_id for version_id, _ in totals}
-    versions = _load_versions(current_ids | {version_id for version_id, _ in previous_totals})
+    versions = load_versions(current_ids | {version_id for version_id, _ in previous_totals})
     current_versions = sorted((versions[i] for i in current_ids), key=lambda v: -v.number)
     rating_questions = _latest_questions(current_versions, ("rating",))
-    ratings = _ratings_by_key(totals, versions)
-    previous_ratings = _ratings_by_key(previous_totals, versions)
+    ratings = ratings_by_key(totals, versions)
+    previous_ratings = ratings_by_key(previous_totals, versions)
 
     responses = _responses(totals)
-    overall = _score(sum(ratings.values(), Counter()), responses)
-    previous = _score(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
-    change, significant_change = _compare(overall, previous)
+    overall = score_of(sum(ratings.values(), Counter()), responses)
+    previous = score_of(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
+    change, significant_change = compare(overall, previous)
 
     breakdowns = _breakdowns(counts, current_versions)
     return Results(
@@ -266,97 +228,7 @@ def versions_note(versions: tuple[int, ...]) -> str | None:
 
 # -- the queries ---------------------------------------------------------------------------
 
-Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> value -> count
-
-
-COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
 BREAKDOWNS = ("department_id", "channel", "month")
-
-
-class month_of(expression.FunctionElement[date]):
-    """The first day of a date's calendar month, as a date, in PostgreSQL and in SQLite."""
-
-    type = sa.Date()
-    inherit_cache = True
-
-
-@compiles(month_of, "postgresql")
-def _month_of_postgresql(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS date)"
-
-
-@compiles(month_of, "sqlite")
-def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
-
-
-def _counts(filters: Filters) -> Subquery:
-    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``.
-
-    Whole calendar months come from the monthly roll-up, the days before the first and after
-    the last whole month from the daily counts (each row then carries its month): a year is
-    twelve rows per key, a custom range adds at most two partial months of days. A partial
-    month counts as whole when the office has no counts on its days outside the period, which
-    is always so for the current month of a period ending today.
-    """
-    first_whole = _month_start(_month_index(filters.date_from))
-    if first_whole < filters.date_from and _any_day(first_whole, filters.date_from):
-        first_whole = _month_start(_month_index(filters.date_from) + 1)
-    after_whole = _month_start(_month_index(filters.date_to) + 1)
-    day_after = filters.date_to + timedelta(days=1)
-    if day_after < after_whole and _any_day(day_after, after_whole):
-        after_whole = _month_start(_month_index(filters.date_to))
-    if first_whole >= after_whole:  # no whole month inside the period
-        return _days(filters, filters.date_from, filters.date_to).subquery("counts")
-    parts = [
-        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month).where(
-            MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters)
-        )
-    ]
-    if filters.date_from < first_whole:
-        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1)))
-    if after_whole <= filters.date_to:
-        parts.append(_days(filters, after_whole, filters.date_to))
-    return union_all(*parts).subquery("counts")
-
-
-def _any_day(first: date, before: date) -> bool:
-    """Whether the office has any counts from ``first`` up to the day before ``before``."""
-    found = select(RC.day).where(RC.day >= first, RC.day < before).limit(1)
-    return db.session.scalar(found) is not None
-
-
-def _days(filters: Filters, first: date, last: date) -> Select[*tuple[Any, ...]]:
-    columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
-    return select(*columns, month_of(RC.day).label("month")).where(
-        RC.day >= first, RC.day <= last, *_narrowing(RC, filters)
-    )
-
-
-def _narrowing(
-    model: type[ResponseCount | MonthlyResponseCount], filters: Filters
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.department_id is not None:
-        conditions.append(model.department_id == filters.department_id)
-    if filters.channel is not None:
-        conditions.append(model.channel == filters.channel)
-    if filters.version_id is not None:
-        conditions.append(model.version_id == filters.version_id)
-    return conditions
-
-
-def _value_totals(source: Subquery) -> Totals:
-    counts = source.c
-    rows = db.session.execute(
-        select(
-            counts.version_id, counts.question_key, counts.value, func.sum(counts.count)
-        ).group_by(counts.version_id, counts.question_key, counts.value)
-    )
-    totals: Totals = defaultdict(dict)
-    for version_id, key, value, count in rows:
-        totals[(version_id, key)][value] = int(count)
-    return totals
 
 
 def _rating_filter(
@@ -416,16 +288,6 @@ class _Question:
     area: str
 
 
-def _load_versions(version_ids: set[int]) -> dict[int, VersionDef]:
-    versions = {}
-    for version_id in version_ids:
-        version = published_version(version_id)
-        if version is None:  # responses only ever point at published versions
-            raise LookupError(f"counts refer to survey version {version_id}, not published")
-        versions[version_id] = version
-    return versions
-
-
 def _latest_questions(
     newest_first: list[VersionDef], kinds: tuple[str, ...]
 ) -> dict[str, _Question]:
@@ -445,68 +307,6 @@ def _latest_questions(
 
 def _responses(totals: Totals) -> int:
     return sum(sum(values.values()) for (_, key), values in totals.items() if key == RESPONSES_KEY)
-
-
-def _ratings_by_key(totals: Totals, versions: Mapping[int, VersionDef]) -> dict[str, Distribution]:
-    ratings: dict[str, Distribution] = defaultdict(Counter)
-    for (version_id, key), values in totals.items():
-        question = versions[version_id].questions.get(key)
-        if question is not None and question.kind == "rating":
-            ratings[key].update(values)
-    return ratings
-
-
-def _answered(ratings: Distribution) -> int:
-    """The responses that answered an item: its ratings and its "nie dotyczy" answers."""
-    return sum(ratings[v] for v in (*RATING_VALUES, NOT_APPLICABLE))
-
-
-def _score(ratings: Distribution, n_responses: int) -> Score:
-    counts = {int(value): ratings[value] for value in RATING_VALUES}
-    n_answers = sum(counts.values())
-    if n_responses < MIN_GROUP or n_answers == 0:
-        return HIDDEN
-    mean = sum(v * c for v, c in counts.items()) / n_answers
-    squares = sum(v * v * c for v, c in counts.items())
-    variance = (squares - n_answers * mean * mean) / (n_answers - 1) if n_answers > 1 else 0.0
-    n = min(n_responses, n_answers)
-    index = (mean - 1) * 25
-    index_se = 25 * sqrt(max(variance, 0.0)) / sqrt(n)
-    share_top = sum(ratings[v] for v in TOP_RATINGS) / n_answers
-    share_low, share_high = _wilson(share_top, n)
-    return Score(
-        hidden=False,
-        n_responses=n_responses,
-        n_answers=n_answers,
-        n_not_applicable=ratings[NOT_APPLICABLE],
-        mean=mean,
-        index=index,
-        index_se=index_se,
-        index_low=max(0.0, index - Z_95 * index_se),
-        index_high=min(100.0, index + Z_95 * index_se),
-        share_top=share_top,
-        share_top_low=share_low,
-        share_top_high=share_high,
-    )
-
-
-def _wilson(share: float, n: int) -> tuple[float, float]:
-    z2 = Z_95 * Z_95
-    denominator = 1 + z2 / n
-    centre = (share + z2 / (2 * n)) / denominator
-    half = Z_95 * sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _compare(current: Score, previous: Score) -> tuple[float | None, bool]:
-    """The change of the index and whether it is significant (two-sample z test)."""
-    index, previous_index = current.index, previous.index
-    index_se, previous_se = current.index_se, previous.index_se
-    if index is None or previous_index is None or index_se is None or previous_se is None:
-        return None, False  # hidden: a shown score has every number
-    change = index - previous_index
-    se = sqrt(index_se**2 + previous_se**2)
-    return change, abs(change) > Z_95 * se if se > 0 else change != 0
 
 
 Scored = TypeVar("Scored", ItemScore, AreaScore)
@@ -530,8 +330,8 @@ def _items(
     items = []
     for key, question in questions.items():
         now, before = ratings.get(key, Counter()), previous_ratings.get(key, Counter())
-        score = _score(now, _answered(now))
-        change, significant = _compare(score, _score(before, _answered(before)))
+        score = score_of(now, answered(now))
+        change, significant = compare(score, score_of(before, answered(before)))
         items.append(
             ItemScore(
                 key=key,
@@ -561,12 +361,12 @@ def _areas(
 
     def area_score(source: Mapping[str, Distribution], area_key: str) -> Score:
         parts = [source.get(key, Counter()) for key in keys[area_key]]
-        return _score(sum(parts, Counter()), max(_answered(part) for part in parts))
+        return score_of(sum(parts, Counter()), max(answered(part) for part in parts))
 
     areas = []
     for area_key, title in titles.items():
         score = area_score(ratings, area_key)
-        change, significant = _compare(score, area_score(previous_ratings, area_key))
+        change, significant = compare(score, area_score(previous_ratings, area_key))
         areas.append(
             AreaScore(
                 key=area_key,
@@ -583,7 +383,7 @@ def _areas(
 def _group(key: int | str, label: str, responses: int, ratings: Distribution) -> GroupRow:
     if responses < MIN_GROUP:
         return GroupRow(key, label, None, HIDDEN)
-    return GroupRow(key, label, responses, _score(ratings, responses))
+    return GroupRow(key, label, responses, score_of(ratings, responses))
 
 
 def _departments(breakdown: Breakdown[int]) -> tuple[GroupRow, ...]:

@@ -13,6 +13,7 @@ from saas_platform.core.db import db
 from saas_platform.core.tenancy import CrossTenantWrite, TenantNotSet
 from saas_platform.core.tenancy.models import TenantDomain
 from tenants.accounts import services as staff
+from tenants.actions.models import Action, ActionNote
 from tenants.office.survey_editor import start_draft
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
@@ -23,8 +24,8 @@ from tests.conftest import APP_ROLE, PG_HOST
 @pytest.fixture
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
-    staff member (with its link and audit entry), a report, a kiosk device and a survey draft
-    each."""
+    staff member (with its link and audit entry), a report, a kiosk device, a survey draft and
+    an action with a note each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -36,6 +37,10 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
             request_report("on_demand", date(2026, 1, 1), date(2026, 3, 31))
             create_kiosk(f"Tablet w urzędzie {office.slug}")
             start_draft("live")
+            action = Action(title="Plan", kind="corrective", item_keys=[], department_ids=[])
+            db.session.add(action)
+            db.session.flush()
+            db.session.add(ActionNote(action_id=action.id, body="Notatka"))
             db.session.commit()
     return two_offices
 

@@ -17,11 +17,12 @@ from saas_platform.app import create_app
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.onboarding import create_tenant
-from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
+from tenants.reports.stats import compute_results, previous_period
 from tenants.survey.counts import add_counts
 from tenants.survey.definition import live_version_id
 from tenants.survey.filters import Filters, period_preset
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department, Survey
+from tenants.survey.scores import MIN_GROUP
 from tenants.survey.template import default_template, publish_definition
 from tests.conftest import COMPLETE_RATINGS, sqlite_app_settings
 

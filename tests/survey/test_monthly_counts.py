@@ -16,6 +16,7 @@ from saas_platform.core.db import db
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.onboarding import create_tenant
 from tenants.reports import stats
+from tenants.survey import scores
 from tenants.survey.counts import add_counts, subtract_counts
 from tenants.survey.definition import live_version_id
 from tenants.survey.filters import Filters
@@ -152,10 +153,9 @@ def test_any_period_gives_the_numbers_of_the_daily_counts(two_offices, in_office
             start = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
             periods.append(Filters(start, start + timedelta(days=rng.randrange(120))))
         for filters in periods:
-            assert stats._value_totals(stats._counts(filters)) == _reference_totals(filters), (
-                filters
-            )
-            by_month = stats._breakdowns(stats._counts(filters), [])["month"]
+            totals = scores.value_totals(scores.period_counts(filters))
+            assert totals == _reference_totals(filters), filters
+            by_month = stats._breakdowns(scores.period_counts(filters), [])["month"]
             per_month = Counter({month: responses for month, (responses, _) in by_month.items()})
             assert per_month == _reference_responses_per_month(filters), filters
             assert stats.compute_results(filters, 75.0).responses == sum(per_month.values())
@@ -232,7 +232,7 @@ def test_a_partial_month_is_read_whole_when_nothing_is_counted_outside_the_perio
     period = Filters(date(2025, 2, 1), date(2025, 3, 10))  # e.g. "this year" on 10 March
 
     def reads_days() -> bool:
-        sql = str(stats._counts(period).compile(db.engine))
+        sql = str(scores.period_counts(period).compile(db.engine))
         return re.search(r"FROM response_counts\b(?!_monthly)", sql) is not None
 
     with in_office(sierpc) as tenant:  # another office's later days change nothing here

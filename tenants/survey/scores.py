@@ -1,0 +1,252 @@
+"""Ratings read from the running counts and scored: the satisfaction index, its 95 % interval,
+the share of positive ratings and the significance of a change.
+
+The methodology is the one ``tenants.reports.stats`` quotes in the report; the functions live
+here, beside the counts they read, so that every area which shows an index (the dashboard and
+the PDF through ``reports``, an action's measured effect through ``actions``) computes it the
+same way. Only the count tables are read: the cost does not grow with the number of responses.
+Call these inside a tenant scope.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from math import sqrt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select, Subquery, func, select, union_all
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import expression
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from saas_platform.core.db import db
+from tenants.survey.definition import NOT_APPLICABLE, RATING_VALUES, VersionDef, published_version
+from tenants.survey.filters import Filters
+from tenants.survey.models import MonthlyResponseCount, ResponseCount
+
+MIN_GROUP = 5
+Z_95 = 1.96
+TOP_RATINGS = ("4", "5")
+
+RC = ResponseCount
+MRC = MonthlyResponseCount
+Distribution = Counter[str]  # value -> number of answers
+
+
+def month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def month_start(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Score:
+    """The ratings of a group. Hidden (every number None) under ``MIN_GROUP`` responses or
+    when there is no rating at all. ``index`` is 0–100, shares are 0–1."""
+
+    hidden: bool = True
+    n_responses: int | None = None
+    n_answers: int | None = None
+    n_not_applicable: int | None = None
+    mean: float | None = None
+    index: float | None = None
+    index_se: float | None = None
+    index_low: float | None = None
+    index_high: float | None = None
+    share_top: float | None = None
+    share_top_low: float | None = None
+    share_top_high: float | None = None
+
+
+HIDDEN = Score()
+
+
+Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> value -> count
+
+
+COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
+
+
+class month_of(expression.FunctionElement[date]):
+    """The first day of a date's calendar month, as a date, in PostgreSQL and in SQLite."""
+
+    type = sa.Date()
+    inherit_cache = True
+
+
+@compiles(month_of, "postgresql")
+def _month_of_postgresql(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS date)"
+
+
+@compiles(month_of, "sqlite")
+def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+def period_counts(filters: Filters, keys: Collection[str] | None = None) -> Subquery:
+    """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``;
+    only the question ``keys`` when given (an action's few items, not the whole survey).
+
+    Whole calendar months come from the monthly roll-up, the days before the first and after
+    the last whole month from the daily counts (each row then carries its month): a year is
+    twelve rows per key, a custom range adds at most two partial months of days. A partial
+    month counts as whole when the office has no counts on its days outside the period, which
+    is always so for the current month of a period ending today.
+    """
+    first_whole = month_start(month_index(filters.date_from))
+    if first_whole < filters.date_from and _any_day(first_whole, filters.date_from):
+        first_whole = month_start(month_index(filters.date_from) + 1)
+    after_whole = month_start(month_index(filters.date_to) + 1)
+    day_after = filters.date_to + timedelta(days=1)
+    if day_after < after_whole and _any_day(day_after, after_whole):
+        after_whole = month_start(month_index(filters.date_to))
+    if first_whole >= after_whole:  # no whole month inside the period
+        return _days(filters, filters.date_from, filters.date_to, keys).subquery("counts")
+    parts = [
+        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month).where(
+            MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters, keys)
+        )
+    ]
+    if filters.date_from < first_whole:
+        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1), keys))
+    if after_whole <= filters.date_to:
+        parts.append(_days(filters, after_whole, filters.date_to, keys))
+    return union_all(*parts).subquery("counts")
+
+
+def _any_day(first: date, before: date) -> bool:
+    """Whether the office has any counts from ``first`` up to the day before ``before``."""
+    found = select(RC.day).where(RC.day >= first, RC.day < before).limit(1)
+    return db.session.scalar(found) is not None
+
+
+def _days(
+    filters: Filters, first: date, last: date, keys: Collection[str] | None = None
+) -> Select[*tuple[Any, ...]]:
+    columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
+    return select(*columns, month_of(RC.day).label("month")).where(
+        RC.day >= first, RC.day <= last, *_narrowing(RC, filters, keys)
+    )
+
+
+def _narrowing(
+    model: type[ResponseCount | MonthlyResponseCount],
+    filters: Filters,
+    keys: Collection[str] | None = None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if keys is not None:
+        conditions.append(model.question_key.in_(sorted(keys)))
+    if filters.department_id is not None:
+        conditions.append(model.department_id == filters.department_id)
+    if filters.channel is not None:
+        conditions.append(model.channel == filters.channel)
+    if filters.version_id is not None:
+        conditions.append(model.version_id == filters.version_id)
+    return conditions
+
+
+def value_totals(source: Subquery) -> Totals:
+    counts = source.c
+    rows = db.session.execute(
+        select(
+            counts.version_id, counts.question_key, counts.value, func.sum(counts.count)
+        ).group_by(counts.version_id, counts.question_key, counts.value)
+    )
+    totals: Totals = defaultdict(dict)
+    for version_id, key, value, count in rows:
+        totals[(version_id, key)][value] = int(count)
+    return totals
+
+
+def load_versions(version_ids: set[int]) -> dict[int, VersionDef]:
+    versions = {}
+    for version_id in version_ids:
+        version = published_version(version_id)
+        if version is None:  # responses only ever point at published versions
+            raise LookupError(f"counts refer to survey version {version_id}, not published")
+        versions[version_id] = version
+    return versions
+
+
+def ratings_by_key(totals: Totals, versions: Mapping[int, VersionDef]) -> dict[str, Distribution]:
+    ratings: dict[str, Distribution] = defaultdict(Counter)
+    for (version_id, key), values in totals.items():
+        question = versions[version_id].questions.get(key)
+        if question is not None and question.kind == "rating":
+            ratings[key].update(values)
+    return ratings
+
+
+def answered(ratings: Distribution) -> int:
+    """The responses that answered an item: its ratings and its "nie dotyczy" answers."""
+    return sum(ratings[v] for v in (*RATING_VALUES, NOT_APPLICABLE))
+
+
+def score_of(ratings: Distribution, n_responses: int) -> Score:
+    counts = {int(value): ratings[value] for value in RATING_VALUES}
+    n_answers = sum(counts.values())
+    if n_responses < MIN_GROUP or n_answers == 0:
+        return HIDDEN
+    mean = sum(v * c for v, c in counts.items()) / n_answers
+    squares = sum(v * v * c for v, c in counts.items())
+    variance = (squares - n_answers * mean * mean) / (n_answers - 1) if n_answers > 1 else 0.0
+    n = min(n_responses, n_answers)
+    index = (mean - 1) * 25
+    index_se = 25 * sqrt(max(variance, 0.0)) / sqrt(n)
+    share_top = sum(ratings[v] for v in TOP_RATINGS) / n_answers
+    share_low, share_high = _wilson(share_top, n)
+    return Score(
+        hidden=False,
+        n_responses=n_responses,
+        n_answers=n_answers,
+        n_not_applicable=ratings[NOT_APPLICABLE],
+        mean=mean,
+        index=index,
+        index_se=index_se,
+        index_low=max(0.0, index - Z_95 * index_se),
+        index_high=min(100.0, index + Z_95 * index_se),
+        share_top=share_top,
+        share_top_low=share_low,
+        share_top_high=share_high,
+    )
+
+
+def _wilson(share: float, n: int) -> tuple[float, float]:
+    z2 = Z_95 * Z_95
+    denominator = 1 + z2 / n
+    centre = (share + z2 / (2 * n)) / denominator
+    half = Z_95 * sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def compare(current: Score, previous: Score) -> tuple[float | None, bool]:
+    """The change of the index and whether it is significant (two-sample z test)."""
+    index, previous_index = current.index, previous.index
+    index_se, previous_se = current.index_se, previous.index_se
+    if index is None or previous_index is None or index_se is None or previous_se is None:
+        return None, False  # hidden: a shown score has every number
+    change = index - previous_index
+    se = sqrt(index_se**2 + previous_se**2)
+    return change, abs(change) > Z_95 * se if se > 0 else change != 0
+
+
+def item_scores(filters: Filters, keys: Iterable[str]) -> dict[str, Score]:
+    """The score of each rated item ``keys`` names, over ``filters``; an item without ratings
+    in the period (or under the small-group rule) is ``HIDDEN``."""
+    keys = list(keys)
+    totals = value_totals(period_counts(filters, keys))
+    versions = load_versions({version_id for version_id, _ in totals})
+    ratings = ratings_by_key(totals, versions)
+    scores = {}
+    for key in keys:
+        distribution = ratings.get(key, Counter())
+        scores[key] = score_of(distribution, answered(distribution))
+    return scores
