@@ -25,7 +25,7 @@ from tenants.survey.definition import (
     published_version,
     version_from_definition,
 )
-from tenants.survey.drafts import DraftDiff, diff_definitions
+from tenants.survey.drafts import DraftDiff, diff_definitions, import_translations
 from tenants.survey.models import Question, Survey, SurveyDraft, SurveyVersion
 from tenants.survey.template import (
     InvalidTemplate,
@@ -113,6 +113,23 @@ def edit_draft(
     draft.updated_at = utcnow()
     db.session.flush()
     audit.record("survey.draft_edit", "survey_draft", draft.id, after={"change": what, "key": key})
+
+
+def import_template_translations() -> int:
+    """Fill the draft's missing English and Ukrainian texts from the default template, where a
+    text's Polish is still the template's; with no draft, one is started from the live version
+    first. The live version changes only when the draft is published. Returns how many texts
+    were filled."""
+    draft = current_draft(lock=True) or start_draft("live")
+    copied = 0
+
+    def change(definition: dict) -> dict:
+        nonlocal copied
+        definition, copied = import_translations(definition, default_template())
+        return definition
+
+    edit_draft(draft, change, "translations.import")
+    return copied
 
 
 def discard_draft(draft: SurveyDraft) -> None:

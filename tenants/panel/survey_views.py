@@ -19,7 +19,7 @@ from tenants.reports.tasks import send_report_tasks
 from tenants.survey import drafts
 from tenants.survey.cache import survey_state
 from tenants.survey.languages import DEFAULT_LANGUAGE, LANGUAGES
-from tenants.survey.template import InvalidTemplate
+from tenants.survey.template import LANGUAGE_NAMES, InvalidTemplate
 
 STEPS = {"gora": -1, "dol": 1}
 
@@ -60,6 +60,8 @@ def survey_editor():
         "panel/survey_editor.html",
         live=editor.live_version(),
         draft=draft,
+        draft_version=editor.draft_preview(draft) if draft else None,
+        translation_languages=LANGUAGE_NAMES,
         diff=editor.draft_diff(draft) if draft else None,
         kinds=KIND_LABELS,
         section_form=SectionForm(formdata=None),
@@ -84,6 +86,28 @@ def survey_draft_start():
         "Utworzono szkic z szablonu domyślnego."
         if source == "template"
         else "Utworzono szkic z aktualnej wersji ankiety.",
+        "success",
+    )
+    return redirect(url_for("panel.survey_editor"))
+
+
+@bp.post("/ankieta/szkic/tlumaczenia")
+@admin_required
+def survey_draft_import_translations():
+    """Fill the draft's missing English and Ukrainian texts from the default template."""
+    try:
+        copied = editor.import_template_translations()
+    except InvalidTemplate as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("panel.survey_editor"))
+    db.session.commit()
+    flash(
+        f"Uzupełniono tłumaczenia z szablonu domyślnego (tekstów: {copied}). Zmiana jest w "
+        "szkicu: mieszkańcy zobaczą ją po publikacji."
+        if copied
+        else "Szablon domyślny nie ma tłumaczeń, których brakuje w szkicu (teksty zmienione "
+        "przez urząd trzeba przetłumaczyć samodzielnie).",
         "success",
     )
     return redirect(url_for("panel.survey_editor"))

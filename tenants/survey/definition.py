@@ -37,6 +37,15 @@ YES_NO_VALUES = ("tak", "nie")
 YES_NO_CHOICES = (("tak", N_("Tak")), ("nie", N_("Nie")))
 
 
+TEXT_NAMES = {
+    "title": "tytuł",
+    "intro": "wstęp",
+    "description": "opis",
+    "text": "treść",
+    "help_text": "podpowiedź",
+}
+
+
 @dataclass(frozen=True)
 class Option:
     key: str
@@ -54,6 +63,9 @@ class QuestionDef:
     options: tuple[Option, ...]
     # {"en": {"text": ..., "help_text": ..., "options": {key: label}}}: see ``localized``
     translations: dict = field(default_factory=dict, compare=False)
+    # the texts ``localized`` left in Polish ("text", "help_text", "option:<key>"): the page
+    # marks them lang="pl", so a screen reader reads them as Polish
+    polish_texts: frozenset[str] = field(default=frozenset(), compare=False)
 
     @cached_property
     def allowed_values(self) -> frozenset[str]:
@@ -95,7 +107,20 @@ class QuestionDef:
             text=texts.get("text") or self.text,
             help_text=texts.get("help_text") or self.help_text,
             options=tuple(Option(o.key, labels.get(o.key) or o.label) for o in self.options),
+            polish_texts=frozenset(name for name, _ in self.missing_texts(language)),
         )
+
+    def missing_texts(self, language: str) -> list[tuple[str, str]]:
+        """(name, Polish text) of each text of this question without a ``language`` one."""
+        texts = self.translations.get(language) or {}
+        labels = texts.get("options") or {}
+        missing = [
+            (name, getattr(self, name))
+            for name in ("text", "help_text")
+            if getattr(self, name) and not texts.get(name)
+        ]
+        missing += [(f"option:{o.key}", o.label) for o in self.options if not labels.get(o.key)]
+        return missing
 
 
 @dataclass(frozen=True)
@@ -105,6 +130,7 @@ class SectionDef:
     description: str
     questions: tuple[QuestionDef, ...]
     translations: dict = field(default_factory=dict, compare=False)
+    polish_texts: frozenset[str] = field(default=frozenset(), compare=False)
 
     def localized(self, language: str) -> SectionDef:
         texts = self.translations.get(language) or {}
@@ -113,7 +139,17 @@ class SectionDef:
             title=texts.get("title") or self.title,
             description=texts.get("description") or self.description,
             questions=tuple(q.localized(language) for q in self.questions),
+            polish_texts=frozenset(name for name, _ in self.missing_texts(language)),
         )
+
+    def missing_texts(self, language: str) -> list[tuple[str, str]]:
+        """(name, Polish text) of the section's own texts without a ``language`` one."""
+        texts = self.translations.get(language) or {}
+        return [
+            (name, getattr(self, name))
+            for name in ("title", "description")
+            if getattr(self, name) and not texts.get(name)
+        ]
 
 
 @dataclass(frozen=True)
@@ -126,6 +162,7 @@ class VersionDef:
     sections: tuple[SectionDef, ...]
     translations: dict = field(default_factory=dict, compare=False)
     language: str = "pl"
+    polish_texts: frozenset[str] = field(default=frozenset(), compare=False)
 
     def localized(self, language: str) -> VersionDef:
         """The version as a resident reading ``language`` sees it (cached per language)."""
@@ -140,6 +177,11 @@ class VersionDef:
                 intro=texts.get("intro") or self.intro,
                 sections=tuple(s.localized(language) for s in self.sections),
                 language=language,
+                polish_texts=frozenset(
+                    name
+                    for name in ("title", "intro")
+                    if getattr(self, name) and not texts.get(name)
+                ),
             )
             self._localized[language] = found
         return found
@@ -157,6 +199,33 @@ class VersionDef:
             for question in section.questions:
                 found.update(question.translations)
         return frozenset(found)
+
+    def missing_texts(self, language: str) -> list[str]:
+        """The texts of this version that have no ``language`` translation, each named in
+        Polish for the editor ("pytanie „Lokalizacja urzędu”: treść")."""
+        texts = self.translations.get(language) or {}
+        missing = [
+            f"ankieta: {TEXT_NAMES[name]}"
+            for name in ("title", "intro")
+            if getattr(self, name) and not texts.get(name)
+        ]
+        for section in self.sections:
+            missing += [
+                f"sekcja „{section.title}”: {TEXT_NAMES[name]}"
+                for name, _ in section.missing_texts(language)
+            ]
+            for question in section.questions:
+                for name, text in question.missing_texts(language):
+                    what = f"opcja „{text}”" if name.startswith("option:") else TEXT_NAMES[name]
+                    missing.append(f"pytanie „{question.text}”: {what}")
+        return missing
+
+    @cached_property
+    def languages_complete(self) -> frozenset[str]:
+        """Translation languages that every text of this version has."""
+        return frozenset(
+            language for language in self.translations_present if not self.missing_texts(language)
+        )
 
     @cached_property
     def questions(self) -> dict[str, QuestionDef]:

@@ -252,3 +252,59 @@ def diff_definitions(live: dict | None, draft: dict) -> DraftDiff:
         if key not in draft_questions:
             diff.removed.append(Change(key, question["text"]))
     return diff
+
+
+# -- translations from the template ----------------------------------------------------------
+
+
+def _fill(target: dict, source: dict, names: tuple[str, ...]) -> int:
+    """Copy into ``target`` the translations of ``source`` that ``target`` lacks, for each text
+    in ``names`` whose Polish is the same in both (so the translation still fits). Counted."""
+    copied = 0
+    for name in names:
+        if not target.get(name) or target.get(name) != source.get(name):
+            continue
+        for language, texts in (source.get("translations") or {}).items():
+            if not texts.get(name):
+                continue
+            own = target.setdefault("translations", {}).setdefault(language, {})
+            if not own.get(name):
+                own[name] = texts[name]
+                copied += 1
+    return copied
+
+
+def _fill_options(target: dict, source: dict) -> int:
+    labels = {o["key"]: o["label"] for o in source.get("options", [])}
+    copied = 0
+    for language, texts in (source.get("translations") or {}).items():
+        for option in target.get("options", []):
+            translated = (texts.get("options") or {}).get(option["key"])
+            if not translated or labels.get(option["key"]) != option["label"]:
+                continue
+            own = target.setdefault("translations", {}).setdefault(language, {})
+            own_options = own.setdefault("options", {})
+            if not own_options.get(option["key"]):
+                own_options[option["key"]] = translated
+                copied += 1
+    return copied
+
+
+def import_translations(data: dict, template: dict) -> tuple[dict, int]:
+    """The draft with the template's English and Ukrainian added where a text of the draft has
+    none and its Polish is still the template's (matched by key): an office's own wording is
+    never given a translation of another text. Returns the new document and how many texts
+    it gained."""
+    data = copy.deepcopy(data)
+    copied = _fill(data, template, ("title", "intro"))
+    template_sections = {s["key"]: s for s in template.get("sections", [])}
+    template_questions = {q["key"]: q for _, q in _questions(template)}
+    for section in data.get("sections", []):
+        if section["key"] in template_sections:
+            copied += _fill(section, template_sections[section["key"]], ("title", "description"))
+        for question in section.get("questions", []):
+            source = template_questions.get(question["key"])
+            if source is not None:
+                copied += _fill(question, source, ("text", "help_text"))
+                copied += _fill_options(question, source)
+    return data, copied

@@ -1,6 +1,6 @@
-"""The resident's language: Polish always; English and Ukrainian where the office translated
-its survey. Chosen with ``?lang=`` and remembered in the session. The staff panel and the
-operator console stay Polish (they never set a language).
+"""The resident's language: Polish always; English and Ukrainian where every text of the
+office's live survey version is translated. Chosen with ``?lang=`` and remembered in the
+session. The staff panel and the operator console stay Polish (they never set a language).
 
 Interface texts come from the Flask-Babel catalogues in ``translations/`` (message ids are the
 Polish texts); the survey's own texts come from the version's translations.
@@ -32,9 +32,10 @@ def requested_language() -> str:
 
 
 def offered_languages(version: VersionDef | None) -> list[str]:
-    """Polish, then the languages the office translated this version into."""
-    present = version.translations_present if version is not None else frozenset()
-    return [code for code in LANGUAGES if code == DEFAULT_LANGUAGE or code in present]
+    """Polish, then the languages every text of this version is translated into: a resident
+    never gets a form half in one language and half in another."""
+    complete = version.languages_complete if version is not None else frozenset()
+    return [code for code in LANGUAGES if code == DEFAULT_LANGUAGE or code in complete]
 
 
 def use_language(version: VersionDef | None = None) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.text import refusal_message, refused_character
+from tenants.survey.definition import TEXT_NAMES
 from tenants.survey.models import (
     QUESTION_KINDS,
     TRANSLATION_LANGUAGES,
@@ -78,7 +79,7 @@ def _check_translations(item: dict, kind: str, what: str, option_keys=()) -> Non
         if not isinstance(texts, dict):
             raise InvalidTemplate(f"{label}: niepoprawne tłumaczenie.")
         for field, limit_name in TRANSLATED_FIELDS[kind]:
-            _check_length(texts.get(field, ""), limit_name, f"{label}: {FIELD_NAMES[field]}")
+            _check_length(texts.get(field, ""), limit_name, f"{label}: {TEXT_NAMES[field]}")
         options = texts.get("options") or {}
         if not isinstance(options, dict) or set(options) - set(option_keys):
             raise InvalidTemplate(f"{label}: tłumaczenie dotyczy opcji, której nie ma w pytaniu.")
@@ -87,13 +88,6 @@ def _check_translations(item: dict, kind: str, what: str, option_keys=()) -> Non
 
 
 LANGUAGE_NAMES = {"en": "angielski", "uk": "ukraiński"}
-FIELD_NAMES = {
-    "title": "tytuł",
-    "intro": "wstęp",
-    "description": "opis",
-    "text": "treść",
-    "help_text": "podpowiedź",
-}
 
 
 def check_template(data: dict, allow_empty: bool = False) -> None:

@@ -687,7 +687,8 @@ def test_preview_in_english_uses_the_translations_and_english_interface(two_offi
     page = admin.get("/panel/ankieta/podglad?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in page and "Car park" in page and "Send the survey" in page
     untranslated = admin.get("/panel/ankieta/podglad?lang=uk").get_data(as_text=True)
-    assert '<html lang="pl">' in untranslated and "nie ma jeszcze tłumaczenia" in untranslated
+    assert '<html lang="uk">' in untranslated and "brakuje 1 tekstu" in untranslated
+    assert '<legend><span lang="pl">Parking</span>' in untranslated
 
 
 def test_no_editor_form_touches_a_published_version(
