@@ -31,7 +31,7 @@ from tenants.actions.services import (
 from tenants.reports import comments as comments_service
 from tenants.reports.charts import report_charts
 from tenants.reports.models import report_label
-from tenants.reports.stats import MIN_GROUP, compute_results, previous_period
+from tenants.reports.stats import compute_results, previous_period
 from tenants.survey.filters import Filters
 from tenants.survey.models import Department
 from tenants.survey.moderation import excluded_count
