@@ -4,7 +4,7 @@ auditor, the dates drawn up and reviewed, building accessibility; the data contr
 data protection officer (IOD). Columns of the office registry, which is not tenant-scoped.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-03 14:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ an admin renames, merges or deletes one of each pair in the panel (Wydziały) be
 runs again. On SQLite (the embedded mode) ``lower`` folds ASCII letters only.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-03 13:30:00.000000
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
