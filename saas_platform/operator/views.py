@@ -26,6 +26,7 @@ from saas_platform import staffing
 from saas_platform.core.db import db, is_id
 from saas_platform.core.dispatch import enqueue
 from saas_platform.core.security import limiter
+from saas_platform.core.spreadsheets import Export, csv_chunks, neutralise
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import require_platform_site
 from saas_platform.core.tenancy.services import office_title, office_url, suggest_slug
@@ -49,7 +50,6 @@ from tenants.accounts.services import StaffError
 from tenants.accounts.tasks import send_staff_link
 from tenants.audit.labels import action_label
 from tenants.audit.naming import field_label, readable_value
-from tenants.panel.exports import Export, csv_chunks, neutralise
 from tenants.survey.template import default_template
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")

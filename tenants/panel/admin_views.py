@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from saas_platform.core.db import db
 from saas_platform.core.dispatch import enqueue
+from saas_platform.core.spreadsheets import Cell, Export, csv_chunks, neutralise
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.web import newest_first_page, page_number
 from tenants.accounts import services as staff
@@ -27,7 +28,6 @@ from tenants.audit.labels import action_label
 from tenants.audit.models import AuditEntry
 from tenants.audit.naming import ObjectNames, field_label
 from tenants.panel.blueprint import admin_required, bp
-from tenants.panel.exports import Cell, Export, csv_chunks, neutralise
 from tenants.panel.forms import InviteForm, StaffUpdateForm
 
 AUDIT_PAGE_SIZE = 50
