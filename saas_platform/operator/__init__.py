@@ -21,6 +21,8 @@ AUDIT_LABELS = {
     "office.domain_remove": "Usunięcie własnej domeny",
     "office.export": "Pobranie archiwum danych urzędu",
     "office.delete": "Usunięcie urzędu ze wszystkimi danymi",
+    "staff.invite": "Zaproszenie pracownika",  # the same name as in the office's own log
+    "staff.deactivate": "Dezaktywacja konta pracownika",
 }
 FIELD_LABELS = {
     "name": "nazwa",
@@ -29,6 +31,7 @@ FIELD_LABELS = {
     "reason": "powód",
     "rotated": "zaszyfrowane ponownie sekrety",
     "email": "adres e-mail",
+    "role": "rola",
 }
 
 
