@@ -123,6 +123,8 @@ def test_report_over_the_attachment_limit_is_mailed_as_a_link(
     assert list(message.iter_attachments()) == []
     body = message.get_body(("plain",)).get_content()
     assert "http://wolomin.satysfakcja.test/panel/raporty/" in body
+    # the office's name starts with "Urząd": the text does not say it twice
+    assert f"klientów – {wolomin.name} – za okres" in body and "urzędu Urząd" not in body
 
 
 def test_another_offices_report_is_404_by_id(offices_with_responses, logged_in, in_office):
