@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, DateTime, cast, delete, func, select, update
 
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant_id
@@ -41,28 +41,40 @@ def has_time_of_day(column: ColumnElement[datetime]) -> ColumnElement[bool]:
     return func.mod(func.extract("epoch", column), 86400) != 0
 
 
+def _start_of_day(day: ColumnElement[date]) -> ColumnElement[datetime]:
+    """SQL: ``date_only`` of a date column (the day at 00:00 UTC), as each backend stores it."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.datetime(day)  # "YYYY-MM-DD 00:00:00"
+    return func.timezone("UTC", cast(day, DateTime()))
+
+
 def coarsen_batch(now: datetime, batch_size: int) -> int:
     """Reduce up to ``batch_size`` of the current office's responses sent more than
-    ``EXACT_TIME_KEPT`` before ``now`` to their date; flushes only. Returns how many changed."""
-    rows = db.session.execute(
-        select(Response.id, Response.answered_on)
-        .where(
-            Response.submitted_at < now - EXACT_TIME_KEPT, has_time_of_day(Response.submitted_at)
+    ``EXACT_TIME_KEPT`` before ``now`` to their date; flushes only. Returns how many changed.
+    One set-based UPDATE per batch (the first run on an upgraded instance meets every old
+    response)."""
+    ids = list(
+        db.session.scalars(
+            select(Response.id)
+            .where(
+                Response.submitted_at < now - EXACT_TIME_KEPT,
+                has_time_of_day(Response.submitted_at),
+            )
+            .order_by(Response.id)
+            .limit(batch_size)
         )
-        .order_by(Response.id)
-        .limit(batch_size)
-    ).all()
-    if not rows:
+    )
+    if not ids:
         return 0
     ensure_tenant_setting()
     table = Response.__table__
-    db.session.execute(
+    changed = db.session.execute(
         update(table)
-        .where(table.c.tenant_id == current_tenant_id(), table.c.id == bindparam("response_id"))
-        .values(submitted_at=bindparam("coarse")),
-        [{"response_id": row.id, "coarse": date_only(row.answered_on)} for row in rows],
+        .where(table.c.tenant_id == current_tenant_id(), table.c.id.in_(ids))
+        .values(submitted_at=_start_of_day(table.c.answered_on))
     )
-    return len(rows)
+    # What was really changed, not what was found: a caller looping until 0 always ends.
+    return changed.rowcount
 
 
 def retention_cutoff(today: date, years: int) -> date:
