@@ -12,7 +12,7 @@ import pyotp
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from saas_platform import demo
 from saas_platform.app import create_app
@@ -109,10 +109,21 @@ def test_orm_layer_alone_keeps_offices_apart(embedded_app):
             db.session.scalars(select(Response)).all()
 
 
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
 def test_sqlite_schema_matches_the_models(embedded_app):
+    # SQLite's reflection skips expression indexes (uq_departments_tenant_id_lower_name); the
+    # next test checks that one.
     with embedded_app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_sqlite_has_the_case_insensitive_department_name_index(embedded_app):
+    with embedded_app.app_context(), db.engine.connect() as connection:
+        sql = connection.scalar(
+            text("SELECT sql FROM sqlite_master WHERE name = 'uq_departments_tenant_id_lower_name'")
+        )
+    assert sql is not None and "UNIQUE INDEX" in sql and "lower(name)" in sql
 
 
 def _post_form(client, path: str, base_url: str, **fields):

@@ -21,8 +21,8 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
     "print_blob": True,
 }
-settings.register_profile("fast", max_examples=12, derandomize=True, database=None, **_COMMON)
-settings.register_profile("deep", max_examples=60, derandomize=True, database=None, **_COMMON)
+settings.register_profile("fast", max_examples=8, derandomize=True, database=None, **_COMMON)
+settings.register_profile("deep", max_examples=35, derandomize=True, database=None, **_COMMON)
 settings.register_profile(
     "explore",
     max_examples=500,
