@@ -22,6 +22,7 @@ from saas_platform.core.tenancy.models import Tenant, local_day
 from saas_platform.onboarding import create_tenant
 from saas_platform.operator.models import PlatformOperator
 from tenants.accounts.models import StaffUser
+from tenants.actions.models import Action
 from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
 from tenants.survey.departments import active_departments
@@ -152,9 +153,52 @@ def create_demo_offices(responses_per_office: int, seed: int) -> Iterator[tuple[
             _add_demo_responses(
                 tenant, spec["weak"], responses_per_office, random.Random(seed + tenant.id)
             )
+            _add_demo_actions(tenant, list(spec["weak"]))
         ensure_demo_logins(tenant)
         db.session.commit()
         yield tenant, True
+
+
+def _add_demo_actions(tenant: Tenant, weak_keys: list[str]) -> None:
+    """A small action register about the office's weak items: one in progress, one overdue,
+    one implemented two months ago (so its effect shows)."""
+    today = tenant.today()
+    first, second = weak_keys[0], weak_keys[-1]
+    db.session.add_all(
+        [
+            Action(
+                title="Drugie stanowisko obsługi w godzinach szczytu",
+                description="Od 8:00 do 11:00 sprawy przyjmują dwie osoby.",
+                kind="corrective",
+                item_keys=[first],
+                department_ids=[],
+                responsible_text="Sekretarz",
+                planned_start=today - timedelta(days=20),
+                due_date=today + timedelta(days=40),
+                status="in_progress",
+            ),
+            Action(
+                title="Nowe oznakowanie wejścia i pomieszczeń",
+                kind="improvement",
+                item_keys=[first],
+                department_ids=[],
+                responsible_text="Referat Administracyjny",
+                due_date=today - timedelta(days=10),
+                status="planned",
+            ),
+            Action(
+                title="Prostszy formularz wniosku",
+                kind="corrective",
+                item_keys=[second],
+                department_ids=[],
+                responsible_text="Referat Organizacyjny",
+                due_date=today - timedelta(days=70),
+                implemented_on=today - timedelta(days=60),
+                status="done",
+            ),
+        ]
+    )
+    db.session.flush()
 
 
 def _random_moment(rng: random.Random, now: datetime, zone: ZoneInfo) -> datetime:

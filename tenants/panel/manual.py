@@ -47,6 +47,7 @@ MANUAL_SCREENS = [
     Screen("wyniki", "/panel/", "Wyniki ankiety: podsumowanie i obszary", height=1000),
     Screen("odpowiedzi", "/panel/odpowiedzi", "Lista odpowiedzi mieszkańców"),
     Screen("raporty", "/panel/raporty", "Raporty: zamawianie i lista raportów", height=900),
+    Screen("dzialania", "/panel/dzialania", "Rejestr działań naprawczych i doskonalących"),
     Screen("urzad", "/panel/urzad", "Dane urzędu: raporty okresowe i odbiorcy", height=1100),
     Screen("edytor-ankiety", "/panel/ankieta", "Edytor ankiety: szkic i publikacja", height=900),
     Screen("ankieta-papierowa", "/panel/ankieta-papierowa", "Przepisywanie ankiety papierowej"),

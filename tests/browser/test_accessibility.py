@@ -135,6 +135,8 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
     [
         "/panel/",
         "/panel/raporty",
+        "/panel/dzialania",
+        "/panel/dzialania/nowe",
         "/panel/odpowiedzi",
         "/panel/do-sprawdzenia",
         "/panel/ankieta-papierowa",
