@@ -1,6 +1,5 @@
 # make run   – the embedded platform with demo offices: http://wolomin.localhost:5000
-# make test  – the whole suite against PostgreSQL and Redis on localhost, after a dependency
-#              audit of uv.lock (tests/dependency_audit.py, offline); the fuzz suite
+# make test  – the whole suite against PostgreSQL and Redis on localhost, the fuzz suite
 #              (tests/fuzz) at depth
 # make test-fast – the same without the browser and topology tests, in parallel (~3 min),
 #              the fuzz suite with a few examples per form
@@ -46,7 +45,6 @@ test: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(PY) -m tests.dependency_audit uv.lock
 	HYPOTHESIS_PROFILE=deep $(VENV)/bin/pytest
 
 # The same checks without the browser and topology tests, on two pytest-xdist workers (each
