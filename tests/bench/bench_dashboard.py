@@ -66,7 +66,9 @@ from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 DATABASE = os.environ.get("BENCH_DATA_DATABASE", "satysfakcja_bench_data")
 APP_URL = f"postgresql://{bs.APP_ROLE}@{bs.PG_HOST}/{DATABASE}"
 OWNER_URL = f"postgresql://{bs.OWNER_ROLE}@{bs.PG_HOST}/{DATABASE}"
-REDIS_DB = 12  # the dashboard's gunicorn; bench_reports uses its own
+# The dashboard's gunicorn; bench_reports uses its own. Settable, as the database is, so that
+# two people benchmarking on one machine do not share them.
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "12"))
 STAFF_PASSWORD = "Bardzo-tajne-hasło-2026"
 DAYS = 730  # the data covers the last two years, today included
 CHUNK_DAYS = 30
@@ -192,7 +194,7 @@ def cli_env() -> dict[str, str]:
 
 def production_env(redis_db: int = REDIS_DB) -> dict[str, str]:
     """bench_survey's production environment, on this database and its own Redis db."""
-    env = bs.production_env()
+    env = bs.production_env(DATABASE)
     env.update(DATABASE_URL=APP_URL, REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}")
     return env
 
