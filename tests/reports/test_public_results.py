@@ -173,3 +173,20 @@ def test_a_published_change_shows_on_the_next_request_despite_the_cache(
     set_public(first, False)
     assert client.get("/wyniki").status_code == 404
     assert client_for(second).get("/wyniki").status_code == 404
+
+
+def test_the_page_speaks_the_residents_language_where_the_texts_exist(
+    two_offices, client_for, set_public, record, add_action
+):
+    first, second = two_offices
+    for office in two_offices:
+        set_public(office)
+        record(office, 6)
+    add_action(first, "Nowe oznakowanie wejścia")
+    english = client_for(first).get("/wyniki?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english
+    assert "What we changed thanks to your ratings" in english
+    assert "Satisfaction index by year" in english
+    assert "Nowe oznakowanie wejścia" in english  # the office's own text, as written
+    polish = client_for(second).get("/wyniki").get_data(as_text=True)
+    assert '<html lang="pl">' in polish and "Wskaźnik zadowolenia w kolejnych latach" in polish
