@@ -569,7 +569,8 @@ def start_gunicorn(name: str, env: dict[str, str], workers: int | None = None) -
         )
     server = bs.Server(name, port, process, log_path)
     wanted = workers or bs.configured_workers()
-    deadline = time.monotonic() + 60
+    # Five workers importing the app on a busy two-core machine took 75 s once: wait longer.
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn ({name}) exited; see {log_path}")

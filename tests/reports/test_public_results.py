@@ -3,6 +3,7 @@ completed actions an office publishes, the small-group rule, the links to it and
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -190,3 +191,45 @@ def test_the_page_speaks_the_residents_language_where_the_texts_exist(
     assert "Nowe oznakowanie wejścia" in english  # the office's own text, as written
     polish = client_for(second).get("/wyniki").get_data(as_text=True)
     assert '<html lang="pl">' in polish and "Wskaźnik zadowolenia w kolejnych latach" in polish
+
+
+def test_an_admin_turns_the_page_on_and_publishes_a_done_action_through_the_panel(
+    two_offices, logged_in, client_for, record, add_action, in_office
+):
+    from tests.office.test_office_pages import OFFICE_DATA, _audit, _form_post
+
+    first, second = two_offices
+    record(first, 6)
+    action_id = add_action(first, "Ławki w poczekalni", published=False)
+    admin = logged_in(first)
+    office_data = {**OFFICE_DATA, "name": "Urząd Miejski w Wołominie", "public_results": "y"}
+    assert _form_post(admin, "/panel/urzad", **office_data).status_code == 302
+    [entry] = _audit(first, in_office, "office.update")
+    assert entry.before == {"public_results": False} and entry.after["public_results"] is True
+
+    edit = f"/panel/dzialania/{action_id}/edycja"
+    page = admin.get(edit).get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    form = {
+        "title": "Ławki w poczekalni",
+        "kind": "corrective",
+        "item_keys": "lokalizacja",
+        "responsible_text": "Sekretarz",
+        "status": "done",
+        "implemented_on": re.search(
+            r'name="implemented_on" type="date" value="([^"]+)"', page
+        ).group(1),
+        "effect_window_days": "90",
+        "version": version,
+        "published": "1",
+    }
+    assert _form_post(admin, edit, **form).status_code == 302
+    assert "Ławki w poczekalni" in client_for(first).get("/wyniki").get_data(as_text=True)
+    assert client_for(second).get("/wyniki").status_code == 404
+
+    # "published" on an action that is not done is refused, and nothing is stored
+    refused = _form_post(admin, edit, **{**form, "status": "in_progress", "implemented_on": ""})
+    assert refused.status_code == 422
+    assert "tylko działanie zrealizowane" in refused.get_data(as_text=True)
+    with in_office(first):
+        assert db.session.get(Action, action_id).status == "done"
