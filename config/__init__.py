@@ -93,6 +93,10 @@ class BaseConfig:
     # rendered (tokens filled per request); a change is seen at once by the process that
     # made it, within this many seconds by the others.
     SURVEY_PAGE_CACHE_SECONDS = float(os.environ.get("SURVEY_PAGE_CACHE_SECONDS", "2"))
+    # The public "Wyniki i zmiany" page's figures are kept this long per office and language
+    # (new responses show up that late); a change to the office, its survey or a published
+    # action moves the key at once (tenants.reports.public).
+    RESULTS_PAGE_CACHE_SECONDS = float(os.environ.get("RESULTS_PAGE_CACHE_SECONDS", "300"))
     # Login throttling must not lock staff out when Redis is down: fail open, and log it.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = False

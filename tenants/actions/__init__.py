@@ -15,6 +15,7 @@ from flask import Flask
 from saas_platform.core.navigation import add_menu_entry
 from saas_platform.core.tasks import add_beat_entry
 from tenants.audit.labels import register_labels
+from tenants.audit.naming import register_fields
 
 AUDIT_LABELS = {
     "action.create": "Dodanie działania",
@@ -36,3 +37,4 @@ def init_app(app: Flask) -> None:
         crontab(hour=app.config["ACTION_REMINDERS_HOUR"], minute=15),
     )
     register_labels(AUDIT_LABELS)
+    register_fields({"published": "na stronie „Wyniki i zmiany”"})

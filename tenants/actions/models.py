@@ -62,6 +62,7 @@ class Action(TenantScoped, Model):
         sa.CheckConstraint(
             "(status = 'done') = (implemented_on IS NOT NULL)", name="implemented_when_done"
         ),
+        sa.CheckConstraint("NOT published OR status = 'done'", name="published_when_done"),
         sa.CheckConstraint(
             f"effect_window_days BETWEEN {MIN_WINDOW_DAYS} AND {MAX_WINDOW_DAYS}",
             name="effect_window_range",
@@ -88,6 +89,8 @@ class Action(TenantScoped, Model):
     effect_window_days: Mapped[int] = mapped_column(
         default=DEFAULT_WINDOW_DAYS, server_default=str(DEFAULT_WINDOW_DAYS)
     )
+    # Listed on the office's public page ("Zmieniliśmy dzięki Waszym ocenom"); done ones only.
+    published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The office's day a reminder was last sent for this action (the beat task's marker).
     reminded_on: Mapped[date | None] = mapped_column(sa.Date)
     version: Mapped[int] = mapped_column(default=1, server_default="1")

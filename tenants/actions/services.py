@@ -56,6 +56,7 @@ EDITABLE = (
     "status",
     "abandon_reason",
     "effect_window_days",
+    "published",
 )
 
 
@@ -88,6 +89,7 @@ class ActionValues:
     status: str
     abandon_reason: str
     effect_window_days: int
+    published: bool = False
 
 
 @dataclass
@@ -242,6 +244,14 @@ def check_action(form: MultiDict[str, str], today: date) -> ActionCheck:
         errors.append(FieldError("Podaj powód porzucenia działania.", "abandon_reason"))
     if status != "abandoned":
         abandon_reason = ""
+    published = form.get("published") == "1"
+    if published and status != "done":
+        errors.append(
+            FieldError(
+                "Na stronie „Wyniki i zmiany” można opublikować tylko działanie zrealizowane.",
+                "published",
+            )
+        )
 
     raw_window = form.get("effect_window_days", "").strip()
     window = (
@@ -274,6 +284,7 @@ def check_action(form: MultiDict[str, str], today: date) -> ActionCheck:
             status=status,
             abandon_reason=abandon_reason,
             effect_window_days=window,
+            published=published,
         )
     )
 

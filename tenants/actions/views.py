@@ -206,6 +206,7 @@ def _values_of(action: Action) -> MultiDict[str, str]:
             "abandon_reason": action.abandon_reason,
             "effect_window_days": str(action.effect_window_days),
             "version": str(action.version),
+            "published": "1" if action.published else "",
         }
     )
     values.setlist("item_keys", list(action.item_keys))

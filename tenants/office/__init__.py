@@ -41,6 +41,7 @@ FIELD_LABELS = {
     "report_recipients": "odbiorcy raportów",
     "extra_report_frequencies": "dodatkowe raporty okresowe",
     "retention_years": "przechowywanie odpowiedzi (lata)",
+    "public_results": "publiczna strona „Wyniki i zmiany”",
     "bytes": "rozmiar pliku (bajty)",
     "sha256": "skrót SHA-256",
     "source": "źródło",

@@ -38,6 +38,7 @@ OFFICE_FIELDS = (
     "score_threshold",
     "report_recipients",
     "retention_years",
+    "public_results",
 )
 MAX_REPORT_RECIPIENTS = 20
 # Raw responses may be kept 1 to this many years (or for good); the counts always stay.

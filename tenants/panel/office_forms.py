@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     ColorField,
     EmailField,
     IntegerField,
@@ -109,6 +110,7 @@ class OfficeForm(FlaskForm):
         message=office.RETENTION_MESSAGE,
         validators=[Optional()],
     )
+    public_results = BooleanField("Publiczna strona „Wyniki i zmiany” dla mieszkańców")
     report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])
     extra_report_frequencies = CheckboxesField(
         "Dodatkowe raporty okresowe",

@@ -23,11 +23,14 @@ AUDIT_LABELS = {
 
 
 def init_app(app: Flask) -> None:
-    """The staff pages' menu entry, the report tasks with their beat entries, audit labels."""
+    """The staff pages' menu entry, the public results page, the report tasks with their
+    beat entries, audit labels."""
     from tenants.reports import tasks
+    from tenants.reports.public_views import bp as public_bp
     from tenants.reports.views import bp
 
     add_menu_entry(app, bp, "index", "Raporty", position=30)
+    app.register_blueprint(public_bp)
     add_beat_entry(
         app,
         "dispatch-due-reports",

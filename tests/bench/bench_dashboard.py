@@ -25,6 +25,10 @@ Run from the repository root (not collected by pytest):
    last 12 months) for the 1M and the 10k office: p50/p95 over ``--requests`` sequential
    requests. In the same run it times the naive floor: a plain ``avg() ... GROUP BY`` over the
    1M office's raw answers of this year, as the application role with the office set.
+   Then, in the same gunicorn, the action register: ``/panel/`` of the 1M office is timed
+   again right before and right after 200 actions (each linking 3 rated items; half done and
+   implemented 120 days ago, half open, a quarter of those overdue) are added to it, and one
+   done action's page with its measured effect (``/panel/dzialania/<id>``).
 3. Downloads ``/panel/eksport.csv`` and ``.xlsx`` of the 100k and the 10k office (every day of
    data) from a one-worker gunicorn (same config, ``GUNICORN_WORKERS=1``) while sampling the
    worker's RSS, and checks that the CSV has one row per response.
@@ -66,7 +70,9 @@ from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
 DATABASE = os.environ.get("BENCH_DATA_DATABASE", "satysfakcja_bench_data")
 APP_URL = f"postgresql://{bs.APP_ROLE}@{bs.PG_HOST}/{DATABASE}"
 OWNER_URL = f"postgresql://{bs.OWNER_ROLE}@{bs.PG_HOST}/{DATABASE}"
-REDIS_DB = 12  # the dashboard's gunicorn; bench_reports uses its own
+# The dashboard's gunicorn; bench_reports uses its own. Settable, as the database is, so that
+# two people benchmarking on one machine do not share them.
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "12"))
 STAFF_PASSWORD = "Bardzo-tajne-hasło-2026"
 DAYS = 730  # the data covers the last two years, today included
 CHUNK_DAYS = 30
@@ -81,7 +87,13 @@ CHANNEL_MIX = ("web", "web", "web", "qr", "qr", "banner", "kiosk", "paper")
 NOT_APPLICABLE_SHARE = 0.07
 RATING_SHARES = (("1", 0.05), ("2", 0.10), ("3", 0.20), ("4", 0.35), ("5", 0.30))
 
-TARGETS = {"dashboard_p50_ms_max": 150.0, "dashboard_1m_vs_10k_max": 2.0}
+TARGETS = {
+    "dashboard_p50_ms_max": 150.0,
+    "dashboard_1m_vs_10k_max": 2.0,
+    "action_effect_p50_ms_max": 50.0,
+}
+ACTIONS = 200
+ITEMS_PER_ACTION = 3
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,7 +204,7 @@ def cli_env() -> dict[str, str]:
 
 def production_env(redis_db: int = REDIS_DB) -> dict[str, str]:
     """bench_survey's production environment, on this database and its own Redis db."""
-    env = bs.production_env()
+    env = bs.production_env(DATABASE)
     env.update(DATABASE_URL=APP_URL, REDIS_URL=f"redis://127.0.0.1:6379/{redis_db}")
     return env
 
@@ -370,6 +382,19 @@ def _step(steps: dict[str, float], name: str, started: float) -> None:
     print(f"  {name:<44} {steps[name]:7.1f} s", flush=True)
 
 
+def upgrade_database() -> None:
+    """Migrate the database to the head, as its owner."""
+    result = subprocess.run(
+        [str(bs.BIN / "satysfakcja"), "db", "upgrade"],
+        cwd=bs.REPO_ROOT,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"db upgrade failed:\n{result.stdout}{result.stderr}")
+
+
 def build_dataset(scale: float) -> Dataset:
     """Create the database and fill it; see the module docstring."""
     steps: dict[str, float] = {}
@@ -382,15 +407,7 @@ def build_dataset(scale: float) -> Dataset:
 
     started = time.monotonic()
     create_database()
-    result = subprocess.run(
-        [str(bs.BIN / "satysfakcja"), "db", "upgrade"],
-        cwd=bs.REPO_ROOT,
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"db upgrade failed:\n{result.stdout}{result.stderr}")
+    upgrade_database()
     _step(steps, "database, roles, migrations", started)
 
     started = time.monotonic()
@@ -514,6 +531,7 @@ def obtain_dataset(scale: float, reuse: bool) -> Dataset:
             )
             if existing.today != date.today().isoformat():
                 print("  note: built on another day; 'this year' and the ranges shift with it")
+            upgrade_database()  # a dataset kept from an older revision gets the new columns
             return existing
         print(f"No reusable {DATABASE} of scale {scale:g}; building it")
     return build_dataset(scale)
@@ -551,7 +569,8 @@ def start_gunicorn(name: str, env: dict[str, str], workers: int | None = None) -
         )
     server = bs.Server(name, port, process, log_path)
     wanted = workers or bs.configured_workers()
-    deadline = time.monotonic() + 60
+    # Five workers importing the app on a busy two-core machine took 75 s once: wait longer.
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn ({name}) exited; see {log_path}")
@@ -932,6 +951,128 @@ def measure_dashboard(dataset: Dataset, args: argparse.Namespace) -> dict[str, A
     return results
 
 
+# 200 actions of one office, each linking 3 of its rated items (rotating through them): even
+# ones done (implemented 120 days ago, so both 90-day windows hold data), odd ones open, every
+# fourth of those overdue.
+_ACTIONS = """
+INSERT INTO actions (tenant_id, title, description, kind, item_keys, department_ids,
+                     responsible_text, planned_start, due_date, implemented_on, status,
+                     abandon_reason, effect_window_days, version, created_at, updated_at,
+                     published)
+SELECT %(tenant)s, 'Działanie ' || i, 'Opis działania ' || i,
+       CASE WHEN i %% 3 = 0 THEN 'improvement' ELSE 'corrective' END,
+       to_json(ARRAY[(%(keys)s::text[])[(i * 3) %% %(n_keys)s + 1],
+                     (%(keys)s::text[])[(i * 3 + 1) %% %(n_keys)s + 1],
+                     (%(keys)s::text[])[(i * 3 + 2) %% %(n_keys)s + 1]]),
+       '[]', 'Wydział Organizacyjny',
+       %(today)s::date - 200,
+       CASE WHEN i %% 8 = 1 THEN %(today)s::date - 10 ELSE %(today)s::date + 60 END,
+       CASE WHEN i %% 2 = 0 THEN %(today)s::date - 120 END,
+       CASE WHEN i %% 2 = 0 THEN 'done' WHEN i %% 4 = 1 THEN 'planned' ELSE 'in_progress' END,
+       '', 90, 1, now(), now(), i %% 4 = 0
+FROM generate_series(1, %(n)s) AS i
+RETURNING id, status
+"""
+
+
+def add_actions(office: Office, today: date) -> int:
+    """The register of ``office``: ``ACTIONS`` actions; returns the id of a done one."""
+    keys = rating_keys(office)
+    with bs.pg_connect(DATABASE) as conn, conn.cursor() as cur:
+        cur.execute(
+            _ACTIONS,
+            {"tenant": office.id, "keys": keys, "n_keys": len(keys), "today": today, "n": ACTIONS},
+        )
+        rows = cur.fetchall()
+        cur.execute("ANALYZE actions")
+    return next(action_id for action_id, status in rows if status == "done")
+
+
+def _time_effect(env: dict[str, str], tenant_id: int, action_id: int, repeats: int, out) -> None:
+    """In a child process: ``tenants.actions.effects.measure`` of one action, timed alone
+    (the figures without the page around them), as the app role with the office set."""
+    os.environ.clear()
+    os.environ.update(env)
+    from saas_platform.app import create_app
+    from saas_platform.core.db import db
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.core.tenancy.models import Tenant
+    from tenants.actions import services
+    from tenants.actions.effects import measure
+    from tenants.actions.models import Action
+
+    app = create_app()
+    latencies = []
+    with app.app_context(), tenant_scope(db.session.get(Tenant, tenant_id)) as tenant:
+        texts = services.rated_items()
+        action = db.session.get(Action, action_id)
+        for _ in range(repeats + 3):
+            started = time.perf_counter()
+            effect = measure(action, texts, tenant.today())
+            latencies.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+            action = db.session.get(Action, action_id)
+    assert effect is not None
+    out.put(
+        {
+            "p50_ms": pct(latencies[3:], 0.5),
+            "min_ms": min(latencies[3:]),
+            "repeats": repeats,
+            "items": len(effect.items),
+            "verdicts": [item.verdict for item in effect.items],
+        }
+    )
+
+
+def time_effect_figures(office: Office, action_id: int, repeats: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(
+        target=_time_effect, args=(production_env(), office.id, action_id, repeats, out)
+    )
+    process.start()
+    result = out.get(timeout=600)
+    process.join()
+    return result
+
+
+def measure_actions(dataset: Dataset, args: argparse.Namespace) -> dict[str, Any]:
+    """``/panel/`` of the 1M office right before and after its register gets ``ACTIONS``
+    actions (one gunicorn, one session), and one done action's page with its effect."""
+    big = dataset.office("1m")
+    today = date.fromisoformat(dataset.today)
+    server = start_gunicorn("actions", production_env())
+    results: dict[str, Any] = {"actions": ACTIONS, "items_per_action": ITEMS_PER_ACTION}
+    try:
+        client = login(server.port, big)
+        results["dashboard_without_actions"] = time_page(
+            client, "/panel/", args.requests, args.warmup
+        )
+        action_id = add_actions(big, today)
+        results["dashboard_with_actions"] = time_page(client, "/panel/", args.requests, args.warmup)
+        results["register"] = time_page(client, "/panel/dzialania", args.requests, args.warmup)
+        results["action_with_effect"] = time_page(
+            client, f"/panel/dzialania/{action_id}", args.requests, args.warmup
+        )
+        results["action_id"] = action_id
+        results["log_problems"] = server.log_problems()[:20]
+    finally:
+        bs.stop_server(server)
+    results["effect_figures"] = effect = time_effect_figures(big, action_id, args.requests)
+    print(
+        f"  effect figures of one action (in process): p50 {effect['p50_ms']:.1f} ms,"
+        f" {effect['items']} items: {', '.join(effect['verdicts'])}"
+    )
+    for name in ("dashboard_without_actions", "dashboard_with_actions", "register",
+                 "action_with_effect"):  # fmt: skip
+        page = results[name]
+        print(
+            f"  {name:<26} 1m: p50 {page['p50_ms']:7.1f} ms  p95 {page['p95_ms']:7.1f} ms"
+            f"  statuses {page['statuses']}  other load {page['foreign_cpu_share']:.0%}"
+        )
+    return results
+
+
 def measure_exports(dataset: Dataset) -> dict[str, Any]:
     server = start_gunicorn("exports", production_env(), workers=1)
     results: dict[str, Any] = {}
@@ -1015,7 +1156,9 @@ def plan_time_ms(plan: str) -> float:
     return float(match.group(1)) if match else float("nan")
 
 
-def summarise(dashboard: dict[str, Any], exports: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def summarise(
+    dashboard: dict[str, Any], exports: dict[str, Any], actions: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
     pages = dashboard["pages"]
     floor = dashboard["naive_floor"]["p50_ms"]
     summary = {}
@@ -1037,6 +1180,19 @@ def summarise(dashboard: dict[str, Any], exports: dict[str, Any]) -> dict[str, d
         "value": r,
         "target": "< 1 (beats it)",
         "met": r < 1,
+    }
+    for name in ("dashboard_without_actions", "dashboard_with_actions"):
+        value = actions[name]["p50_ms"]
+        summary[f"{name}_p50_ms_1m/default"] = {
+            "value": value,
+            "target": f"< {TARGETS['dashboard_p50_ms_max']:.0f}",
+            "met": value < TARGETS["dashboard_p50_ms_max"],
+        }
+    value = actions["effect_figures"]["p50_ms"]
+    summary["action_effect_figures_p50_ms_1m"] = {
+        "value": value,
+        "target": f"< {TARGETS['action_effect_p50_ms_max']:.0f}",
+        "met": value < TARGETS["action_effect_p50_ms_max"],
     }
     for extension in ("csv", "xlsx"):
         big = exports[f"{extension}/100k"]["rss_growth_mb_sampled"]
@@ -1069,6 +1225,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  office {label}: {office.slug} (id {office.id}), {office.responses:,}")
         print("Dashboard …")
         dashboard = measure_dashboard(dataset, args)
+        print(f"Action register ({ACTIONS} actions in the 1m office) …")
+        actions = measure_actions(dataset, args)
         print("Exports …")
         exports = measure_exports(dataset)
         plans = {}
@@ -1079,7 +1237,7 @@ def run(args: argparse.Namespace) -> int:
                 if isinstance(entry, dict):
                     first_line = entry["sql"].split("\n")[0][:70]
                     print(f"  {key}: {plan_time_ms(entry['plan']):8.1f} ms  {first_line}")
-        summary = summarise(dashboard, exports)
+        summary = summarise(dashboard, exports, actions)
         print_summary(summary)
         checks_ok = all(c["ok"] for c in dashboard["count_checks"].values()) and all(
             e["rows_ok"] for e in exports.values() if isinstance(e, dict) and "rows_ok" in e
@@ -1093,6 +1251,7 @@ def run(args: argparse.Namespace) -> int:
                     "machine": {"cpus": os.cpu_count()},
                     "dataset": asdict(dataset),
                     "dashboard": dashboard,
+                    "actions": actions,
                     "exports": exports,
                     "dashboard_plans": plans,
                     "summary": summary,

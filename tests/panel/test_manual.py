@@ -15,6 +15,7 @@ CHAPTERS = [
     "Logowanie i konto",
     "Wyniki ankiety",
     "Raporty: zamawianie i harmonogram",
+    "Działania naprawcze i doskonalące",
     "Zmiana ankiety i raport przed zmianą",
     "Ankiety papierowe",
     "Baner „Oceń Urząd” i kody QR",

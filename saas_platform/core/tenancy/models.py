@@ -65,6 +65,8 @@ class Tenant(Model):
     # Items whose index (0-100) falls under this are flagged on the dashboard and in reports.
     score_threshold: Mapped[int] = mapped_column(default=75, server_default="75")
     report_recipients: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    # The public "Wyniki i zmiany" page for residents (tenants.reports.public): opt-in.
+    public_results: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # The yearly report always comes; an office may add "quarterly" and/or "monthly".
     extra_report_frequencies: Mapped[list[str]] = mapped_column(
         sa.JSON, default=list, server_default="[]"

@@ -90,7 +90,7 @@ def resolve_tenant() -> None:
 # saas_platform.core.caching; an area whose changes move the office's columns, as the survey's
 # move its survey revision, adds its own models); another process may show a change that late.
 # Staff and operator pages always read the office afresh.
-_RESIDENT_BLUEPRINTS = frozenset({"survey", "banner"})
+_RESIDENT_BLUEPRINTS = frozenset({"survey", "banner", "results"})
 offices_by_host: BoundedCache[str, dict[str, Any]] = BoundedCache("offices by host")
 invalidate_on((Tenant, TenantDomain), offices_by_host)
 
