@@ -8,21 +8,24 @@ from wtforms import (
     ColorField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas_platform.core.numbers import bounded_int
-from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.models import REPORT_COMMENT_CHOICES, Tenant
 from tenants.office import services as office
 from tenants.panel.forms import REQUIRED
+from tenants.reports.comments import COMMENT_LIMIT
 
 THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
+COMMENTS_MESSAGE = "Wybierz jedną z podanych możliwości: bez komentarzy albo najnowsze komentarze."
 
 
 class WholeNumberField(IntegerField):
@@ -110,6 +113,15 @@ class OfficeForm(FlaskForm):
         validators=[Optional()],
     )
     report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])
+    report_comments = RadioField(
+        "Komentarze mieszkańców w raportach",
+        choices=[
+            ("none", "bez komentarzy (zalecane, gdy raport jest publikowany)"),
+            ("newest", f"najnowsze komentarze (najwyżej {COMMENT_LIMIT}) w załączniku raportu"),
+        ],
+        validate_choice=False,  # WTForms' own message is English; ours is below
+        validators=[InputRequired(REQUIRED), AnyOf(REPORT_COMMENT_CHOICES, COMMENTS_MESSAGE)],
+    )
     extra_report_frequencies = CheckboxesField(
         "Dodatkowe raporty okresowe",
         choices=[
