@@ -119,8 +119,10 @@ class OfficeForm(FlaskForm):
             ("none", "bez komentarzy (zalecane, gdy raport jest publikowany)"),
             ("newest", f"najnowsze komentarze (najwyżej {COMMENT_LIMIT}) w załączniku raportu"),
         ],
-        validate_choice=False,  # WTForms' own message is English; ours is below
-        validators=[InputRequired(REQUIRED), AnyOf(REPORT_COMMENT_CHOICES, COMMENTS_MESSAGE)],
+        # WTForms' own check speaks English; ours is below. Left out of a post, it keeps
+        # the office's current choice.
+        validate_choice=False,
+        validators=[AnyOf(REPORT_COMMENT_CHOICES, COMMENTS_MESSAGE)],
     )
     extra_report_frequencies = CheckboxesField(
         "Dodatkowe raporty okresowe",

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
+from saas_platform.core.templating import pl_number
 from tenants.reports.stats import GroupRow, Results
 
 BRAND = "#1d4f91"
@@ -58,7 +59,7 @@ def bar_chart(
     axes.set_xlim(0, 100)
     axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1)
     for position, value in zip(positions, values, strict=True):
-        axes.text(min(value + 1, 92), position, f"{value:.0f}", va="center", fontsize=MIN_FONT_PT)
+        axes.text(min(value + 1, 90), position, pl_number(value), va="center", fontsize=MIN_FONT_PT)
     axes.set_xlabel("Indeks satysfakcji (0–100)")
     axes.spines[["top", "right"]].set_visible(False)
     return _png(figure)

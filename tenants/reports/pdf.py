@@ -14,10 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import render_template
-from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus.tables import CellStyle
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -44,13 +42,10 @@ from tenants.survey.moderation import excluded_count
 from tenants.survey.scores import MIN_GROUP
 
 ASSETS = Path(__file__).with_name("fonts")
-# ReportLab opens every page, and every table cell, in its base font, Helvetica by default,
-# which is never embedded. The base font is DejaVu instead, so every font of every PDF the
-# product makes is embedded (the table cells read the default when ReportLab is imported).
-BASE_FONT = "DejaVuSans-Base"
-pdfmetrics.registerFont(TTFont(BASE_FONT, str(ASSETS / "DejaVuSans.ttf")))
-rl_config.canvas_basefontname = BASE_FONT
-CellStyle.fontname = BASE_FONT
+# ReportLab opens every page and every table cell in Helvetica, and xhtml2pdf sets the empty
+# text beside an image or an anchor in it: a base-14 font, never embedded. In this process
+# the name means the embedded DejaVu, so every font of every PDF the product makes is embedded.
+pdfmetrics.registerFont(TTFont("Helvetica", str(ASSETS / "DejaVuSans.ttf")))
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
 
 

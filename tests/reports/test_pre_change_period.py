@@ -12,7 +12,7 @@ from saas_platform.core.tenancy import current_tenant
 from tenants.reports.models import Report
 from tenants.reports.services import pre_change_period
 from tenants.reports.summary import year_earlier_day
-from tests.office.test_survey_editor import _add_question, _draft, _post, _start_draft
+from tests.office.test_survey_editor import _add_question, _draft, _post, _start_draft, _submit
 from tests.reports.test_end_to_end import pdf_text, wait_for_report
 from tests.survey.test_retention import store  # noqa: F401 (a fixture)
 
@@ -37,8 +37,7 @@ def test_pre_change_report_after_a_same_day_publish_covers_twelve_months(
     published = _post(admin, "/panel/ankieta/publikuj", {"wersja_szkicu": str(revision)})
     assert published.status_code == 302
     # The same morning: a resident answers the new version, then the office data change.
-    form = {**client_for(wolomin).survey_form(), **complete_answers()}
-    assert client_for(wolomin).post("/", data=form).status_code == 303
+    assert _submit(client_for(wolomin), complete_answers, "203.0.113.9") == 303
     office_form = {
         "name": "Urząd Miejski w Wołominie", "address": "", "contact_email": "",
         "contact_phone": "", "brand_colour": "#1d4f91", "score_threshold": "70",

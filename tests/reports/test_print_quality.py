@@ -109,5 +109,6 @@ def test_manual_and_poster_carry_metadata_and_embed_every_font(two_offices, logg
         assert title in fields["Title"], name
         assert fields["Author"].strip() and fields["Subject"].strip(), name
         assert pdf_language(pdf) == "pl", name
-        assert embedded_font_problems(path) == [], name
+        problems = embedded_font_problems(path)
+        assert problems == [], f"{name}: {problems}"
     assert sierpc.name not in poppler("pdfinfo", tmp_path / "plakat.pdf")
