@@ -2,7 +2,7 @@
 completed actions the page lists ("Zmieniliśmy dzięki Waszym ocenom").
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-03 14:50:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -64,6 +64,16 @@ def pl_number(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
 
 
+def pl_signed(value: float | None, digits: int = 1) -> str:
+    """A change the Polish way with its sign: "+1,3", "−0,7", "0,0"; "—" when there is none."""
+    if value is None:
+        return "—"
+    text = pl_number(value, digits)
+    if set(text) <= set("−0,"):
+        return text.lstrip("−")  # rounds to zero: no sign
+    return text if text.startswith("−") else "+" + text
+
+
 def pl_percent(share: float | None, digits: int = 0) -> str:
     """A share (0–1) as a Polish percentage: 0.734 -> "73%"."""
     return "—" if share is None else pl_number(share * 100, digits) + "%"
@@ -81,6 +91,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["pl_number"] = pl_number
     app.jinja_env.filters["pl_percent"] = pl_percent
+    app.jinja_env.filters["pl_signed"] = pl_signed
     app.jinja_env.filters["pl_date"] = pl_date
 
     @app.context_processor

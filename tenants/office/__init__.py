@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "score_threshold": "próg oceny",
     "report_recipients": "odbiorcy raportów",
     "extra_report_frequencies": "dodatkowe raporty okresowe",
+    "report_comments": "komentarze w raportach",
     "retention_years": "przechowywanie odpowiedzi (lata)",
     "public_results": "publiczna strona „Wyniki i zmiany”",
     "bytes": "rozmiar pliku (bajty)",

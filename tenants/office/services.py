@@ -37,6 +37,7 @@ OFFICE_FIELDS = (
     "brand_colour",
     "score_threshold",
     "report_recipients",
+    "report_comments",
     "retention_years",
     "public_results",
 )

@@ -9,21 +9,24 @@ from wtforms import (
     ColorField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas_platform.core.numbers import bounded_int
-from saas_platform.core.tenancy.models import Tenant
+from saas_platform.core.tenancy.models import REPORT_COMMENT_CHOICES, Tenant
 from tenants.office import services as office
 from tenants.panel.forms import REQUIRED
+from tenants.reports.comments import COMMENT_LIMIT
 
 THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
+COMMENTS_MESSAGE = "Wybierz jedną z podanych możliwości: bez komentarzy albo najnowsze komentarze."
 
 
 class WholeNumberField(IntegerField):
@@ -112,6 +115,17 @@ class OfficeForm(FlaskForm):
     )
     public_results = BooleanField("Publiczna strona „Wyniki i zmiany” dla mieszkańców")
     report_recipients = RecipientsField("Odbiorcy raportów", validators=[_checked_by(_recipients)])
+    report_comments = RadioField(
+        "Komentarze mieszkańców w raportach",
+        choices=[
+            ("none", "bez komentarzy (zalecane, gdy raport jest publikowany)"),
+            ("newest", f"najnowsze komentarze (najwyżej {COMMENT_LIMIT}) w załączniku raportu"),
+        ],
+        # WTForms' own check speaks English; ours is below. Left out of a post, it keeps
+        # the office's current choice.
+        validate_choice=False,
+        validators=[AnyOf(REPORT_COMMENT_CHOICES, COMMENTS_MESSAGE)],
+    )
     extra_report_frequencies = CheckboxesField(
         "Dodatkowe raporty okresowe",
         choices=[

@@ -388,5 +388,5 @@ def survey_publish():
         draft=draft,
         live=live,
         diff=editor.draft_diff(draft),
-        period=pre_change_period(live.id if live else None, current_tenant.today()),
+        period=pre_change_period(current_tenant.today()),
     )

@@ -1,4 +1,8 @@
-"""Chart images for the PDF: PNGs made by the worker with matplotlib (no display needed)."""
+"""Chart images for the PDF: PNGs made by the worker with matplotlib (no display needed).
+
+Every chart is drawn at the size it is printed (``CHART_WIDTH_INCHES`` wide; the template
+prints it ``CHART_WIDTH_PX`` CSS pixels wide, 96 to the inch), so its smallest text,
+``MIN_FONT_PT``, is that many points on the A4 page."""
 
 from __future__ import annotations
 
@@ -11,21 +15,34 @@ matplotlib.use("Agg")
 from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
+from saas_platform.core.templating import pl_number
 from tenants.reports.stats import GroupRow, Results
 
 BRAND = "#1d4f91"
 WARN = "#b00020"
-plt.rcParams.update({"font.family": "DejaVu Sans", "font.size": 9})
+MIN_FONT_PT = 8
+CHART_WIDTH_INCHES = 6.5
+CHART_WIDTH_PX = int(CHART_WIDTH_INCHES * 96)
+plt.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "xtick.labelsize": MIN_FONT_PT + 1,
+        "ytick.labelsize": MIN_FONT_PT + 1,
+        "axes.labelsize": 9,
+    }
+)
 
 
 def _png(figure: Figure) -> bytes:
+    # No "tight" bounding box: it would crop the figure and the print size would drift.
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=150)
     plt.close(figure)
     return buffer.getvalue()
 
 
-def _short(text: str, limit: int = 48) -> str:
+def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -34,7 +51,7 @@ def bar_chart(
 ) -> bytes:
     """Horizontal bars of indices (0–100), flagged bars in red, the threshold as a line."""
     height = max(1.2, 0.32 * len(labels) + 0.6)
-    figure, axes = plt.subplots(figsize=(6.8, height))
+    figure, axes = plt.subplots(figsize=(CHART_WIDTH_INCHES, height), layout="constrained")
     positions = range(len(labels))
     axes.barh(positions, values, color=[WARN if f else BRAND for f in flagged])
     axes.set_yticks(list(positions), [_short(label) for label in labels])
@@ -42,7 +59,7 @@ def bar_chart(
     axes.set_xlim(0, 100)
     axes.axvline(threshold, color="#555555", linestyle="--", linewidth=1)
     for position, value in zip(positions, values, strict=True):
-        axes.text(min(value + 1, 92), position, f"{value:.0f}", va="center", fontsize=8)
+        axes.text(min(value + 1, 90), position, pl_number(value), va="center", fontsize=MIN_FONT_PT)
     axes.set_xlabel("Indeks satysfakcji (0–100)")
     axes.spines[["top", "right"]].set_visible(False)
     return _png(figure)
@@ -53,7 +70,7 @@ def trend_chart(months: list[GroupRow]) -> bytes | None:
     shown = [(m.label, m.score.index) for m in months if not m.hidden and m.score.index is not None]
     if len(shown) < 2:
         return None
-    figure, axes = plt.subplots(figsize=(6.8, 2.6))
+    figure, axes = plt.subplots(figsize=(CHART_WIDTH_INCHES, 2.4), layout="constrained")
     labels = [m.label for m in months]
     values = [None if m.hidden else m.score.index for m in months]
     axes.plot(

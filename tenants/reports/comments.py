@@ -12,6 +12,10 @@ from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Department, Question, Response
 from tenants.survey.responses import like_pattern, response_conditions
 
+# A yearly report of a busy office has thousands of comments; with the appendix chosen, the
+# PDF prints the newest ones and says how many there are (all are in the panel and the CSV).
+COMMENT_LIMIT = 500
+
 
 @dataclass(frozen=True)
 class Comment:

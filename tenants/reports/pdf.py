@@ -14,6 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import render_template
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -29,19 +31,28 @@ from tenants.actions.services import (
     responsible_label,
 )
 from tenants.reports import comments as comments_service
-from tenants.reports.charts import report_charts
+from tenants.reports import summary
+from tenants.reports.charts import CHART_WIDTH_PX, report_charts
+from tenants.reports.comments import COMMENT_LIMIT
 from tenants.reports.models import report_label
-from tenants.reports.stats import compute_results, previous_period
+from tenants.reports.stats import compute_results
 from tenants.survey.filters import Filters
 from tenants.survey.models import Department
 from tenants.survey.moderation import excluded_count
 from tenants.survey.scores import MIN_GROUP
 
 ASSETS = Path(__file__).with_name("fonts")
+# ReportLab opens every page and every table cell in Helvetica, and xhtml2pdf sets the empty
+# text beside an image or an anchor in it: a base-14 font, never embedded. In this process
+# the name means the embedded DejaVu, so every font of every PDF the product makes is embedded.
+pdfmetrics.registerFont(TTFont("Helvetica", str(ASSETS / "DejaVuSans.ttf")))
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
-# A yearly report of a busy office has thousands of comments; the PDF prints the newest ones
-# and says how many there are (all of them are in the panel and the CSV export).
-COMMENT_LIMIT = 500
+
+
+PRE_CHANGE_NOTE = (
+    "Raport przedstawia dotychczasowe wyniki: ostatnie 12 miesięcy przed zmianą (albo okres "
+    "od pierwszej odpowiedzi, jeśli jest krótszy), ze wszystkich wersji ankiety."
+)
 
 
 class ReportRenderError(RuntimeError):
@@ -76,6 +87,8 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
     )
     charts = {name: _data_uri(png) for name, png in report_charts(results).items()}
     total_comments = comments_service.comment_count(filters)
+    with_comments = tenant.report_comments == "newest"
+    today = tenant.today()
     improvement_items = [
         item
         for item in results.items
@@ -86,11 +99,18 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         office=tenant,
         logo=_data_uri(tenant.logo, tenant.logo_mime_type) if tenant.logo else None,
         kind_label=report_label(request.kind, request.subject),
+        pre_change_note=PRE_CHANGE_NOTE if request.kind == "pre_change" else None,
         results=results,
-        previous=previous_period(filters),
         department=department,
         charts=charts,
-        comments=comments_service.comments(filters, COMMENT_LIMIT),
+        chart_width=CHART_WIDTH_PX,
+        previous=summary.against_previous_period(results),
+        year_earlier=summary.against_year_earlier(results),
+        strongest=summary.strongest(results),
+        weakest=summary.weakest(results),
+        action_status=summary.action_status(request.period_start, request.period_end, today),
+        with_comments=with_comments,
+        comments=comments_service.comments(filters, COMMENT_LIMIT) if with_comments else [],
         total_comments=total_comments,
         excluded=excluded_count(filters),
         comment_limit=COMMENT_LIMIT,
@@ -98,9 +118,7 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         generated_at=generated_at,
         improvement_items=improvement_items,
         improvement_plans=plans_for({item.key: [item.key] for item in improvement_items}),
-        actions=_action_sections(request, tenant.today()),
-        strongest=[i for i in results.items if not i.score.hidden][::-1][:3],
-        weakest=[i for i in results.items if not i.score.hidden][:3],
+        actions=_action_sections(request, today),
     )
 
 

@@ -9,7 +9,6 @@ from datetime import date
 from tenants.audit import services as audit
 from tenants.reports.models import Report
 from tenants.reports.services import covering_pre_change_report, request_pre_change_report
-from tenants.survey.definition import live_version_id
 
 
 def make_pre_change_report(
@@ -20,13 +19,13 @@ def make_pre_change_report(
     recipients: list[str],
     **details,
 ) -> Report:
-    """The pre-change report over the live version's responses, audited with its reason, or
-    the last one when it already covers every response so far; flushes only. The caller
-    links its own audit entry to it, commits, then sends the report's task (a no-op for a
+    """The pre-change report of the results so far (12 months, every version), audited with
+    its reason, or the last one when it already covers every response so far; flushes only.
+    The caller links its own audit entry to it, commits, then sends the report's task (a no-op for a
     report already made)."""
     covering = covering_pre_change_report()
     if covering is not None:
         return covering
-    report = request_pre_change_report(live_version_id(), subject, today, actor_id, recipients)
+    report = request_pre_change_report(subject, today, actor_id, recipients)
     audit.record("report.pre_change", "report", report.id, after={"reason": reason, **details})
     return report

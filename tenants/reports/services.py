@@ -14,12 +14,12 @@ from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
 from saas_platform.core.tenancy import current_tenant
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
+from tenants.reports.summary import year_earlier_day
 from tenants.survey.models import (
     RESPONSES_KEY,
     Department,
     Response,
     ResponseCount,
-    SurveyVersion,
 )
 
 MAX_PERIOD_DAYS = 5 * 366
@@ -205,24 +205,16 @@ def status_summary() -> dict[str, tuple[int, datetime | None]]:
     return {status: (count, oldest) for status, count, oldest in rows}
 
 
-def pre_change_period(version_id: int | None, today: date) -> tuple[date, date]:
-    """The period of a pre-change report: every day with responses to the live version (from
-    its first counted day, or its publication when it has none) up to ``today``, at most
-    ``MAX_PERIOD_DAYS`` long."""
-    start = None
-    if version_id is not None:
-        start = db.session.scalar(
-            select(func.min(ResponseCount.day)).where(
-                ResponseCount.version_id == version_id, ResponseCount.question_key == RESPONSES_KEY
-            )
-        )
-        if start is None:
-            published = db.session.scalar(
-                select(SurveyVersion.published_at).where(SurveyVersion.id == version_id)
-            )
-            start = published.date() if published else None
-    start = min(start or today, today)
-    return max(start, today - timedelta(days=MAX_PERIOD_DAYS), EARLIEST_DATE), today
+def pre_change_period(today: date) -> tuple[date, date]:
+    """The period of a pre-change report, "the results so far": the 12 months up to ``today``
+    (the day of the change), or from the first response if that is later, across every
+    survey version (the report notes the versions it spans)."""
+    year_before = year_earlier_day(today) + timedelta(days=1)
+    first = db.session.scalar(
+        select(func.min(ResponseCount.day)).where(ResponseCount.question_key == RESPONSES_KEY)
+    )
+    start = max(year_before, first) if first is not None else today
+    return min(start, today), today
 
 
 def newest_response_id() -> int | None:
@@ -250,7 +242,6 @@ def covering_pre_change_report() -> Report | None:
 
 
 def request_pre_change_report(
-    version_id: int | None,
     subject: str,
     today: date,
     requested_by_id: int | None,
@@ -258,7 +249,7 @@ def request_pre_change_report(
 ) -> Report:
     """The report of the results so far, made before the survey, its departments or the
     office's data change; it keeps the threshold in force before the change."""
-    start, end = pre_change_period(version_id, today)
+    start, end = pre_change_period(today)
     report = request_report(
         "pre_change",
         start,

@@ -41,7 +41,7 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from saas_platform.core.db import db
-from tenants.survey.definition import QuestionDef, VersionDef
+from tenants.survey.definition import RATING_VALUES, QuestionDef, VersionDef
 from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department
 from tenants.survey.scores import (
@@ -103,6 +103,8 @@ class ItemScore:
     change: float | None
     below_threshold: bool
     significantly_worse: bool
+    # How many ratings 1, 2, 3, 4 and 5 the item had (empty when it is hidden).
+    distribution: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,7 @@ def _items(
                 change=change,
                 below_threshold=_is_below(score, threshold),
                 significantly_worse=significant and change is not None and change < 0,
+                distribution=() if score.hidden else tuple(now[v] for v in RATING_VALUES),
             )
         )
     return _weakest_first(items)

@@ -306,7 +306,8 @@ def test_publishing_makes_the_pre_change_report_then_the_new_live_version(
     before = _version_rows(in_office, wolomin)
 
     confirm = admin.get("/panel/ankieta/publikuj").get_data(as_text=True)
-    assert "przygotuje raport „przed zmianą ankiety” ze wszystkich odpowiedzi" in confirm
+    assert "przygotuje raport „przed zmianą ankiety” z dotychczasowych wyników" in confirm
+    assert "ze wszystkich wersji ankiety" in confirm
     revision = _draft(in_office, wolomin).revision
     published = _post(admin, "/panel/ankieta/publikuj", {"wersja_szkicu": str(revision)})
     assert published.status_code == 302

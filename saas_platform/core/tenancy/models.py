@@ -14,6 +14,9 @@ TENANT_STATUSES = ("active", "suspended")
 # The accessibility statement's compliance status (the law's three) and how it was assessed;
 # "" until the office says.
 A11Y_STATUSES = ("", "full", "partial", "none")
+# The comment appendix of the office's reports: none (a report that may be published), or the
+# newest comments (up to the report's limit). Counts per topic come when comments have topics.
+REPORT_COMMENT_CHOICES = ("none", "newest")
 A11Y_ASSESSMENTS = ("", "self", "external")
 
 
@@ -36,6 +39,9 @@ class Tenant(Model):
             name="retention_years_range",
         ),
         sa.CheckConstraint(f"a11y_status IN {A11Y_STATUSES!r}", name="a11y_status"),
+        sa.CheckConstraint(
+            f"report_comments IN {REPORT_COMMENT_CHOICES!r}", name="report_comments"
+        ),
         sa.CheckConstraint(f"a11y_assessment IN {A11Y_ASSESSMENTS!r}", name="a11y_assessment"),
     )
 
@@ -70,6 +76,11 @@ class Tenant(Model):
     # The yearly report always comes; an office may add "quarterly" and/or "monthly".
     extra_report_frequencies: Mapped[list[str]] = mapped_column(
         sa.JSON, default=list, server_default="[]"
+    )
+    # Residents' comments in the office's reports (REPORT_COMMENT_CHOICES): none by default,
+    # since comments can carry personal data and a report may be published.
+    report_comments: Mapped[str] = mapped_column(
+        sa.String(10), default="none", server_default="none"
     )
     # Raw responses older than this many years are deleted (their counts stay); None: kept.
     retention_years: Mapped[int | None] = mapped_column()
