@@ -137,6 +137,13 @@ def chromium() -> Iterator:
         browser.close()
 
 
+def without_survey_script(context) -> None:
+    """The survey as a browser without JavaScript lays it out (every section on one page): the
+    one-section-at-a-time script is not delivered. (A context with JavaScript turned off would
+    do the same, but axe-core cannot run in it.)"""
+    context.route("**/static/survey-steps.js", lambda route: route.abort())
+
+
 def sign_in_staff(page, demo: DemoPlatform, slug: str) -> None:
     """Sign in through the office's login form, as a staff member does."""
     page.goto(demo.url(slug, "/panel/login"))

@@ -55,7 +55,10 @@ MANUAL_SCREENS = [
     Screen("kioski", "/panel/kioski", "Kioski, czyli tablety w urzędzie"),
     Screen("do-sprawdzenia", "/panel/do-sprawdzenia", "Odpowiedzi do sprawdzenia"),
     Screen("uzytkownicy", "/panel/uzytkownicy", "Użytkownicy panelu", height=900),
-    Screen("ankieta-telefon", "/", "Ankieta na ekranie telefonu", "guest", 320, 640),
+    # the first section, one step of the form, with its one-row scales
+    Screen(
+        "ankieta-telefon", "/#sekcja-wizerunek", "Ankieta na ekranie telefonu", "guest", 320, 640
+    ),
 ]
 SCREENS = {screen.name: screen for screen in MANUAL_SCREENS}
 

@@ -16,7 +16,12 @@ from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
 from tenants.panel.manual import MANUAL_SCREENS, SCREENS_DIR
 from tenants.survey.models import Answer, Response
-from tests.browser_fixtures import LIGHT_BRAND_SLUG, SUSPENDED_SLUG, sign_in_staff
+from tests.browser_fixtures import (
+    LIGHT_BRAND_SLUG,
+    SUSPENDED_SLUG,
+    sign_in_staff,
+    without_survey_script,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -48,9 +53,13 @@ def test_axe_reports_the_violations_it_finds(resident_page):
     assert {"image-alt", "html-has-lang"} <= ids
 
 
-def test_survey_and_its_error_page_meet_wcag_21_aa(demo_platform, resident_page):
+def test_survey_and_its_error_page_meet_wcag_21_aa(demo_platform, chromium):
+    """The whole form on one page, as without JavaScript (one step at a time, with it: see
+    test_survey_on_a_phone.py), and the server's error page."""
     wolomin, _ = demo_platform.slugs
-    page = resident_page
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="pl-PL")
+    without_survey_script(context)
+    page = context.new_page()
     page.goto(demo_platform.url(wolomin))
     assert page.locator("h1").count() == 1
     assert_accessible(page)
@@ -59,6 +68,7 @@ def test_survey_and_its_error_page_meet_wcag_21_aa(demo_platform, resident_page)
     page.wait_for_selector(".error-summary")
     assert page.title().startswith("Błąd:")
     assert_accessible(page)
+    context.close()
 
 
 def test_thank_you_unavailable_and_statement_pages_meet_wcag_21_aa(demo_platform, resident_page):
@@ -240,15 +250,22 @@ def _keyboard_answers(app, slug: str) -> dict[str, list[str]]:
     return answers
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["one-section-at-a-time", "no-js"])
 def test_survey_can_be_completed_with_the_keyboard_alone(
-    migrated_app, demo_platform, resident_page
+    migrated_app, demo_platform, chromium, javascript
 ):
-    """Tab to every question, Space to answer, an arrow key to change an answer, Enter to send:
-    no clicks. Every Tab stop shows its focus."""
+    """Tab to every question, Space to answer, an arrow key to change an answer, Enter to send
+    (and, with JavaScript, Enter on "Dalej" after each section): no clicks. Every Tab stop
+    shows its focus."""
     wolomin, sierpc = demo_platform.slugs
     before = {slug: _office_counts(migrated_app, slug) for slug in (wolomin, sierpc)}
-    page = resident_page
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="pl-PL", java_script_enabled=javascript
+    )
+    page = context.new_page()
     page.goto(demo_platform.url(wolomin))
+    sections = page.locator("fieldset.section").count()
+    steps = 0
     answered_groups: set[str] = set()
     chosen: dict[str, str] = {}  # field name -> the value the keyboard left checked
     for _ in range(400):
@@ -278,6 +295,11 @@ def test_survey_can_be_completed_with_the_keyboard_alone(
             page.keyboard.press("ArrowDown")  # the first department
         elif focused["tag"] == "TEXTAREA":
             page.keyboard.type(KEYBOARD_COMMENT)
+        elif focused["tag"] == "BUTTON" and focused["text"] == "Dalej":
+            page.keyboard.press("Enter")
+            steps += 1
+            assert page.evaluate("() => document.activeElement.tagName") == "H2"
+            assert f"Krok {steps + 1} z {sections}" in page.locator(".step-progress").inner_text()
         elif focused["tag"] == "BUTTON" and focused["text"] == "Wyślij ankietę":
             page.keyboard.press("Enter")
             break
@@ -285,6 +307,8 @@ def test_survey_can_be_completed_with_the_keyboard_alone(
         pytest.fail("the submit button was never reached with Tab")
     page.wait_for_url(demo_platform.url(wolomin, "/dziekujemy") + "*")
     assert "Dziękujemy" in page.locator("h1").inner_text()
+    context.close()
+    assert steps == (sections - 1 if javascript else 0)
 
     after = {slug: _office_counts(migrated_app, slug) for slug in (wolomin, sierpc)}
     assert after[wolomin] == (before[wolomin][0] + 1, before[wolomin][1] + 1)

@@ -30,7 +30,8 @@ def test_survey_page_is_polish_accessible_and_branded(two_offices, client_for):
     assert "(wymagane)" in html
     assert wolomin.name in html
     assert "Biuro Obsługi Mieszkańców" in html  # the department picker
-    assert "<script" not in html
+    # no inline script: only the same-origin, deferred one-section-at-a-time enhancement
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/survey-steps.js" defer>']
     # every radio group is a fieldset with a legend, every input has a label
     assert html.count("<fieldset") == html.count("<legend>")
     input_ids = re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html)
