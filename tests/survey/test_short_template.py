@@ -49,7 +49,7 @@ def test_every_text_of_the_short_template_is_in_polish_english_and_ukrainian():
     with SHORT_TEMPLATE.open("rb") as fh:
         data = tomllib.load(fh)
     texts = list(_texts(data))
-    assert len(texts) == 23  # 8 questions, a help text, 7 sections, 5 options, title, intro
+    assert len(texts) == 24  # 8 questions, a help text, 8 sections, 5 options, title, intro
     for where, polish, translations in texts:
         assert polish.strip(), where
         for language, text in translations.items():
