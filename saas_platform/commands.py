@@ -20,6 +20,7 @@ from saas_platform.operations import queues_command
 from tenants.accounts.models import ROLES
 from tenants.accounts.services import StaffError
 from tenants.accounts.tasks import send_staff_link
+from tenants.survey.template import NEW_OFFICE_TEMPLATE, TEMPLATES
 
 
 @db_commands.command("roles")
@@ -59,8 +60,21 @@ tenants = AppGroup("tenants", help="Offices on the platform.")
 @click.option(
     "--admin-email", default="", help="The first administrator, who gets an invitation by e-mail."
 )
+@click.option(
+    "--template",
+    type=click.Choice(list(TEMPLATES)),
+    default=NEW_OFFICE_TEMPLATE,
+    show_default=True,
+    help="The survey the office starts with: short (8 questions) or full (32 questions).",
+)
 def create_tenant_command(
-    slug: str, name: str, municipality: str, teryt: str, contact_email: str, admin_email: str
+    slug: str,
+    name: str,
+    municipality: str,
+    teryt: str,
+    contact_email: str,
+    admin_email: str,
+    template: str,
 ):
     """Register an office; its survey works at once at SLUG.<PLATFORM_DOMAIN>."""
     try:
@@ -72,6 +86,7 @@ def create_tenant_command(
             teryt=teryt,
             contact_email=contact_email,
             admin_email=admin_email,
+            template=template,
         )
     except ValueError as exc:  # a slug, a TERYT code, a name or an address refused
         db.session.rollback()

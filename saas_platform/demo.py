@@ -47,7 +47,9 @@ DEMO_OFFICES = [
             "Wydział Ochrony Środowiska i Gospodarki Odpadami",
             "Wydział Spraw Obywatelskich",
         ],
-        "weak": {"parking": -1.4, "czas_oczekiwania": -0.9, "czytelnosc_formularzy": -0.6},
+        # Wołomin asks the short survey, Sierpc the full one: `make run` shows both.
+        "template": "short",
+        "weak": {"terminowosc_ogolnie": -1.2, "wizerunek_ogolnie": -0.8, "podejscie_ogolnie": -0.5},
         # Wołomin has filled in its legal pages; Sierpc has not, so its pages say what is
         # missing and its admins see the reminder.
         "a11y_coordinator": "Koordynator ds. dostępności (demo)",
@@ -74,6 +76,7 @@ DEMO_OFFICES = [
             "Referat Inwestycji i Rozwoju",
             "Referat Gospodarki Komunalnej",
         ],
+        "template": "full",
         "weak": {"strona_internetowa": -1.1, "informacja_o_terminie": -0.8},
     },
 ]
@@ -218,7 +221,8 @@ def _rating(rng: random.Random, centre: float) -> str:
 
 def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng: random.Random):
     version = published_version(live_version_id())
-    departments = [d.id for d in active_departments()]
+    # a survey without the department question (the short one) records no department
+    departments = [d.id for d in active_departments()] if version.department_question else []
     zone = ZoneInfo(tenant.timezone)
     now = datetime.now(UTC)
     channels = ["web"] * 55 + ["qr"] * 20 + ["banner"] * 15 + ["paper"] * 10
@@ -227,7 +231,7 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
     responses, answers_per_response, counts = [], [], Counter()
     for _ in range(count):
         submitted = _random_moment(rng, now, zone)
-        department = rng.choice(departments) if rng.random() < 0.8 else None
+        department = rng.choice(departments) if departments and rng.random() < 0.8 else None
         channel = rng.choice(channels)
         answers = []
         for question in version.questions.values():

@@ -1,7 +1,8 @@
 """Onboarding a municipality: the one service behind the operator console's form and
 ``satysfakcja tenants create``, with the same checks and the same platform audit entry.
 
-A new office gets the default survey template and its departments, and (when an address is
+A new office gets a survey template (the short one unless the operator chooses the full one)
+and its departments, and (when an address is
 given) an invitation for its first administrator; it serves its survey at once. Services flush,
 never commit: the caller commits, then sends the invitation's mail task.
 """
@@ -18,7 +19,7 @@ from saas_platform.core.text import RefusedCharacter, clean_text, refusal_messag
 from saas_platform.operator.services import record
 from tenants.accounts import services as staff
 from tenants.accounts.services import StaffLink
-from tenants.survey.template import install_default_survey
+from tenants.survey.template import NEW_OFFICE_TEMPLATE, TEMPLATES, install_default_survey
 
 TERYT_PATTERN = re.compile(r"[0-9]{7}")  # not \d, which takes "٣" and every other digit too
 
@@ -35,10 +36,19 @@ def _one_line(value: str, what: str) -> str:
 
 
 def create_tenant(
-    slug: str, name: str, departments: list[str] | None = None, **details: str
+    slug: str,
+    name: str,
+    departments: list[str] | None = None,
+    template: str = "full",
+    **details: str,
 ) -> Tenant:
-    """Register an office with the default survey template and the given departments (the
-    template's list when None). Flushes only."""
+    """Register an office with the survey of ``template`` and the given departments (the
+    template's list when None). Flushes only. Onboarding (``onboard_office``: the console and
+    the command line) starts new offices with the short template; this lower step keeps the
+    full one unless told, for the callers that build offices with a known survey (the demo,
+    the tests)."""
+    if template not in TEMPLATES:
+        raise OnboardingError("Nieznany szablon ankiety: wybierz krótką albo pełną.")
     validate_slug(slug)
     name = _one_line(name, "Nazwa urzędu")
     if not name or len(name) > 200:
@@ -47,7 +57,7 @@ def create_tenant(
     with duplicate_raises(DuplicateSlug(slug)):  # onboarded a moment ago by another operator
         db.session.add(tenant)
     with tenant_scope(tenant):
-        install_default_survey(tenant, departments)
+        install_default_survey(tenant, departments, template)
     return tenant
 
 
@@ -60,6 +70,7 @@ def onboard_office(
     contact_email: str = "",
     admin_email: str = "",
     departments: list[str] | None = None,
+    template: str = NEW_OFFICE_TEMPLATE,
 ) -> tuple[Tenant, StaffLink | None]:
     """Register an office, invite its first admin when ``admin_email`` is given, and record it
     in the platform's audit log (``operator_id`` None: the command line). Flushes only."""
@@ -81,6 +92,7 @@ def onboard_office(
         slug,
         name,
         departments=names,
+        template=template,
         municipality=_one_line(municipality, "Gmina lub miasto")[:120],
         teryt=teryt,
         contact_email=contact_email.strip(),

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from tenants.survey.template import NEW_OFFICE_TEMPLATE, TEMPLATES
+
 REQUIRED = "To pole jest wymagane."
 
 
@@ -46,6 +48,12 @@ class OnboardingForm(FlaskForm):
     )
     departments = TextAreaField(
         "Wydziały na start (jeden w wierszu)", validators=[Length(max=5000)]
+    )
+    template = SelectField(
+        "Ankieta na start",
+        choices=[(name, label) for name, (_path, label) in TEMPLATES.items()],
+        default=NEW_OFFICE_TEMPLATE,
+        validate_choice=True,
     )
 
 

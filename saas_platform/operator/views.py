@@ -263,6 +263,7 @@ def office_new():
                     form.contact_email.data or "",
                     form.admin_email.data,
                     (form.departments.data or "").splitlines(),
+                    template=form.template.data,
                 )
             except ValueError as exc:  # a slug, a TERYT code, a name or an address refused
                 db.session.rollback()

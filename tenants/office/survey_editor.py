@@ -30,11 +30,14 @@ from tenants.survey.models import Question, Survey, SurveyDraft, SurveyVersion
 from tenants.survey.template import (
     InvalidTemplate,
     check_template,
-    default_template,
     publish_definition,
+    survey_template,
 )
 
-DRAFT_SOURCES = ("live", "template")
+# "template" is the full template (the editor's "przywróć szablon domyślny"); "short" the short
+# one. Switching templates is a draft like any other: its publication makes the pre-change
+# report first.
+DRAFT_SOURCES = ("live", "template", "short")
 
 
 class PublishConflict(RuntimeError):
@@ -74,14 +77,18 @@ def draft_diff(draft: SurveyDraft) -> DraftDiff:
 
 
 def start_draft(source: str) -> SurveyDraft:
-    """A draft copied from the live version, or from the default template ("przywróć szablon
-    domyślny"); an existing draft is replaced."""
+    """A draft copied from the live version, from the full template ("przywróć szablon
+    domyślny") or from the short one ("ankieta krótka"); an existing draft is replaced."""
     if source not in DRAFT_SOURCES:
         raise InvalidTemplate("Nieznane źródło szkicu.")
     live = live_version()
     if source == "live" and live is None:
         raise InvalidTemplate("Urząd nie ma jeszcze opublikowanej ankiety.")
-    definition = definition_of(live) if source == "live" else _template_definition()
+    definition = (
+        definition_of(live)
+        if source == "live"
+        else _template_definition("short" if source == "short" else "full")
+    )
     survey = office_survey()
     draft = current_draft(lock=True)
     if draft is None:
@@ -97,8 +104,8 @@ def start_draft(source: str) -> SurveyDraft:
     return draft
 
 
-def _template_definition() -> dict:
-    return definition_of(version_from_definition(default_template(), 0, 0, 0))
+def _template_definition(name: str) -> dict:
+    return definition_of(version_from_definition(survey_template(name), 0, 0, 0))
 
 
 def edit_draft(
@@ -116,16 +123,18 @@ def edit_draft(
 
 
 def import_template_translations() -> int:
-    """Fill the draft's missing English and Ukrainian texts from the default template, where a
-    text's Polish is still the template's; with no draft, one is started from the live version
-    first. The live version changes only when the draft is published. Returns how many texts
-    were filled."""
+    """Fill the draft's missing English and Ukrainian texts from the templates (full and
+    short), where a text's Polish is still a template's; with no draft, one is started from
+    the live version first. The live version changes only when the draft is published.
+    Returns how many texts were filled."""
     draft = current_draft(lock=True) or start_draft("live")
     copied = 0
 
     def change(definition: dict) -> dict:
         nonlocal copied
-        definition, copied = import_translations(definition, default_template())
+        for name in ("full", "short"):  # a text of either template brings its translations
+            definition, found = import_translations(definition, survey_template(name))
+            copied += found
         return definition
 
     edit_draft(draft, change, "translations.import")

@@ -57,6 +57,12 @@ def qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
+def qr_data_uri(url: str) -> str:
+    """The code as a ``data:`` PNG address, to show in a page (the CSP allows ``data:`` images)
+    without storing or serving it anywhere, e.g. a kiosk link shown only once."""
+    return "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
+
+
 def qr_svg(url: str) -> bytes:
     """The code as an SVG (one path on a white background), for print shops."""
     return _qr(url).make_image(image_factory=SvgPathFillImage).to_string(encoding="utf-8")

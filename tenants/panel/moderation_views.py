@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from saas_platform.core.db import db
 from saas_platform.core.text import RefusedCharacter, refusal_message
+from tenants.outreach.qr import qr_data_uri
 from tenants.panel.blueprint import admin_required, bp
 from tenants.survey import moderation
 from tenants.survey.kiosk import create_kiosk, kiosks, revoke_kiosk
@@ -50,21 +51,30 @@ def moderation_decide(response_id: int):
 @bp.route("/kioski", methods=["GET", "POST"], endpoint="kiosks")
 @admin_required
 def kiosk_list():
-    """Kiosk devices; a new one's link is shown once, right after it is made."""
-    new_link = None
+    """Kiosk devices; a new one's link is shown once, right after it is made, as text, as a QR
+    code to scan with the tablet and on a printable setup sheet (the print stylesheet prints
+    only the sheet)."""
+    new_link = new_name = None
     if request.method == "POST":
         name = (request.form.get("nazwa") or "").strip()
         if not name:
             flash("Podaj nazwę kiosku, np. „Tablet w Biurze Obsługi”.", "error")
         else:
             try:
-                _device, token = create_kiosk(name)
+                device, token = create_kiosk(name)
             except RefusedCharacter as refused:
                 flash(refusal_message("Nazwa kiosku", refused.character), "error")
             else:
                 db.session.commit()
                 new_link = url_for("index", kanal="kiosk", kiosk=token, _external=True)
-    return render_template("panel/kiosks.html", devices=kiosks(), new_link=new_link)
+                new_name = device.name
+    return render_template(
+        "panel/kiosks.html",
+        devices=kiosks(),
+        new_link=new_link,
+        new_name=new_name,
+        new_qr=qr_data_uri(new_link) if new_link else None,
+    )
 
 
 @bp.post("/kioski/<int:device_id>/wylacz")

@@ -68,11 +68,23 @@ def survey_editor():
     )
 
 
+DRAFT_STARTED = {
+    "live": "Utworzono szkic z aktualnej wersji ankiety.",
+    "template": "Utworzono szkic z szablonu domyślnego (ankieta pełna). Opublikuj go, aby "
+    "zmienić szablon; przed publikacją powstanie raport „przed zmianą ankiety”.",
+    "short": "Utworzono szkic z szablonu „Ankieta krótka”. Opublikuj go, aby zmienić szablon; "
+    "przed publikacją powstanie raport „przed zmianą ankiety”.",
+}
+
+
 @bp.post("/ankieta/szkic")
 @admin_required
 def survey_draft_start():
-    """Start (or replace) the draft from the live version or from the default template."""
-    source = {"aktualna": "live", "szablon": "template"}.get(request.form.get("zrodlo", ""))
+    """Start (or replace) the draft from the live version, the full (default) template or the
+    short one; switching templates is published like any draft, pre-change report first."""
+    source = {"aktualna": "live", "szablon": "template", "krotka": "short"}.get(
+        request.form.get("zrodlo", "")
+    )
     if source is None:
         abort(400)
     try:
@@ -82,12 +94,7 @@ def survey_draft_start():
         flash(str(exc), "error")
         return redirect(url_for("panel.survey_editor"))
     db.session.commit()
-    flash(
-        "Utworzono szkic z szablonu domyślnego."
-        if source == "template"
-        else "Utworzono szkic z aktualnej wersji ankiety.",
-        "success",
-    )
+    flash(DRAFT_STARTED[source], "success")
     return redirect(url_for("panel.survey_editor"))
 
 

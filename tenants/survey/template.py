@@ -1,5 +1,5 @@
-"""Survey templates: the default one shipped as a data file, checked, and installed for an
-office as its first published version."""
+"""Survey templates: the full and the short one, shipped as data files, checked, and installed
+for an office as its first published version (new offices start with the short one)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,13 @@ from tenants.survey.models import (
 )
 
 DEFAULT_TEMPLATE = Path(__file__).with_name("default_template.toml")
+SHORT_TEMPLATE = Path(__file__).with_name("short_template.toml")
+# The templates an office chooses from (onboarding, the editor): name -> (file, Polish label).
+TEMPLATES = {
+    "short": (SHORT_TEMPLATE, "Ankieta krótka (8 pytań, około minuty)"),
+    "full": (DEFAULT_TEMPLATE, "Ankieta pełna (32 pytania, kilka minut)"),
+}
+NEW_OFFICE_TEMPLATE = "short"
 KEY_PATTERN = re.compile(r"^[a-z0-9_]{1,64}$")
 CHOICE_KINDS = ("single_choice", "multiple_choice")
 
@@ -33,12 +40,20 @@ class InvalidTemplate(ValueError):
 
 
 @cache
-def default_template() -> dict:
-    """The default template, parsed and checked once per process."""
-    with DEFAULT_TEMPLATE.open("rb") as fh:
+def survey_template(name: str) -> dict:
+    """The template ``name`` (a key of ``TEMPLATES``), parsed and checked once per process.
+    An unknown name raises ``InvalidTemplate``."""
+    if name not in TEMPLATES:
+        raise InvalidTemplate("Nieznany szablon ankiety.")
+    with TEMPLATES[name][0].open("rb") as fh:
         data = tomllib.load(fh)
     check_template(data)
     return data
+
+
+def default_template() -> dict:
+    """The full template (its texts and departments are the reference for translations)."""
+    return survey_template("full")
 
 
 # Length limits of the texts of a definition (the database columns allow as much or more).
@@ -164,10 +179,12 @@ def _check_question(question: dict, keys: set[str]) -> None:
     _check_translations(question, "question", f"Pytanie {key}", option_keys)
 
 
-def install_default_survey(tenant, departments: list[str] | None = None) -> SurveyVersion:
-    """Give a new office its departments (the template's when None) and the default survey,
-    published as version 1."""
-    data = default_template()
+def install_default_survey(
+    tenant, departments: list[str] | None = None, template: str = "full"
+) -> SurveyVersion:
+    """Give a new office its departments (the template's when None) and the survey of
+    ``template``, published as version 1."""
+    data = survey_template(template)
     if departments is None:
         departments = data.get("default_departments", [])
     for position, name in enumerate(departments):

@@ -58,12 +58,16 @@ def embedded_app(tmp_path_factory):
     Path(database).unlink()
 
 
-def test_demo_office_survey_opens_in_polish(embedded_app):
-    page = embedded_app.test_client().get("/", base_url="http://wolomin.localhost:5000")
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200
-    assert "Urząd Miejski w Wołominie" in html
-    assert "Ankieta satysfakcji klienta" in html
+def test_demo_offices_show_the_short_and_the_full_survey_in_polish(embedded_app):
+    # Wołomin asks the short template, Sierpc the full one: `make run` shows both
+    for slug, office, title, other in (
+        ("wolomin", "Urząd Miejski w Wołominie", "Ankieta krótka", "Ankieta satysfakcji klienta"),
+        ("sierpc", "Urząd Miejski w Sierpcu", "Ankieta satysfakcji klienta", "Ankieta krótka"),
+    ):
+        page = embedded_app.test_client().get("/", base_url=f"http://{slug}.localhost:5000")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert office in html and title in html and other not in html
 
 
 def test_landing_lists_the_demo_offices(embedded_app):

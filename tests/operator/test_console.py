@@ -174,6 +174,7 @@ def test_onboarding_gives_a_working_office_end_to_end(app, operator, client_for,
         "contact_email": "urzad@gorakalwaria.example",
         "admin_email": "sekretarz@gorakalwaria.example",
         "departments": "Biuro Obsługi Mieszkańców\nUrząd Stanu Cywilnego",
+        "template": "full",  # the full survey asks for the department (the short one does not)
     }
     suggestion = _post(operator, "/operator/urzedy/nowy", **form)
     assert suggestion.status_code == 200
