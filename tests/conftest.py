@@ -111,10 +111,10 @@ class TestDatabase:
         return f"postgresql+psycopg2://{role}@{PG_HOST}/{self.name}"
 
 
-@pytest.fixture(scope="session")
-def database() -> Iterator[TestDatabase]:
-    """A fresh database, set up with ``role_setup_sql`` exactly as the README says."""
-    name = f"satysfakcja_test_{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def _fresh_database(suffix: str = "") -> Iterator[TestDatabase]:
+    """A new database set up with ``role_setup_sql`` exactly as the README says; dropped after."""
+    name = f"satysfakcja_test_{uuid.uuid4().hex[:8]}{suffix}"
     statements = role_setup_sql(OWNER_ROLE, APP_ROLE, name)
     _execute_tolerating_existing_roles("postgres", statements[:DATABASE_LEVEL_STATEMENTS])
     _execute_tolerating_existing_roles(name, statements[DATABASE_LEVEL_STATEMENTS:])
@@ -123,20 +123,20 @@ def database() -> Iterator[TestDatabase]:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def database() -> Iterator[TestDatabase]:
+    """The suite's database."""
+    with _fresh_database() as created:
+        yield created
 
 
 @pytest.fixture
 def empty_database() -> Iterator[TestDatabase]:
     """A database set up like the suite's, with no migration applied yet (for migration tests)."""
-    name = f"satysfakcja_test_{uuid.uuid4().hex[:8]}_empty"
-    statements = role_setup_sql(OWNER_ROLE, APP_ROLE, name)
-    _execute_tolerating_existing_roles("postgres", statements[:DATABASE_LEVEL_STATEMENTS])
-    _execute_tolerating_existing_roles(name, statements[DATABASE_LEVEL_STATEMENTS:])
-    yield TestDatabase(name)
-    connection = _superuser_connection("postgres")
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    connection.close()
+    with _fresh_database("_empty") as created:
+        yield created
 
 
 class MailBox:
