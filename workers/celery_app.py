@@ -11,7 +11,10 @@ from celery import Celery
 from celery.signals import worker_process_init
 from flask import Flask
 
-from workers import observability  # noqa: F401 - the worker's logging and metrics signals
+from workers import (
+    observability,  # noqa: F401 - the worker's logging and metrics signals
+    watchdog,
+)
 
 _worker_flask_app: Flask | None = None
 
@@ -31,7 +34,9 @@ def _make_worker_app() -> Celery:
 
     global _worker_flask_app
     _worker_flask_app = create_app()
-    return _worker_flask_app.extensions["celery"]
+    celery = _worker_flask_app.extensions["celery"]
+    watchdog.install(celery)
+    return celery
 
 
 def __getattr__(name: str):

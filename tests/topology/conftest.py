@@ -9,7 +9,9 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -57,6 +59,7 @@ FAST_RECOVERY = {
     "REPORT_QUEUED_GRACE_SECONDS": "3",
     "REPORT_RUNNING_TIMEOUT_SECONDS": "12",
     "EMAIL_RETRY_BASE_SECONDS": "1",
+    "WORKER_STALL_SECONDS": "8",
 }
 
 
@@ -86,6 +89,7 @@ class Topology:
     beat: Service | None = None
     offices: list[TopologyOffice] = field(default_factory=list)
     _workers_started: int = 0
+    _supervisor_stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def mailbox(self) -> MailBox:
@@ -114,11 +118,22 @@ class Topology:
             ],
             {**self.env, **extra_env},
             self.workdir / f"worker-{self._workers_started}.log",
+            supervised=True,
         )
         worker.start()
-        wait_until(lambda: " ready." in worker.log(), 60, "the Celery worker is ready")
+        wait_until(lambda: " ready." in worker.log(), 180, "the Celery worker is ready")
         self.worker = worker
         return worker
+
+    def control(self, *args: str) -> str:
+        """``celery control ...`` for the current worker, as an operator would type it."""
+        result = subprocess.run(
+            [str(BIN / "celery"), "-A", "workers.celery_app", "control", *args, "--destination",
+             f"topology{self._workers_started}@{socket.gethostname()}"],
+            cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
 
     def start_beat(self) -> None:
         self.beat = Service(
@@ -134,7 +149,20 @@ class Topology:
         )
         self.beat.start()
 
+    def supervise(self) -> None:
+        """Restart the worker when it exits by itself, as deploy/'s supervisors do (systemd's
+        Restart=always, Compose's unless-stopped); the watchdog (workers/watchdog.py) relies
+        on it."""
+
+        def watch() -> None:
+            while not self._supervisor_stop.wait(0.5):
+                if self.worker is not None:
+                    self.worker.restart_if_it_exited()
+
+        threading.Thread(target=watch, name="supervisor", daemon=True).start()
+
     def stop_all(self) -> None:
+        self._supervisor_stop.set()
         if self.nginx is not None:
             self.nginx.stop()  # first: its keep-alive connections would hold gunicorn up
         # The end of the module: no need to be gentle (gunicorn takes seconds even to SIGQUIT).
@@ -143,6 +171,17 @@ class Topology:
                 service.stop(sig=signal.SIGQUIT)
         if self.web is not None and self.web.running():
             self.web.kill()
+
+    def log_tails(self, lines: int = 40) -> str:
+        """The last lines of the worker's and beat's logs, for a failure message: a report
+        that never came is explained there (a consumer that did not come back, a crash)."""
+        parts = []
+        for service in (self.worker, self.beat):
+            if service is not None and service.log_path.exists():
+                tail = service.log().splitlines()[-lines:]
+                parts.append(f"--- {service.log_path.name} (last {len(tail)} lines)")
+                parts.extend(tail)
+        return "\n".join(parts)
 
     # -- what a test does through nginx -------------------------------------------------------
 
@@ -351,9 +390,10 @@ def topology(tmp_path_factory):
         topology.start_beat()
         topology.nginx.start(topology.port)
         topology.start_worker()  # waits until ready; the others boot meanwhile
+        topology.supervise()
         wait_until(
             lambda: topology.client(PLATFORM_DOMAIN).get("/healthz").status == 200,
-            60,
+            180,  # booting takes seconds on an idle machine, minutes on a loaded one
             "gunicorn answers through nginx",
         )
         yield topology

@@ -61,8 +61,14 @@ class Service:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen | None = None
+    # Like systemd's Restart=always: a process that exits without being told to is started
+    # again (Topology.supervise). Stopping or killing it from a test is being told to.
+    supervised: bool = False
+    told_to_stop: bool = False
+    restarts: int = 0
 
     def start(self) -> None:
+        self.told_to_stop = False
         with self.log_path.open("a") as log:
             log.write(f"\n--- start: {' '.join(self.command)}\n")
             log.flush()
@@ -81,6 +87,7 @@ class Service:
     def stop(self, timeout: float = 20.0, sig: int = signal.SIGTERM) -> None:
         """SIGTERM (a warm shutdown for Celery and gunicorn; SIGQUIT is their quick one), then
         SIGKILL to the group if stuck."""
+        self.told_to_stop = True
         if not self.running():
             return
         self.process.send_signal(sig)
@@ -94,12 +101,23 @@ class Service:
 
     def kill(self) -> None:
         """SIGKILL to the whole process group, as an out-of-memory killer or a crash would."""
+        self.told_to_stop = True
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def restart_if_it_exited(self) -> bool:
+        """Start the process again if it is supervised and exited by itself."""
+        if not self.supervised or self.told_to_stop or self.process is None or self.running():
+            return False
+        with self.log_path.open("a") as log:
+            log.write(f"\n--- exited with {self.process.returncode}: restarted by the supervisor\n")
+        self.restarts += 1
+        self.start()
+        return True
 
 
 class PrivatePostgres:

@@ -56,12 +56,15 @@ def figure(html: str, element_id: str) -> str:
 
 
 def wait_for_report(topology: Topology, office, report_id: int, status: str = "done") -> dict:
-    wait_until(
-        lambda: topology.report(office, report_id)["status"] == status,
-        REPORT_MADE_WITHIN,
-        f"report {report_id} is {status}",
-        step=0.2,
-    )
+    try:
+        wait_until(
+            lambda: topology.report(office, report_id)["status"] == status,
+            REPORT_MADE_WITHIN,
+            f"report {report_id} is {status}",
+            step=0.2,
+        )
+    except AssertionError as late:
+        raise AssertionError(f"{late}\n{topology.log_tails()}") from None
     return topology.report(office, report_id)
 
 
@@ -304,6 +307,30 @@ def test_worker_killed_with_sigkill_mid_render_makes_the_report_once(topology):
     assert len(attachment.get_content()) == report["pdf_size"]
     time.sleep(4)  # two sweeps later: still exactly one report, one e-mail
     assert topology.report(office_a, report_id)["attempts"] == 2
+    assert len(topology.mailbox.messages) == 1
+
+
+def test_a_worker_that_stops_taking_tasks_is_restarted_by_its_watchdog(topology):
+    """Celery's consumer can come back from a lost broker connection without consuming again
+    (workers/watchdog.py). Cancelling its queue reproduces that: connected, answering pings,
+    taking nothing."""
+    office_a = topology.offices[0]
+    topology.mailbox.messages.clear()
+    staff_a = topology.staff(office_a)
+    worker = topology.worker
+    restarts = worker.restarts
+    assert "no longer consuming from celery" in topology.control("cancel_consumer", "celery")
+    report_id = topology.request_report(staff_a)
+    time.sleep(4)  # longer than the sweeper's grace: sent again, still taken by nobody
+    assert topology.report(office_a, report_id)["status"] == "queued"
+
+    report = wait_for_report(topology, office_a, report_id)
+    assert worker.restarts == restarts + 1
+    assert "has taken no task" in worker.log()
+    assert report["attempts"] == 1
+    (mail,) = topology.mailbox.wait_for(1, timeout=REPORT_MADE_WITHIN)
+    assert office_a.staff_email in mail["X-Envelope-To"]
+    time.sleep(4)  # two sweeps later: still one report, one e-mail
     assert len(topology.mailbox.messages) == 1
 
 
