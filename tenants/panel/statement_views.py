@@ -4,6 +4,8 @@ office knows. The rules live in ``tenants.office.statements``; what is still mis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -104,37 +106,50 @@ def statements_page() -> str:
     return render_template("panel/statements.html", **_forms())
 
 
-@bp.post("/deklaracje/dostepnosc")
-@admin_required
-def statement_save() -> Response | tuple[str, int]:
-    """Save the accessibility statement's office parts."""
-    form = StatementForm()
+def _save(
+    form: StatementForm | PrivacyForm, apply: Callable[[], bool], saved: str
+) -> Response | tuple[str, int]:
+    """Validate ``form``, then ``apply`` it (the service call; True when something changed) and
+    commit; a refusal from the service is shown on the form, with nothing stored."""
     if form.validate_on_submit():
         try:
-            changed = statements.update_statement(
-                current_tenant._get_current_object(),
-                coordinator=form.coordinator.data or "",
-                email=form.email.data or "",
-                phone=form.phone.data or "",
-                status=form.status.data or "",
-                shortcomings=form.shortcomings.data or "",
-                assessment=form.assessment.data or "",
-                auditor=form.auditor.data or "",
-                prepared_on=form.prepared_on.data,
-                reviewed_on=form.reviewed_on.data,
-                architecture=form.architecture.data or "",
-            )
+            changed = apply()
         except OfficeError as exc:
             db.session.rollback()
             form.form_errors.append(str(exc))
         else:
             db.session.commit()
-            flash(
-                "Zapisano deklarację dostępności." if changed else "Nie wprowadzono zmian.",
-                "success",
-            )
+            flash(saved if changed else "Nie wprowadzono zmian.", "success")
             return redirect(url_for("panel.statements_page"))
-    return render_template("panel/statements.html", **_forms(statement_form=form)), 422
+    if isinstance(form, StatementForm):
+        page = _forms(statement_form=form)
+    else:
+        page = _forms(privacy_form=form)
+    return render_template("panel/statements.html", **page), 422
+
+
+@bp.post("/deklaracje/dostepnosc")
+@admin_required
+def statement_save() -> Response | tuple[str, int]:
+    """Save the accessibility statement's office parts."""
+    form = StatementForm()
+    return _save(
+        form,
+        lambda: statements.update_statement(
+            current_tenant._get_current_object(),
+            coordinator=form.coordinator.data or "",
+            email=form.email.data or "",
+            phone=form.phone.data or "",
+            status=form.status.data or "",
+            shortcomings=form.shortcomings.data or "",
+            assessment=form.assessment.data or "",
+            auditor=form.auditor.data or "",
+            prepared_on=form.prepared_on.data,
+            reviewed_on=form.reviewed_on.data,
+            architecture=form.architecture.data or "",
+        ),
+        "Zapisano deklarację dostępności.",
+    )
 
 
 @bp.post("/deklaracje/rodo")
@@ -142,22 +157,13 @@ def statement_save() -> Response | tuple[str, int]:
 def privacy_save() -> Response | tuple[str, int]:
     """Save the privacy notice's data controller and IOD contact."""
     form = PrivacyForm()
-    if form.validate_on_submit():
-        try:
-            changed = statements.update_privacy(
-                current_tenant._get_current_object(),
-                controller_name=form.controller_name.data or "",
-                controller_address=form.controller_address.data or "",
-                iod_contact=form.iod_contact.data or "",
-            )
-        except OfficeError as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(
-                "Zapisano informację o ochronie danych." if changed else "Nie wprowadzono zmian.",
-                "success",
-            )
-            return redirect(url_for("panel.statements_page"))
-    return render_template("panel/statements.html", **_forms(privacy_form=form)), 422
+    return _save(
+        form,
+        lambda: statements.update_privacy(
+            current_tenant._get_current_object(),
+            controller_name=form.controller_name.data or "",
+            controller_address=form.controller_address.data or "",
+            iod_contact=form.iod_contact.data or "",
+        ),
+        "Zapisano informację o ochronie danych.",
+    )
