@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ def neutralise(value: Cell) -> Cell:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def safe_row(*cells: Cell) -> list[Cell]:
+    """One row, every cell through ``neutralise``."""
+    return [neutralise(cell) for cell in cells]
+
+
+def json_cell(value: Any) -> str:
+    """A structure (an audit entry's details, its values before and after) as readable JSON;
+    nothing as an empty cell."""
+    return json.dumps(value, ensure_ascii=False) if value else ""
 
 
 # -- CSV -------------------------------------------------------------------------------------

@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import redis
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Select, text
@@ -17,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from saas_platform.core.db import db
 from saas_platform.core.numbers import bounded_int
+from saas_platform.core.spreadsheets import Export, csv_chunks
 
 health = Blueprint("health", __name__)
 
@@ -185,3 +195,13 @@ def set_security_headers(response: Response) -> Response:
 
 def make_csp_nonce() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
+
+
+def csv_download(export: Export, filename: str) -> Response:
+    """``export`` streamed as a CSV attachment; its batches read the database as they go, so
+    they run inside the request's context."""
+    response = current_app.response_class(
+        stream_with_context(csv_chunks(export)), mimetype="text/csv"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

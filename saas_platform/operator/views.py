@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import time
 
 import qrcode
@@ -26,12 +25,12 @@ from saas_platform import staffing
 from saas_platform.core.db import db, is_id
 from saas_platform.core.dispatch import enqueue
 from saas_platform.core.security import limiter
-from saas_platform.core.spreadsheets import Export, csv_chunks, neutralise
+from saas_platform.core.spreadsheets import Export, json_cell, safe_row
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.resolver import require_platform_site
 from saas_platform.core.tenancy.services import office_title, office_url, suggest_slug
 from saas_platform.core.text import search_text
-from saas_platform.core.web import newest_first_page, page_number, private_pages
+from saas_platform.core.web import csv_download, newest_first_page, page_number, private_pages
 from saas_platform.onboarding import onboard_office
 from saas_platform.operator import services
 from saas_platform.operator.forms import (
@@ -455,26 +454,20 @@ def audit_log_csv():
     ).all()
     offices = services.office_names(entries)
     rows = [
-        [
-            neutralise(cell)
-            for cell in (
-                e.id,
-                e.created_at,
-                e.operator_id if e.operator_id is not None else "",
-                operators.get(e.operator_id, "") if e.operator_id else "",
-                e.action,
-                action_label(e.action),
-                e.office_slug,
-                offices.get(e.office_slug, ""),
-                json.dumps(e.details, ensure_ascii=False) if e.details else "",
-            )
-        ]
+        safe_row(
+            e.id,
+            e.created_at,
+            e.operator_id if e.operator_id is not None else "",
+            operators.get(e.operator_id, "") if e.operator_id else "",
+            e.action,
+            action_label(e.action),
+            e.office_slug,
+            offices.get(e.office_slug, ""),
+            json_cell(e.details),
+        )
         for e in entries
     ]
-    export = Export(list(AUDIT_CSV_HEADER), iter([rows]))
-    response = current_app.response_class(csv_chunks(export), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="dziennik-platformy.csv"'
-    return response
+    return csv_download(Export(list(AUDIT_CSV_HEADER), iter([rows])), "dziennik-platformy.csv")
 
 
 AUDIT_CSV_HEADER = (

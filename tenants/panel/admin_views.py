@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
 
 from saas_platform.core.db import db
 from saas_platform.core.dispatch import enqueue
-from saas_platform.core.spreadsheets import Cell, Export, csv_chunks, neutralise
+from saas_platform.core.spreadsheets import Cell, Export, json_cell, safe_row
 from saas_platform.core.tenancy import current_tenant
-from saas_platform.core.web import newest_first_page, page_number
+from saas_platform.core.web import csv_download, newest_first_page, page_number
 from tenants.accounts import services as staff
 from tenants.accounts.models import StaffUser
 from tenants.accounts.tasks import send_staff_link
@@ -118,13 +115,8 @@ def audit_log():
 @admin_required
 def audit_log_csv():
     """The whole log as CSV, with the ids the pages leave out, newest first."""
-    export = Export(list(AUDIT_CSV_HEADER), _audit_batches())
-    response = current_app.response_class(
-        stream_with_context(csv_chunks(export)), mimetype="text/csv"
-    )
     filename = f"dziennik-{current_tenant.slug}-{current_tenant.today()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_download(Export(list(AUDIT_CSV_HEADER), _audit_batches()), filename)
 
 
 AUDIT_CSV_HEADER = (
@@ -152,22 +144,19 @@ def _audit_batches() -> Iterator[list[list[Cell]]]:
     for partition in db.session.scalars(query).partitions():
         names = ObjectNames(partition)
         yield [
-            [
-                neutralise(cell)
-                for cell in (
-                    entry.id,
-                    entry.created_at,
-                    entry.actor_id if entry.actor_id is not None else "",
-                    actors.get(entry.actor_id, "system") if entry.actor_id else "system",
-                    entry.action,
-                    action_label(entry.action),
-                    entry.object_type,
-                    entry.object_id if entry.object_id is not None else "",
-                    names.of_entry(entry),
-                    json.dumps(entry.before, ensure_ascii=False) if entry.before else "",
-                    json.dumps(entry.after, ensure_ascii=False) if entry.after else "",
-                )
-            ]
+            safe_row(
+                entry.id,
+                entry.created_at,
+                entry.actor_id if entry.actor_id is not None else "",
+                actors.get(entry.actor_id, "system") if entry.actor_id else "system",
+                entry.action,
+                action_label(entry.action),
+                entry.object_type,
+                entry.object_id if entry.object_id is not None else "",
+                names.of_entry(entry),
+                json_cell(entry.before),
+                json_cell(entry.after),
+            )
             for entry in partition
         ]
 
