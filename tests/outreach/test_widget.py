@@ -19,7 +19,7 @@ from tenants.survey.models import Response
 
 # The first published script's hash. Every snippet pasted on an office's website pins it: the
 # file must never change (a new version is a new file, tenants/outreach/widget.py).
-PUBLISHED_V1 = "sha384-REPLACE"
+PUBLISHED_V1 = "sha384-yAtK46yEL4EHsctmGO+cscmWojHsKggi9ivaqEecbgg4U4V07HFcomwFWd/7vh4q"
 
 
 def sri(data: bytes) -> str:
@@ -34,9 +34,7 @@ def snippet_on_kit_page(client, query: str = "") -> str:
     return html.unescape(found.group(1))
 
 
-def test_the_widget_script_is_under_5_kb_and_served_for_any_site_to_load(
-    two_offices, client_for
-):
+def test_the_widget_script_is_under_5_kb_and_served_for_any_site_to_load(two_offices, client_for):
     served = [client_for(office).get(widget.script_path()) for office in two_offices]
     for response in served:
         assert response.status_code == 200
@@ -60,7 +58,9 @@ def test_each_offices_snippet_pins_the_hash_of_the_script_its_host_serves(
         assert src.startswith(f"http://{office.host}/baner/przycisk-")
         served = client_for(office).get(src.split(office.host, 1)[1]).data
         assert f'integrity="{sri(served)}"' in snippet
-        assert re.match(r'<script async src="[^"]+" integrity="[^"]+" crossorigin="anonymous"', snippet)
+        assert re.match(
+            r'<script async src="[^"]+" integrity="[^"]+" crossorigin="anonymous"', snippet
+        )
         assert f"{office.host}" in snippet and all(
             other.host not in snippet for other in two_offices if other != office
         )
@@ -126,26 +126,39 @@ def test_only_the_widget_channels_survey_may_be_framed_by_another_site(two_offic
         assert "frame-ancestors 'none'" in resident.get(path).headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("fetch_site", [None, "cross-site", "same-site"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://www.example.pl"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://sierpc.localhost"},
+        {"Origin": "null"},
+        {"Origin": "http://wolomin.localhost.example.pl"},
+    ],
+    ids=["no-headers", "cross-site", "same-site", "opaque", "lookalike-host"],
+)
 def test_a_widget_post_without_csrf_is_refused_unless_the_browser_says_it_came_from_our_page(
-    two_offices, client_for, in_office, complete_answers, fetch_site
+    two_offices, client_for, in_office, complete_answers, headers
 ):
     wolomin, _ = two_offices
     fields = client_for(wolomin).survey_form("?kanal=widget")
     del fields["csrf_token"]
     # A browser in another site's frame: no cookie of ours, so no CSRF session either.
-    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
-    refused = client_for(wolomin).post(
-        "/", data={**fields, **complete_answers()}, headers=headers
-    )
+    refused = client_for(wolomin).post("/", data={**fields, **complete_answers()}, headers=headers)
     assert refused.status_code == 400
-    from_frame = client_for(wolomin).post(
-        "/", data={**fields, **complete_answers()}, headers={"Sec-Fetch-Site": "same-origin"}
-    )
-    assert from_frame.status_code == 303
-    assert "frame-ancestors *" in from_frame.headers["Content-Security-Policy"]
     with in_office(wolomin):
-        assert db.session.scalars(select(Response.channel)).all() == ["widget"]
+        assert db.session.scalars(select(Response.id)).all() == []
+    # Over HTTPS the browser says Sec-Fetch-Site; over plain HTTP only the Origin.
+    for own_page in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": f"http://{wolomin.host}"}):
+        fresh = client_for(wolomin).survey_form("?kanal=widget")
+        del fresh["csrf_token"]
+        from_frame = client_for(wolomin).post(
+            "/", data={**fresh, **complete_answers()}, headers=own_page
+        )
+        assert from_frame.status_code == 303
+        assert "frame-ancestors *" in from_frame.headers["Content-Security-Policy"]
+    with in_office(wolomin):
+        assert db.session.scalars(select(Response.channel)).all() == ["widget", "widget"]
 
 
 def test_a_post_naming_another_channel_still_needs_its_csrf_token(
@@ -155,7 +168,9 @@ def test_a_post_naming_another_channel_still_needs_its_csrf_token(
     fields = client_for(wolomin).survey_form("?kanal=banner")
     del fields["csrf_token"]
     response = client_for(wolomin).post(
-        "/", data={**fields, **complete_answers()}, headers={"Sec-Fetch-Site": "same-origin"}
+        "/",
+        data={**fields, **complete_answers()},
+        headers={"Sec-Fetch-Site": "same-origin", "Origin": f"http://{wolomin.host}"},
     )
     assert response.status_code == 400
     with in_office(wolomin):
