@@ -172,15 +172,23 @@ def private_pages(blueprint: Blueprint) -> None:
         return response
 
 
+def allow_framing() -> None:
+    """This response may be shown in a frame on any site (a page made to be embedded); every
+    other page refuses to be framed."""
+    g.frame_ancestors = "*"
+
+
 def set_security_headers(response: Response) -> Response:
-    """No inline script at all, inline styles only with this request's nonce; no feature the
-    platform does not use; HTTPS only once seen (``HSTS_SECONDS``); private pages never stored."""
+    """No inline script at all, inline styles only with this request's nonce; no frames but
+    those ``allow_framing`` permits; no feature the platform does not use; HTTPS only once
+    seen (``HSTS_SECONDS``); private pages never stored."""
     nonce = g.get("csp_nonce", "")
+    frame_ancestors = g.get("frame_ancestors", "'none'")
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; "
         f"style-src 'self' 'nonce-{nonce}'; script-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'",
+        f"frame-ancestors {frame_ancestors}; base-uri 'none'",
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -8,7 +8,7 @@ from saas_platform.core.db import db, is_id
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.resolver import require_tenant_site
 from tenants.office.first_steps import record_step
-from tenants.outreach import banner, qr
+from tenants.outreach import banner, qr, widget
 from tenants.survey import departments
 from tenants.survey.departments import active_departments
 from tenants.survey.forms import DEPARTMENT_PARAM
@@ -44,12 +44,41 @@ def banner_image(size: str, extension: str):
     return response.make_conditional(request)
 
 
+# The button's script: the same bytes on every office host, pinned by each snippet's hash.
+WIDGET_MAX_AGE = 3600
+
+
+@public.get("/baner/przycisk-<int:version>.js")
+def widget_script(version: int):
+    """The "Oceń Urząd" button's script, for any website to load (CORS, which SRI needs).
+    An unknown or suspended office has none: the tag then shows nothing."""
+    data = widget.SCRIPT_VERSIONS.get(version)
+    if data is None or not current_tenant.is_active:
+        abort(404)
+    response = current_app.response_class(data, mimetype="text/javascript")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.cache_control.public = True
+    response.cache_control.max_age = WIDGET_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 @bp.get("/baner")
 def banner_kit():
-    """The banner in every size with its snippet, and the QR codes with their posters."""
+    """The banner in every size with its snippet, the button's snippet for the office's choice
+    (with the button itself as a live preview), and the QR codes with their posters."""
     tenant = current_tenant._get_current_object()
+    choice = widget.widget_choice(request.args)
     return render_template(
         "panel/banner.html",
+        widget_choice=choice,
+        widget_snippet=widget.widget_tag(tenant, choice),
+        widget_preview=widget.widget_tag(tenant, choice, origin=""),
+        widget_origin=widget.script_origin(tenant),
+        widget_bytes=len(widget.SCRIPT_VERSIONS[widget.CURRENT_VERSION]),
+        open_modes=widget.OPEN_MODES,
+        placements=widget.PLACEMENTS,
         banners=[
             {"size": size, "snippet": banner.banner_snippet(tenant, size)}
             for size in banner.BANNER_SIZES

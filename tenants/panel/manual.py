@@ -31,6 +31,9 @@ class Screen:
     who: str = "admin"  # "admin" (signed in) or "guest" (a resident, a signed-out visitor)
     width: int = 1024
     height: int = 800
+    # A form the screenshot is taken after: (field label, value) pairs, then the button.
+    fill: tuple[tuple[str, str], ...] = ()
+    submit: str | None = None
 
     @property
     def file(self) -> Path:
@@ -52,7 +55,15 @@ MANUAL_SCREENS = [
     Screen("edytor-ankiety", "/panel/ankieta", "Edytor ankiety: szkic i publikacja", height=900),
     Screen("ankieta-papierowa", "/panel/ankieta-papierowa", "Przepisywanie ankiety papierowej"),
     Screen("baner", "/panel/baner", "Baner „Oceń Urząd” i kody QR", height=1000),
-    Screen("kioski", "/panel/kioski", "Kioski, czyli tablety w urzędzie"),
+    # right after a kiosk is added: its link, QR code and setup sheet, shown only this once
+    Screen(
+        "kioski",
+        "/panel/kioski",
+        "Nowy kiosk: link, kod QR i instrukcja uruchomienia do wydrukowania",
+        height=1000,
+        fill=(("Nazwa kiosku", "Tablet przy BOI"),),
+        submit="Dodaj kiosk",
+    ),
     Screen("do-sprawdzenia", "/panel/do-sprawdzenia", "Odpowiedzi do sprawdzenia"),
     Screen("uzytkownicy", "/panel/uzytkownicy", "Użytkownicy panelu", height=900),
     # the first section, one step of the form, with its one-row scales

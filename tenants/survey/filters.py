@@ -30,6 +30,7 @@ CHANNEL_LABELS = {
     "qr": "kod QR",
     "kiosk": "kiosk",
     "paper": "ankieta papierowa",
+    "widget": "przycisk „Oceń Urząd”",
 }
 NO_DEPARTMENT_LABEL = "nie wskazano wydziału"
 

@@ -16,7 +16,10 @@ from saas_platform.core.db import is_id
 from saas_platform.core.text import RefusedCharacter, clean_text, code_point
 from tenants.survey.definition import VersionDef
 
-RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk")
+# The "Oceń Urząd" button on an office's website (tenants.outreach.widget): the survey it opens
+# in a new tab, or in a dialog on the office's page (a frame; see survey.views._embeddable).
+WIDGET_CHANNEL = "widget"
+RESIDENT_CHANNELS = ("web", "banner", "qr", "kiosk", WIDGET_CHANNEL)
 # The query parameter that opens the survey with a department chosen (a department's QR code).
 DEPARTMENT_PARAM = "wydzial"
 SERVICE_FIELDS = frozenset(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from saas_platform.core.db import Model, TenantScoped, UTCDateTime, utcnow
 
 QUESTION_KINDS = ("rating", "single_choice", "multiple_choice", "yes_no", "text", "department")
-CHANNELS = ("web", "banner", "qr", "kiosk", "paper")
+CHANNELS = ("web", "banner", "qr", "kiosk", "paper", "widget")
 # Languages a survey may be offered in besides Polish, which is always complete.
 TRANSLATION_LANGUAGES = ("en", "uk")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import (
     Blueprint,
@@ -30,6 +30,7 @@ from saas_platform.core.observability.metrics import SUBMISSIONS
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.isolation import set_current_tenant
 from saas_platform.core.tenancy.resolver import normalise_host, require_tenant_site
+from saas_platform.core.web import allow_framing
 from tenants.survey import statement
 from tenants.survey.cache import (
     BlankPage,
@@ -41,6 +42,7 @@ from tenants.survey.definition import VersionDef, published_version
 from tenants.survey.forms import (
     DEPARTMENT_PARAM,
     RESIDENT_CHANNELS,
+    WIDGET_CHANNEL,
     FieldError,
     check_submission,
 )
@@ -91,8 +93,31 @@ TOO_MANY_SUBMISSIONS = lazy_gettext(
 )
 
 
+def _embeddable(channel: str) -> None:
+    """The survey the "Oceń Urząd" button opens may be a dialog on the office's website: a
+    frame there. So the widget channel's pages (the form, its errors, the thank-you page) may
+    be framed by any site; the survey is anonymous and a frame sees nothing of the resident."""
+    if channel == WIDGET_CHANNEL:
+        allow_framing()
+
+
+def _sent_from_widget_frame(form: MultiDict) -> bool:
+    """A widget's form posted from our own page in a frame on the office's website. Browsers
+    keep no cookie of ours in another site's frame, so it has no CSRF session. What the token
+    proves elsewhere, the browser says itself here (OWASP: verifying origin with standard
+    headers, which no page can set): ``Sec-Fetch-Site`` (sent over HTTPS), or the ``Origin``
+    of every POST naming this very host."""
+    if form.get("kanal") != WIDGET_CHANNEL:
+        return False
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return True
+    origin = urlsplit(request.headers.get("Origin", ""))
+    return origin.scheme in ("http", "https") and origin.netloc == request.host
+
+
 def _render_form(version: VersionDef, values: MultiDict, errors: list[FieldError], status=200):
     channel = values.get("kanal") or request.args.get("kanal", "web")
+    _embeddable(channel)
     submission_key = values.get("submission")
     started = values.get("started")
     if not (submission_key and started):  # a fresh form: a new key and a new start stamp
@@ -161,6 +186,7 @@ def _preselected_department(version: VersionDef) -> int | None:
 def _blank_form(version: VersionDef):
     channel = request.args.get("kanal", "web")
     channel = channel if channel in RESIDENT_CHANNELS else "web"
+    _embeddable(channel)
     departments = survey_state().departments
     department_id = _preselected_department(version)
     values = MultiDict()
@@ -227,6 +253,7 @@ def serve_cached_survey_page():
     if cached is None:
         return None
     page, tenant_id, g.tenant_slug = cached  # the slug for the log line
+    _embeddable(request.args.get("kanal", "web"))
     return _fill_tokens(page, tenant_id)
 
 
@@ -256,7 +283,9 @@ def survey_page():
         return _blank_form(version)
 
     form = _posted_form()
-    csrf.protect()
+    _embeddable(form.get("kanal", "web"))  # its errors and its redirect too
+    if not _sent_from_widget_frame(form):
+        csrf.protect()
     if form.get("website"):
         # The honeypot: invisible to people, irresistible to form-filling bots.
         abort(400, description=_("Nie udało się przyjąć ankiety."))
@@ -346,6 +375,7 @@ def thank_you():
     # A kiosk opens a fresh form for the next person by itself (static/live.js; a <noscript>
     # meta refresh without JavaScript).
     kiosk_reset = channel == "kiosk" and kiosk_token and active_kiosk_id(kiosk_token) is not None
+    _embeddable(channel)
     return render_template(
         "survey/thanks.html",
         channel=channel if channel in RESIDENT_CHANNELS else "web",

@@ -132,6 +132,11 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
     answer = page.goto(demo_platform.url(wolomin, screen.path))
     assert answer.ok, f"{screen.path}: {answer.status}"
     assert page.url == demo_platform.url(wolomin, screen.path), "redirected (signed out?)"
+    if screen.submit:
+        for label, value in screen.fill:
+            page.get_by_label(label, exact=True).fill(value)
+        with page.expect_navigation():
+            page.get_by_role("button", name=screen.submit, exact=True).click()
     target: Path = SCREENS_DIR / f"{screen.name}.png"
     page.screenshot(path=target, full_page=False)
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -152,6 +157,7 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
         "/panel/ankieta-papierowa",
         "/panel/uzytkownicy",
         "/panel/kioski",
+        "/panel/baner?otwieraj=okno&polozenie=w-tresci",  # with the widget's live preview
         "/panel/urzad",
         "/panel/wydzialy",
         "/panel/dziennik",

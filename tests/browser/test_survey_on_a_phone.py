@@ -218,11 +218,6 @@ def test_the_short_survey_has_8_questions_on_one_row_scales_without_javascript(
     assert len(scales) == 6 and all(s["rows"] == 1 for s in scales)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 3048 px at 375x667 (4.6 screens): each one-item area is still its own "
-    "section with a heading and a framed question; the layout is not yet compacted",
-)
 def test_the_short_survey_is_at_most_3_screens_tall_without_javascript(demo_platform, chromium):
     context, page = _short_survey_page(demo_platform, chromium, javascript=False)
     whole = page.evaluate("() => document.scrollingElement.scrollHeight")
