@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, func, select, update
 
 from saas_platform.core.db import db, insert_for_dialect, utcnow
 from saas_platform.core.tenancy.models import Tenant, local_day
@@ -171,7 +172,7 @@ def claim_windows(office: Tenant, today: date) -> list[int]:
 def take_window(window_id: int) -> DigestWindow | None:
     """Move a pending window to ``sending``, atomically: of two deliveries of the same mail
     task only one gets it. None when it is not pending."""
-    taken = db.session.execute(
+    taken: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]  # an UPDATE's
         update(DigestWindow)
         .where(DigestWindow.id == window_id, DigestWindow.status == "pending")
         .values(status="sending")
@@ -202,7 +203,7 @@ def _bounds(office: Tenant, first_day: date, last_day: date) -> tuple[datetime, 
     return start, end
 
 
-def _arrived(office: Tenant, first_day: date, last_day: date):
+def _arrived(office: Tenant, first_day: date, last_day: date) -> tuple[ColumnElement[bool], ...]:
     start, end = _bounds(office, first_day, last_day)
     return (
         Response.submitted_at >= start,
@@ -211,7 +212,7 @@ def _arrived(office: Tenant, first_day: date, last_day: date):
     )
 
 
-def _answers_of_arrived(office: Tenant, first_day: date, last_day: date):
+def _answers_of_arrived(office: Tenant, first_day: date, last_day: date) -> Select[int, date, str]:
     return (
         select(Answer.response_id, Response.answered_on, Answer.value)
         .join(

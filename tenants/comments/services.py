@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
@@ -265,7 +266,9 @@ def _has_topic(topic_id: int) -> ColumnElement[bool]:
     )
 
 
-def _comment_rows(filters: Filters, topic_id: int | None, status: str | None) -> Select:
+def _comment_rows(
+    filters: Filters, topic_id: int | None, status: str | None
+) -> Select[*tuple[Any, ...]]:
     query = (
         select(
             Answer.response_id,

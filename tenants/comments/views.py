@@ -15,9 +15,16 @@ from flask_login import current_user
 from saas_platform.core.db import db
 from saas_platform.core.numbers import bounded_int
 from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.web import page_number
 from tenants.comments import digest, services
-from tenants.comments.models import FREQUENCIES, FREQUENCY_LABELS, STATUS_LABELS, TOPIC_NAME_LIMIT
+from tenants.comments.models import (
+    FREQUENCIES,
+    FREQUENCY_LABELS,
+    STATUS_LABELS,
+    TOPIC_NAME_LIMIT,
+    CommentTopic,
+)
 from tenants.survey.filters import FILTER_ARGS, parse_filters
 
 bp = Blueprint("comments", __name__)
@@ -35,6 +42,14 @@ STATUS_ARGS = {
 LIST_ARGS = (*FILTER_ARGS, TOPIC_ARG, STATUS_ARG, "strona")
 
 
+def _office() -> Tenant:
+    """The office of the request (the staff guard has resolved it)."""
+    tenant = current_tenant._get_current_object()
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
 def _require_admin() -> None:
     if not current_user.is_admin:
         abort(403)
@@ -47,7 +62,7 @@ def _list_args() -> dict[str, str]:
 @bp.get("/komentarze")
 def index() -> ResponseReturnValue:
     """The period's comments, newest first, with their topics and status, filterable."""
-    chosen = parse_filters(request.args, current_tenant.today())
+    chosen = parse_filters(request.args, _office().today())
     errors = dict(chosen.errors)
     topic_id = None
     if raw_topic := request.args.get(TOPIC_ARG):
@@ -89,7 +104,8 @@ def triage(response_id: int, question_key: str) -> ResponseReturnValue:
     if response_id > MAX_ID or len(question_key) > 64:
         abort(404)
     topic_ids = [bounded_int(raw, 1, MAX_ID) for raw in request.form.getlist(TOPIC_ARG)]
-    back = url_for(".index", **_list_args(), _anchor=f"komentarz-{response_id}-{question_key}")
+    anchor = f"komentarz-{response_id}-{question_key}"
+    back = url_for(".index", _anchor=anchor, **_list_args())  # type: ignore[arg-type]
     try:
         if None in topic_ids:
             raise services.TriageError(
@@ -141,7 +157,7 @@ def topics() -> ResponseReturnValue:
     return html, status
 
 
-def _topic_or_404(topic_id: int):
+def _topic_or_404(topic_id: int) -> CommentTopic:
     topic = services.topic_or_none(topic_id) if topic_id <= MAX_ID else None
     if topic is None:
         abort(404)
