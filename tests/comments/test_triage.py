@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import psycopg2
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from tenants.comments.models import (
     DigestSubscription,
 )
 from tenants.survey.models import Response
+from tenants.survey.retention import delete_response_batch
 from tests.conftest import APP_ROLE, PG_HOST, csrf_token_of
 
 
@@ -336,3 +338,22 @@ def test_the_new_tables_show_the_app_role_nothing_without_an_office(
             assert cursor.fetchone() == (1,)
     finally:
         connection.close()
+
+
+def test_retention_takes_a_deleted_responses_triage_along_and_keeps_the_topics(
+    two_offices, logged_in, client_for, complete_answers, in_office
+):
+    wolomin, sierpc = two_offices
+    for office in two_offices:
+        _submit(client_for, complete_answers, office, f"Do usunięcia {office.slug}.")
+        [response_id] = _response_ids(in_office, office)
+        staff = logged_in(office, "admin")
+        _triage(staff, response_id, "read", [_topic_ids(in_office, office)["parking"]])
+    with in_office(wolomin) as tenant:
+        assert delete_response_batch(tenant.today() + timedelta(days=1), 100) == 1
+        db.session.commit()
+    assert _count(in_office, wolomin, CommentTriage) == 0
+    assert _count(in_office, wolomin, CommentTopicLink) == 0
+    assert _count(in_office, wolomin, CommentTopic) == len(DEFAULT_TOPICS)
+    assert _count(in_office, sierpc, CommentTriage) == 1
+    assert _count(in_office, sierpc, CommentTopicLink) == 1
