@@ -126,6 +126,8 @@ class BaseConfig:
     RETENTION_HOUR = int(os.environ.get("RETENTION_HOUR", "3"))
     # Overdue actions are e-mailed about daily at this hour, minute 15.
     ACTION_REMINDERS_HOUR = int(os.environ.get("ACTION_REMINDERS_HOUR", "7"))
+    # The alerts digest: the hour the daily beat (minute 45) claims the windows staff are owed.
+    ALERT_DIGEST_HOUR = int(os.environ.get("ALERT_DIGEST_HOUR", "6"))
     # A kiosk's thank-you page opens a fresh form for the next person after this many seconds.
     KIOSK_RESET_SECONDS = int(os.environ.get("KIOSK_RESET_SECONDS", "10"))
     # Bot signals: faster than this is not a person; older than the CSRF token is expired.

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 import tenants.accounts
 import tenants.actions
 import tenants.audit
+import tenants.comments
 import tenants.office
 import tenants.outreach
 import tenants.panel
@@ -34,6 +35,7 @@ from saas_platform.core.tasks import celery_init_app
 from saas_platform.core.templating import init_templating
 from saas_platform.core.tenancy.resolver import resolve_tenant
 from tenants.actions.views import bp as action_staff_pages
+from tenants.comments.views import bp as comment_staff_pages
 from tenants.outreach.views import bp as outreach_staff_pages
 from tenants.reports.views import bp as report_staff_pages
 from tenants.survey.languages import current_language
@@ -88,8 +90,15 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     tenants.reports.init_app(app)
     tenants.outreach.init_app(app)
     tenants.actions.init_app(app)
+    tenants.comments.init_app(app)
     tenants.panel.init_app(
-        app, staff_pages=(report_staff_pages, outreach_staff_pages, action_staff_pages)
+        app,
+        staff_pages=(
+            report_staff_pages,
+            outreach_staff_pages,
+            action_staff_pages,
+            comment_staff_pages,
+        ),
     )
     operator.init_app(app)
     register_commands(app)
@@ -101,5 +110,6 @@ def _import_models() -> None:
     import tenants.accounts.models
     import tenants.actions.models
     import tenants.audit.models
+    import tenants.comments.models
     import tenants.reports.models
     import tenants.survey.models  # noqa: F401

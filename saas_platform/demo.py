@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
-from saas_platform.core.db import db
+from saas_platform.core.db import db, utcnow
 from saas_platform.core.security import hash_password
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, local_day
@@ -23,6 +23,7 @@ from saas_platform.onboarding import create_tenant
 from saas_platform.operator.models import PlatformOperator
 from tenants.accounts.models import StaffUser
 from tenants.actions.models import Action
+from tenants.comments.models import CommentTopic, CommentTopicLink, CommentTriage
 from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
 from tenants.survey.departments import active_departments
@@ -81,18 +82,22 @@ DEMO_OFFICES = [
     },
 ]
 
-COMMENTS = [
-    "Bardzo miła obsługa, sprawę załatwiłam od ręki.",
-    "Za mało miejsc parkingowych przy urzędzie.",
-    "Długo czekałem w kolejce, przydałby się system numerków online.",
-    "Formularze są trudne do zrozumienia dla starszych osób.",
-    "Pani w okienku wszystko cierpliwie wyjaśniła. Dziękuję!",
-    "Strona internetowa jest nieczytelna, trudno znaleźć druki.",
-    "Sprawnie i kompetentnie.",
-    "Proszę o dłuższe godziny pracy w czwartki.",
-    "Brak informacji, ile potrwa załatwienie sprawy.",
-    "Czysto, przyjemnie, dobre oznakowanie pokoi.",
-]
+# Each demo comment with the topics staff would give it (tenants.comments' starting list).
+COMMENT_TOPICS = {
+    "Bardzo miła obsługa, sprawę załatwiłam od ręki.": ["uprzejmość"],
+    "Za mało miejsc parkingowych przy urzędzie.": ["parking"],
+    "Długo czekałem w kolejce, przydałby się system numerków online.": ["czas oczekiwania"],
+    "Formularze są trudne do zrozumienia dla starszych osób.": ["formularze"],
+    "Pani w okienku wszystko cierpliwie wyjaśniła. Dziękuję!": ["uprzejmość", "informacja"],
+    "Strona internetowa jest nieczytelna, trudno znaleźć druki.": ["informacja", "formularze"],
+    "Sprawnie i kompetentnie.": ["inne"],
+    "Proszę o dłuższe godziny pracy w czwartki.": ["godziny otwarcia"],
+    "Brak informacji, ile potrwa załatwienie sprawy.": ["informacja", "czas oczekiwania"],
+    "Czysto, przyjemnie, dobre oznakowanie pokoi.": ["inne"],
+}
+COMMENTS = list(COMMENT_TOPICS)
+# Comments answered within this many days stay "nowy" in the demo; older ones are triaged.
+DEMO_UNTRIAGED_DAYS = 14
 
 
 # Demo logins, embedded mode only (the command refuses to run in production): known to anyone
@@ -157,9 +162,49 @@ def create_demo_offices(responses_per_office: int, seed: int) -> Iterator[tuple[
                 tenant, spec["weak"], responses_per_office, random.Random(seed + tenant.id)
             )
             _add_demo_actions(tenant, list(spec["weak"]))
+            _add_demo_triage(tenant, random.Random(seed + tenant.id))
         ensure_demo_logins(tenant)
         db.session.commit()
         yield tenant, True
+
+
+def _add_demo_triage(tenant: Tenant, rng: random.Random) -> None:
+    """Comments older than two weeks with their topics and a status, as staff would leave
+    them; the recent ones stay "nowy"."""
+    topics = {t.name: t.id for t in db.session.scalars(select(CommentTopic))}
+    rows = db.session.execute(
+        select(Answer.response_id, Answer.question_key, Answer.value)
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Answer.value.in_(COMMENTS),
+            Response.answered_on < tenant.today() - timedelta(days=DEMO_UNTRIAGED_DAYS),
+        )
+    ).all()
+    if not rows:
+        return
+    statuses = ("read", "forwarded", "resolved")
+    triage_ids = db.session.scalars(
+        insert(CommentTriage).returning(CommentTriage.id, sort_by_parameter_order=True),
+        [
+            {
+                "tenant_id": tenant.id,
+                "response_id": response_id,
+                "question_key": key,
+                "status": rng.choice(statuses),
+                "updated_at": utcnow(),
+            }
+            for response_id, key, _ in rows
+        ],
+    ).all()
+    db.session.execute(
+        insert(CommentTopicLink),
+        [
+            {"tenant_id": tenant.id, "triage_id": triage_id, "topic_id": topics[name]}
+            for triage_id, (_, _, text) in zip(triage_ids, rows, strict=True)
+            for name in COMMENT_TOPICS[text]
+            if name in topics
+        ],
+    )
 
 
 def _add_demo_actions(tenant: Tenant, weak_keys: list[str]) -> None:

@@ -19,6 +19,7 @@ from saas_platform.core.text import RefusedCharacter, clean_text, refusal_messag
 from saas_platform.operator.services import record
 from tenants.accounts import services as staff
 from tenants.accounts.services import StaffLink
+from tenants.comments.services import seed_topics
 from tenants.survey.template import NEW_OFFICE_TEMPLATE, TEMPLATES, install_default_survey
 
 TERYT_PATTERN = re.compile(r"[0-9]{7}")  # not \d, which takes "٣" and every other digit too
@@ -58,6 +59,7 @@ def create_tenant(
         db.session.add(tenant)
     with tenant_scope(tenant):
         install_default_survey(tenant, departments, template)
+        seed_topics()
     return tenant
 
 

@@ -26,7 +26,10 @@ from tenants.panel.forms import REQUIRED
 from tenants.reports.comments import COMMENT_LIMIT
 
 THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
-COMMENTS_MESSAGE = "Wybierz jedną z podanych możliwości: bez komentarzy albo najnowsze komentarze."
+COMMENTS_MESSAGE = (
+    "Wybierz jedną z podanych możliwości: bez komentarzy, tylko liczba komentarzy wg tematów "
+    "albo najnowsze komentarze."
+)
 
 
 class WholeNumberField(IntegerField):
@@ -119,6 +122,7 @@ class OfficeForm(FlaskForm):
         "Komentarze mieszkańców w raportach",
         choices=[
             ("none", "bez komentarzy (zalecane, gdy raport jest publikowany)"),
+            ("topics", "tylko liczba komentarzy wg tematów (bez treści komentarzy)"),
             ("newest", f"najnowsze komentarze (najwyżej {COMMENT_LIMIT}) w załączniku raportu"),
         ],
         # WTForms' own check speaks English; ours is below. Left out of a post, it keeps

@@ -30,6 +30,7 @@ from tenants.actions.services import (
     rated_items,
     responsible_label,
 )
+from tenants.comments.services import topic_counts
 from tenants.reports import comments as comments_service
 from tenants.reports import summary
 from tenants.reports.charts import CHART_WIDTH_PX, report_charts
@@ -88,6 +89,8 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
     charts = {name: _data_uri(png) for name, png in report_charts(results).items()}
     total_comments = comments_service.comment_count(filters)
     with_comments = tenant.report_comments == "newest"
+    # "topics": the appendix is the comments' counts per triage topic, no comment's text.
+    with_topics = tenant.report_comments == "topics"
     today = tenant.today()
     improvement_items = [
         item
@@ -110,6 +113,7 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         weakest=summary.weakest(results),
         action_status=summary.action_status(request.period_start, request.period_end, today),
         with_comments=with_comments,
+        topics=topic_counts(filters) if with_topics else None,
         comments=comments_service.comments(filters, COMMENT_LIMIT) if with_comments else [],
         total_comments=total_comments,
         excluded=excluded_count(filters),

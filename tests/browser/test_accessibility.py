@@ -153,6 +153,8 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
         "/panel/dzialania",
         "/panel/dzialania/nowe",
         "/panel/odpowiedzi",
+        "/panel/komentarze",
+        "/panel/komentarze/tematy",
         "/panel/do-sprawdzenia",
         "/panel/ankieta-papierowa",
         "/panel/uzytkownicy",

@@ -14,6 +14,8 @@ from saas_platform.core.tenancy import CrossTenantWrite, TenantNotSet
 from saas_platform.core.tenancy.models import TenantDomain
 from tenants.accounts import services as staff
 from tenants.actions.models import Action, ActionNote
+from tenants.comments.models import CommentTopic, DigestSubscription, DigestWindow
+from tenants.comments.services import triage
 from tenants.office.survey_editor import start_draft
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
@@ -24,8 +26,8 @@ from tests.conftest import APP_ROLE, PG_HOST
 @pytest.fixture
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
-    staff member (with its link and audit entry), a report, a kiosk device, a survey draft and
-    an action with a note each."""
+    staff member (with its link and audit entry), a report, a kiosk device, a survey draft,
+    an action with a note, a triaged comment and a digest subscription with a window each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -41,6 +43,21 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
             db.session.add(action)
             db.session.flush()
             db.session.add(ActionNote(action_id=action.id, body="Notatka"))
+            response_id = db.session.scalar(select(Response.id))
+            parking = db.session.scalar(
+                select(CommentTopic.id).where(CommentTopic.name == "parking")
+            )
+            triage(response_id, "komentarz", "read", [parking])
+            member = staff.find_by_email(f"kierownik@{office.slug}.example")
+            db.session.add(DigestSubscription(user_id=member.id, frequency="daily"))
+            db.session.add(
+                DigestWindow(
+                    user_id=member.id,
+                    frequency="daily",
+                    first_day=date(2026, 1, 1),
+                    last_day=date(2026, 1, 1),
+                )
+            )
             db.session.commit()
     return two_offices
 

@@ -14,6 +14,7 @@ from tests.reports.test_end_to_end import pdf_text
 CHAPTERS = [
     "Logowanie i konto",
     "Wyniki ankiety",
+    "Komentarze: tematy i stan",
     "Raporty: zamawianie i harmonogram",
     "Działania naprawcze i doskonalące",
     "Zmiana ankiety i raport przed zmianą",
@@ -45,7 +46,7 @@ def test_every_staff_member_reads_the_manual_with_its_screenshots(two_offices, l
         assert "Instrukcja obsługi narzędzia do oceny satysfakcji klienta" in html
         for chapter in CHAPTERS:
             assert chapter in html
-        assert re.search(r'<h2 id="raporty">4\. Raporty', html)
+        assert re.search(r'<h2 id="raporty">5\. Raporty', html)
         for screen in MANUAL_SCREENS:
             assert f'src="/static/manual/{screen.name}.png?v=' in html, screen.name
         assert client.get(f"/static/manual/{MANUAL_SCREENS[0].name}.png").status_code == 200

@@ -14,9 +14,9 @@ TENANT_STATUSES = ("active", "suspended")
 # The accessibility statement's compliance status (the law's three) and how it was assessed;
 # "" until the office says.
 A11Y_STATUSES = ("", "full", "partial", "none")
-# The comment appendix of the office's reports: none (a report that may be published), or the
-# newest comments (up to the report's limit). Counts per topic come when comments have topics.
-REPORT_COMMENT_CHOICES = ("none", "newest")
+# The comment appendix of the office's reports: none (a report that may be published), the
+# number of comments per triage topic only, or the newest comments (up to the report's limit).
+REPORT_COMMENT_CHOICES = ("none", "topics", "newest")
 A11Y_ASSESSMENTS = ("", "self", "external")
 
 
