@@ -76,7 +76,7 @@ def _add_staff_report_and_suspects(tenant: Tenant, email: str) -> None:
         report = reports.request_report(
             "on_demand", date(year, 1, 1), date(year, 12, 31), requested_by_id=user.id
         )
-        reports.store_pdf(report, reports.render_report_pdf(report, tenant))
+        reports.store_report(report, reports.render_report(report, tenant))
         # and one still waiting for a worker (its task is never sent), as staff see it for a
         # few seconds after ordering
         reports.request_report(
