@@ -100,8 +100,8 @@ def trend_chart(chart_id: str, months: list[GroupRow], table_name: str) -> Marku
     shown = [m for m in months if not m.hidden and m.score.index is not None]
     if len(shown) < 2:
         return None
-    left, right, top, plot_height = 50, 20, 24, 200
-    height = top + plot_height + 60
+    left, right, top, plot_height = 90, 30, 24, 200
+    height = top + plot_height + 100  # room for the month names, slanted
     step = (WIDTH - left - right) / max(1, len(months) - 1)
     highest = max(shown, key=lambda m: m.score.index or 0)
     lowest = min(shown, key=lambda m: m.score.index or 0)
@@ -128,8 +128,9 @@ def trend_chart(chart_id: str, months: list[GroupRow], table_name: str) -> Marku
     for index, month in enumerate(months):
         x = left + step * index
         if index % every == 0:
+            y = top + plot_height + 18
             body.append(
-                f'<text x="{x:.1f}" y="{top + plot_height + 20}" text-anchor="middle" '
+                f'<text x="{x:.1f}" y="{y}" text-anchor="end" transform="rotate(-35 {x:.1f} {y})" '
                 f'fill="{INK}" {FONT}>{escape(month.label)}</text>'
             )
         if month.hidden or month.score.index is None:

@@ -21,6 +21,8 @@ from tenants.reports.models import Report
 
 log = logging.getLogger(__name__)
 
+HTML_MIME_TYPE = "text/html; charset=utf-8"
+
 
 def send_report_tasks(report: Report) -> bool:
     """Send the render task of a committed report row (ids only)."""
@@ -81,7 +83,8 @@ def email_report(self, report_id: int, tenant_id: int) -> None:
     if not too_large:
         attachments.append((f"{name}.pdf", "application/pdf", report.pdf))
         if html is not None:
-            attachments.append((f"{name}.html", "text/html", html.encode("utf-8")))
+            # the charset travels in the type (the file also says it in its <meta charset>)
+            attachments.append((f"{name}.html", HTML_MIME_TYPE, html.encode("utf-8")))
     try:
         send_mail(report.recipients, subject, body, attachments=attachments)
     except OSError as exc:  # SMTP down or refusing: the report stays stored, mail is retried
