@@ -17,6 +17,7 @@ from typing import Any
 from flask import render_template
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from xhtml2pdf import default as xhtml2pdf_default
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -47,6 +48,20 @@ ASSETS = Path(__file__).with_name("fonts")
 # text beside an image or an anchor in it: a base-14 font, never embedded. In this process
 # the name means the embedded DejaVu, so every font of every PDF the product makes is embedded.
 pdfmetrics.registerFont(TTFont("Helvetica", str(ASSETS / "DejaVuSans.ttf")))
+# The "DejaVu" family every PDF template names, registered once per process with ReportLab
+# rather than through @font-face: xhtml2pdf maps a family's missing styles to each face it
+# loads, so with a regular and a bold @font-face its reverse map says the regular face is bold
+# and every line came out bold. Italic is drawn upright (no oblique face is shipped).
+pdfmetrics.registerFont(TTFont("DejaVuSans", str(ASSETS / "DejaVuSans.ttf")))
+pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(ASSETS / "DejaVuSans-Bold.ttf")))
+pdfmetrics.registerFontFamily(
+    "dejavu",
+    normal="DejaVuSans",
+    bold="DejaVuSans-Bold",
+    italic="DejaVuSans",
+    boldItalic="DejaVuSans-Bold",
+)
+xhtml2pdf_default.DEFAULT_FONT["dejavu"] = "dejavu"  # the family name CSS may use
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
 
 
