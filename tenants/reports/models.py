@@ -43,7 +43,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Report(TenantScoped, Model):
-    """A report (PDF and HTML edition) of one office's results for a period, and the state of making it."""
+    """A report (PDF and HTML edition) of one office's results for a period, and the state of
+    making it."""
 
     __tablename__ = "reports"
     __table_args__ = (

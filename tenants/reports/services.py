@@ -12,8 +12,8 @@ from sqlalchemy import func, select, update
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
 from saas_platform.core.tenancy import current_tenant
-from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.html_edition import Editions, build_editions
+from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest
 from tenants.reports.summary import year_earlier_day
 from tenants.survey.models import (

@@ -31,7 +31,8 @@ def send_report_tasks(report: Report) -> bool:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def render_report(report_id: int, tenant_id: int) -> None:
-    """Make the PDF and the HTML edition of one report. Idempotent: only a queued report is taken, atomically."""
+    """Make the PDF and the HTML edition of one report. Idempotent: only a queued report is
+    taken, atomically."""
     report = services.claim(report_id)
     if report is None:
         return  # done already, being made by another worker, or gone

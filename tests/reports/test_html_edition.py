@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import date
+from itertools import pairwise
 
 import lxml.html
 import pytest
@@ -121,9 +122,10 @@ def test_both_editions_print_the_same_index_counts_and_per_item_values(demo_edit
         for table in PDF_ROWS:
             pdf_rows, html_rows = from_pdf[table], from_html[table]
             assert len(html_rows) >= 3, (name, table)
-            assert [numbers for _, numbers in pdf_rows] == [
-                numbers for _, numbers in html_rows
-            ], (name, table)
+            assert [numbers for _, numbers in pdf_rows] == [numbers for _, numbers in html_rows], (
+                name,
+                table,
+            )
             for (pdf_label, _), (html_label, _) in zip(pdf_rows, html_rows, strict=True):
                 # a long label wraps in the PDF: its first line starts the HTML's
                 assert html_label.startswith(pdf_label), (name, pdf_label, html_label)
@@ -154,7 +156,7 @@ def test_the_html_edition_has_structured_headings_and_described_charts_with_tabl
         document = lxml.html.fromstring(editions.html)
         headings = [int(h.tag[1]) for h in document.iter("h1", "h2", "h3", "h4", "h5", "h6")]
         assert headings.count(1) == 1 and headings[0] == 1
-        assert all(b - a <= 1 for a, b in zip(headings, headings[1:])), headings  # no skips
+        assert all(b - a <= 1 for a, b in pairwise(headings)), headings  # no level skipped
         titles = [h.text_content() for h in document.iter("h2")]
         for section in ("Podsumowanie", "Wyniki według pytań", "Metodologia"):
             assert section in titles, (name, section)
