@@ -355,12 +355,17 @@ def test_cli_writes_the_same_report_synchronously(app, offices_with_responses, i
             today.isoformat(),
             "--out",
             str(out),
+            "--html",
+            str(tmp_path / "raport.html"),
         ]
     )
     assert result.exit_code == 0, result.output
     text = pdf_text(out.read_bytes())
     assert "Urząd Miejski w Wołominie" in text and POLISH_COMMENT in text
     assert "Sierpc komentarz" not in text
+    html = (tmp_path / "raport.html").read_text(encoding="utf-8")
+    assert '<html lang="pl">' in html and POLISH_COMMENT in html
+    assert "Sierpc komentarz" not in html
     bad = app.test_cli_runner().invoke(
         args=[
             "reports",
@@ -466,3 +471,29 @@ def test_office_chooses_the_comment_appendix_in_its_settings(app, two_offices, l
     with app.app_context():
         assert db.session.get(Tenant, wolomin.id).report_comments == "newest"
         assert db.session.get(Tenant, sierpc.id).report_comments == "none"
+
+
+def test_a_report_made_before_the_html_edition_offers_its_pdf_only(
+    offices_with_responses, logged_in, in_office
+):
+    wolomin, sierpc = offices_with_responses
+    with in_office(wolomin):
+        report = Report(
+            kind="on_demand",
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 12, 31),
+            status="done",
+            pdf=b"%PDF-1.4 an old report",
+            pdf_size=22,
+            pdf_sha256="0" * 64,
+        )
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+    staff = logged_in(wolomin)
+    listing = staff.get("/panel/raporty").get_data(as_text=True)
+    assert f"/panel/raporty/{report_id}/pdf" in listing
+    assert f"/panel/raporty/{report_id}/html" not in listing
+    assert staff.get(f"/panel/raporty/{report_id}/html").status_code == 404
+    assert staff.get(f"/panel/raporty/{report_id}/pdf").status_code == 200
+    assert logged_in(sierpc).get(f"/panel/raporty/{report_id}/pdf").status_code == 404
