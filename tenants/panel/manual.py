@@ -72,7 +72,7 @@ MANUAL_SCREENS = [
         "/panel/",
         "Wyniki ankiety: podsumowanie i obszary",
         height=1000,
-        shows="section[aria-labelledby=obszary]",
+        shows="section[aria-labelledby=obszary] > :nth-child(2)",  # the areas' bar chart
     ),
     Screen(
         "odpowiedzi",
