@@ -249,9 +249,20 @@ reports = AppGroup("reports", help="Office reports.")
     type=click.Path(dir_okay=False, writable=True),
     help="The PDF file to write.",
 )
-def generate_report(slug: str, date_from, date_to, department_id: int | None, out: str) -> None:
-    """Write a report PDF synchronously (the same PDF the workers make)."""
-    from tenants.reports.pdf import ReportRequest, build_report_pdf
+@click.option(
+    "--html",
+    "html_out",
+    default=None,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the accessible HTML edition to this file.",
+)
+def generate_report(
+    slug: str, date_from, date_to, department_id: int | None, out: str, html_out: str | None
+) -> None:
+    """Write a report PDF synchronously (the same PDF the workers make), and with --html its
+    accessible HTML edition."""
+    from tenants.reports.html_edition import build_editions
+    from tenants.reports.pdf import ReportRequest
     from tenants.reports.services import ReportError, validate_period
 
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
@@ -263,12 +274,16 @@ def generate_report(slug: str, date_from, date_to, department_id: int | None, ou
             validate_period(start, end, department_id, today=tenant.today())
         except ReportError as exc:
             raise click.ClickException(str(exc)) from exc
-        pdf = build_report_pdf(
+        editions = build_editions(
             tenant, ReportRequest(start, end, department_id), generated_at=utcnow()
         )
     with open(out, "wb") as fh:
-        fh.write(pdf)
-    click.echo(f"Wrote {out} ({len(pdf)} bytes).")
+        fh.write(editions.pdf)
+    click.echo(f"Wrote {out} ({len(editions.pdf)} bytes).")
+    if html_out:
+        with open(html_out, "w", encoding="utf-8") as fh:
+            fh.write(editions.html)
+        click.echo(f"Wrote {html_out} ({len(editions.html.encode('utf-8'))} bytes).")
 
 
 operators = AppGroup("operators", help="Platform operators.")

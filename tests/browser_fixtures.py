@@ -76,7 +76,7 @@ def _add_staff_report_and_suspects(tenant: Tenant, email: str) -> None:
         report = reports.request_report(
             "on_demand", date(year, 1, 1), date(year, 12, 31), requested_by_id=user.id
         )
-        reports.store_pdf(report, reports.render_report_pdf(report, tenant))
+        reports.store_report(report, reports.render_report(report, tenant))
         # and one still waiting for a worker (its task is never sent), as staff see it for a
         # few seconds after ordering
         reports.request_report(
@@ -120,6 +120,12 @@ def demo_platform(migrated_app, owner_engine, celery_worker, live_server) -> Dem
     return DemoPlatform(live_server, slugs, secret)
 
 
+# A context's locale="pl-PL" sets the page's language and Intl, but the date fields' own format
+# (dd.mm.rrrr, not mm/dd/yyyy) follows the browser's interface language: Chromium in Polish,
+# from its Polish locale file (Debian's chromium-l10n, which .ci/run installs).
+POLISH_BROWSER_ENV = {**os.environ, "LANG": "pl_PL.UTF-8", "LANGUAGE": "pl"}
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator:
     """One headless Chromium (Debian's package) for the module; office hosts map to loopback."""
@@ -130,8 +136,10 @@ def chromium() -> Iterator:
             executable_path=CHROMIUM,
             args=[
                 f"--host-resolver-rules=MAP *.{PLATFORM_DOMAIN} 127.0.0.1, "
-                f"MAP {PLATFORM_DOMAIN} 127.0.0.1"
+                f"MAP {PLATFORM_DOMAIN} 127.0.0.1",
+                "--lang=pl-PL",
             ],
+            env=POLISH_BROWSER_ENV,
         )
         yield browser
         browser.close()

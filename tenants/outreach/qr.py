@@ -1,5 +1,6 @@
 """QR codes that open the survey (for the whole office or one department, channel "qr") and
-the printable A4 poster around each of them."""
+the printable A4 poster around each of them: the office's logo, the call to action in Polish
+and in the survey's other languages, and a layout that fills the page."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.services import office_url
 from tenants.outreach.banner import survey_link
 from tenants.reports.pdf import html_to_pdf
+from tenants.survey.definition import live_version_id, published_version
+from tenants.survey.languages import offered_languages
 from tenants.survey.models import Department
 
 # M corrects 15% damage: enough for a poster that gets scuffed, still a small code.
@@ -73,14 +76,42 @@ def short_address(tenant: Tenant) -> str:
     return office_url(tenant).split("://", 1)[1].rstrip("/")
 
 
+# The call to action in the languages a resident may switch the survey to: a poster names a
+# language only where the office's live survey is offered in it (one line each, under Polish).
+CALLS_TO_ACTION = {
+    "en": "Rate our service – scan the code",
+    "uk": "Оцініть наше обслуговування – відскануйте код",
+}
+
+
+def poster_languages() -> list[tuple[str, str]]:
+    """(language code, call to action) for every other language the current office's live
+    survey is offered in, in the survey's order."""
+    version_id = live_version_id()
+    version = published_version(version_id) if version_id is not None else None
+    return [
+        (code, CALLS_TO_ACTION[code])
+        for code in offered_languages(version)
+        if code in CALLS_TO_ACTION
+    ]
+
+
 def poster_pdf(tenant: Tenant, code: QrCode) -> bytes:
-    """An A4 poster: a call to scan, the office (and department), the code, the address."""
+    """An A4 poster: a call to scan (in Polish, then in each other language the survey is
+    offered in), the office's logo and name (and department), the code, the address."""
     png = base64.b64encode(qr_png(code.url)).decode("ascii")
+    logo = tenant.logo
     html = render_template(
         "outreach/poster.html",
         office=tenant,
         department=code.department,
         qr=f"data:image/png;base64,{png}",
+        logo=(
+            f"data:{tenant.logo_mime_type};base64,{base64.b64encode(logo).decode('ascii')}"
+            if logo
+            else None
+        ),
+        languages=poster_languages(),
         address=short_address(tenant),
     )
     with _RENDER_LOCK:

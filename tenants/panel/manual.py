@@ -8,6 +8,7 @@ manual is one line here and a ``figure("name")`` in templates/panel/_manual_cont
 from __future__ import annotations
 
 import base64
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +20,23 @@ from tenants.reports.pdf import html_to_pdf
 SCREENS_DIR = Path(__file__).resolve().parents[2] / "saas_platform" / "static" / "manual"
 PDF_CONTENT_WIDTH_CM = 17.0  # A4 minus the margins of the report layout
 PDF_SCREEN_WIDTH_PX = 1024  # a screenshot this wide fills the PDF's width
+# A figure and its caption fit on one A4 page (25.7 cm of text height) with a heading above:
+# a taller screenshot is printed narrower.
+PDF_MAX_FIGURE_HEIGHT_CM = 20.0
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """A PNG's width and height in pixels, read from its header."""
+    with path.open("rb") as file:
+        header = file.read(24)
+    return struct.unpack(">II", header[16:24])
 
 
 @dataclass(frozen=True)
 class Screen:
-    """One screenshot: ``path`` on the demo office Wołomin, as ``who`` sees it."""
+    """One screenshot: ``path`` on the demo office Wołomin, as ``who`` sees it, at least
+    ``height`` pixels tall and, when ``shows`` names an element (a CSS selector), tall enough
+    to show all of it: the part of the page the manual's text describes."""
 
     name: str
     path: str
@@ -34,24 +47,57 @@ class Screen:
     # A form the screenshot is taken after: (field label, value) pairs, then the button.
     fill: tuple[tuple[str, str], ...] = ()
     submit: str | None = None
+    shows: str | None = None
 
     @property
     def file(self) -> Path:
         return SCREENS_DIR / f"{self.name}.png"
 
     @property
+    def size(self) -> tuple[int, int]:
+        """The screenshot's size in pixels as taken (its nominal size before it is)."""
+        return png_size(self.file) if self.file.exists() else (self.width, self.height)
+
+    @property
     def pdf_size_cm(self) -> tuple[float, float]:
-        width = PDF_CONTENT_WIDTH_CM * min(1.0, self.width / PDF_SCREEN_WIDTH_PX)
-        return round(width, 2), round(width * self.height / self.width, 2)
+        width_px, height_px = self.size
+        width = PDF_CONTENT_WIDTH_CM * min(1.0, width_px / PDF_SCREEN_WIDTH_PX)
+        height = width * height_px / width_px
+        if height > PDF_MAX_FIGURE_HEIGHT_CM:
+            width, height = width * PDF_MAX_FIGURE_HEIGHT_CM / height, PDF_MAX_FIGURE_HEIGHT_CM
+        return round(width, 2), round(height, 2)
 
 
 MANUAL_SCREENS = [
     Screen("logowanie", "/panel/login", "Logowanie do panelu", who="guest", height=560),
-    Screen("wyniki", "/panel/", "Wyniki ankiety: podsumowanie i obszary", height=1000),
-    Screen("odpowiedzi", "/panel/odpowiedzi", "Lista odpowiedzi mieszkańców"),
-    Screen("raporty", "/panel/raporty", "Raporty: zamawianie i lista raportów", height=900),
+    Screen(
+        "wyniki",
+        "/panel/",
+        "Wyniki ankiety: podsumowanie i obszary",
+        height=1000,
+        shows="section[aria-labelledby=obszary] > :nth-child(2)",  # the areas' bar chart
+    ),
+    Screen(
+        "odpowiedzi",
+        "/panel/odpowiedzi",
+        "Lista odpowiedzi mieszkańców",
+        shows=".results-table tbody tr:nth-child(5)",  # the filters and the list's first rows
+    ),
+    Screen(
+        "raporty",
+        "/panel/raporty",
+        "Raporty: zamawianie i lista raportów",
+        height=900,
+        shows="#report-list",
+    ),
     Screen("dzialania", "/panel/dzialania", "Rejestr działań naprawczych i doskonalących"),
-    Screen("urzad", "/panel/urzad", "Dane urzędu: raporty okresowe i odbiorcy", height=1100),
+    Screen(
+        "urzad",
+        "/panel/urzad",
+        "Dane urzędu: raporty okresowe i odbiorcy",
+        height=1100,
+        shows="fieldset:has(#report_recipients)",
+    ),
     Screen("edytor-ankiety", "/panel/ankieta", "Edytor ankiety: szkic i publikacja", height=900),
     Screen("ankieta-papierowa", "/panel/ankieta-papierowa", "Przepisywanie ankiety papierowej"),
     Screen("baner", "/panel/baner", "Baner „Oceń Urząd” i kody QR", height=1000),

@@ -1,4 +1,5 @@
-"""Reports: one row per PDF asked for (by staff, by the schedule, or before a survey change).
+"""Reports: one row per report asked for (by staff, by the schedule, or before a survey change),
+with its PDF and its accessible HTML edition.
 
 The row is the source of truth: it is written first, the task that renders it is sent after
 the commit, and the sweeper sends it again if the broker lost it or a worker died.
@@ -42,7 +43,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Report(TenantScoped, Model):
-    """A PDF report of one office's results for a period, and the state of making it."""
+    """A report (PDF and HTML edition) of one office's results for a period, and the state of
+    making it."""
 
     __tablename__ = "reports"
     __table_args__ = (
@@ -99,6 +101,10 @@ class Report(TenantScoped, Model):
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     pdf_size: Mapped[int | None] = mapped_column()
     pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    # The accessible HTML edition, made with the PDF from the same figures (None for a report
+    # made before the edition existed).
+    html: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    html_size: Mapped[int | None] = mapped_column()
     email_status: Mapped[str] = mapped_column(sa.String(16), default="none")
     email_error: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

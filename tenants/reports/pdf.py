@@ -12,10 +12,12 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from flask import render_template
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from xhtml2pdf import default as xhtml2pdf_default
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -47,6 +49,20 @@ ASSETS = Path(__file__).with_name("fonts")
 # text beside an image or an anchor in it: a base-14 font, never embedded. In this process
 # the name means the embedded DejaVu, so every font of every PDF the product makes is embedded.
 pdfmetrics.registerFont(TTFont("Helvetica", str(ASSETS / "DejaVuSans.ttf")))
+# The "DejaVu" family every PDF template names, registered once per process with ReportLab
+# rather than through @font-face: xhtml2pdf maps a family's missing styles to each face it
+# loads, so with a regular and a bold @font-face its reverse map says the regular face is bold
+# and every line came out bold. Italic is drawn upright (no oblique face is shipped).
+pdfmetrics.registerFont(TTFont("DejaVuSans", str(ASSETS / "DejaVuSans.ttf")))
+pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(ASSETS / "DejaVuSans-Bold.ttf")))
+pdfmetrics.registerFontFamily(
+    "dejavu",
+    normal="DejaVuSans",
+    bold="DejaVuSans-Bold",
+    italic="DejaVuSans",
+    boldItalic="DejaVuSans-Bold",
+)
+xhtml2pdf_default.DEFAULT_FONT["dejavu"] = "dejavu"  # the family name CSS may use
 ASSET_POLICY = ResourceAccessPolicy(allow_remote=False, base_dir=ASSETS)
 
 
@@ -76,8 +92,9 @@ def _data_uri(png: bytes, mime: str = "image/png") -> str:
     return f"data:{mime};base64,{base64.b64encode(png).decode('ascii')}"
 
 
-def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
-    """The report as HTML for xhtml2pdf (every number from the dashboard's code path)."""
+def report_context(tenant, request: ReportRequest, generated_at: datetime) -> dict[str, Any]:
+    """Every figure of a report, computed once (from the dashboard's code path): the PDF and
+    the HTML edition render this same context, so both editions show the same numbers."""
     filters = Filters(request.period_start, request.period_end, request.department_id)
     threshold = request.score_threshold
     if threshold is None:
@@ -86,7 +103,6 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
     department = (
         db.session.get(Department, request.department_id) if request.department_id else None
     )
-    charts = {name: _data_uri(png) for name, png in report_charts(results).items()}
     total_comments = comments_service.comment_count(filters)
     with_comments = tenant.report_comments == "newest"
     # "topics": the appendix is the comments' counts per triage topic, no comment's text.
@@ -97,33 +113,43 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         for item in results.items
         if not item.score.hidden and (item.below_threshold or item.significantly_worse)
     ]
+    return {
+        "office": tenant,
+        "logo": _data_uri(tenant.logo, tenant.logo_mime_type) if tenant.logo else None,
+        "kind_label": report_label(request.kind, request.subject),
+        "pre_change_note": PRE_CHANGE_NOTE if request.kind == "pre_change" else None,
+        "results": results,
+        "department": department,
+        "previous": summary.against_previous_period(results),
+        "year_earlier": summary.against_year_earlier(results),
+        "strongest": summary.strongest(results),
+        "weakest": summary.weakest(results),
+        "action_status": summary.action_status(request.period_start, request.period_end, today),
+        "with_comments": with_comments,
+        "topics": topic_counts(filters) if with_topics else None,
+        "comments": comments_service.comments(filters, COMMENT_LIMIT) if with_comments else [],
+        "total_comments": total_comments,
+        "excluded": excluded_count(filters),
+        "comment_limit": COMMENT_LIMIT,
+        "min_group": MIN_GROUP,
+        "generated_at": generated_at,
+        "improvement_items": improvement_items,
+        "improvement_plans": plans_for({item.key: [item.key] for item in improvement_items}),
+        "actions": _action_sections(request, today),
+    }
+
+
+def pdf_document(context: dict[str, Any]) -> str:
+    """The HTML xhtml2pdf turns into the PDF: the context with its charts as PNG data URIs."""
+    charts = {name: _data_uri(png) for name, png in report_charts(context["results"]).items()}
     return render_template(
-        "reports/report.html",
-        office=tenant,
-        logo=_data_uri(tenant.logo, tenant.logo_mime_type) if tenant.logo else None,
-        kind_label=report_label(request.kind, request.subject),
-        pre_change_note=PRE_CHANGE_NOTE if request.kind == "pre_change" else None,
-        results=results,
-        department=department,
-        charts=charts,
-        chart_width=CHART_WIDTH_PX,
-        previous=summary.against_previous_period(results),
-        year_earlier=summary.against_year_earlier(results),
-        strongest=summary.strongest(results),
-        weakest=summary.weakest(results),
-        action_status=summary.action_status(request.period_start, request.period_end, today),
-        with_comments=with_comments,
-        topics=topic_counts(filters) if with_topics else None,
-        comments=comments_service.comments(filters, COMMENT_LIMIT) if with_comments else [],
-        total_comments=total_comments,
-        excluded=excluded_count(filters),
-        comment_limit=COMMENT_LIMIT,
-        min_group=MIN_GROUP,
-        generated_at=generated_at,
-        improvement_items=improvement_items,
-        improvement_plans=plans_for({item.key: [item.key] for item in improvement_items}),
-        actions=_action_sections(request, today),
+        "reports/report.html", **context, charts=charts, chart_width=CHART_WIDTH_PX
     )
+
+
+def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
+    """The report as HTML for xhtml2pdf (every number from the dashboard's code path)."""
+    return pdf_document(report_context(tenant, request, generated_at))
 
 
 def _action_sections(request: ReportRequest, today: date) -> dict[str, object]:

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
 from saas_platform.core.tenancy import current_tenant
+from tenants.reports.html_edition import Editions, build_editions
 from tenants.reports.models import FREQUENCIES, Report
-from tenants.reports.pdf import ReportRequest, build_report_pdf
+from tenants.reports.pdf import ReportRequest
 from tenants.reports.summary import year_earlier_day
 from tenants.survey.models import (
     RESPONSES_KEY,
@@ -94,8 +95,9 @@ def claim(report_id: int) -> Report | None:
     return report
 
 
-def render_report_pdf(report: Report, tenant) -> bytes:
-    """The PDF of a report row, for the current office."""
+def render_report(report: Report, tenant) -> Editions:
+    """Both editions of a report row (the PDF and the accessible HTML), for the current
+    office, from one computation of its figures."""
     request = ReportRequest(
         report.period_start,
         report.period_end,
@@ -105,7 +107,7 @@ def render_report_pdf(report: Report, tenant) -> bytes:
         report.score_threshold,
     )
     with REPORT_RENDER_SECONDS.time():
-        return build_report_pdf(tenant, request, generated_at=utcnow())
+        return build_editions(tenant, request, generated_at=utcnow())
 
 
 def mark_failed(report: Report, error: Exception) -> None:
@@ -115,11 +117,14 @@ def mark_failed(report: Report, error: Exception) -> None:
     report.finished_at = utcnow()
 
 
-def store_pdf(report: Report, pdf: bytes) -> None:
-    """Keep the PDF with its size and sha256, and mark the report done."""
-    report.pdf = pdf
-    report.pdf_size = len(pdf)
-    report.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+def store_report(report: Report, editions: Editions) -> None:
+    """Keep the PDF (with its size and sha256) and the HTML edition, and mark the report
+    done."""
+    report.pdf = editions.pdf
+    report.pdf_size = len(editions.pdf)
+    report.pdf_sha256 = hashlib.sha256(editions.pdf).hexdigest()
+    report.html = editions.html
+    report.html_size = len(editions.html.encode("utf-8"))
     report.status = "done"
     report.finished_at = utcnow()
 

@@ -21,6 +21,8 @@ from tenants.reports.models import Report
 
 log = logging.getLogger(__name__)
 
+HTML_MIME_TYPE = "text/html; charset=utf-8"
+
 
 def send_report_tasks(report: Report) -> bool:
     """Send the render task of a committed report row (ids only)."""
@@ -29,7 +31,8 @@ def send_report_tasks(report: Report) -> bool:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def render_report(report_id: int, tenant_id: int) -> None:
-    """Make the PDF of one report. Idempotent: only a queued report is taken, atomically."""
+    """Make the PDF and the HTML edition of one report. Idempotent: only a queued report is
+    taken, atomically."""
     report = services.claim(report_id)
     if report is None:
         return  # done already, being made by another worker, or gone
@@ -37,14 +40,14 @@ def render_report(report_id: int, tenant_id: int) -> None:
     if current_app.config["FAULT_TEST_RENDER_DELAY_SECONDS"]:
         time.sleep(current_app.config["FAULT_TEST_RENDER_DELAY_SECONDS"])
     try:
-        pdf = services.render_report_pdf(report, current_tenant)
+        editions = services.render_report(report, current_tenant)
     except Exception as exc:  # any failure ends on the row, with its reason, never in limbo
         db.session.rollback()
         log.exception("report %s of office %s failed", report_id, tenant_id)
         services.mark_failed(report, exc)
         db.session.commit()
         return
-    services.store_pdf(report, pdf)
+    services.store_report(report, editions)
     db.session.commit()
     if report.recipients:
         enqueue(email_report, report_id=report.id, tenant_id=tenant_id)
@@ -52,23 +55,37 @@ def render_report(report_id: int, tenant_id: int) -> None:
 
 @shared_task(bind=True, max_retries=8, acks_late=True)
 def email_report(self, report_id: int, tenant_id: int) -> None:
-    """E-mail a finished report to its recipients: attached, or linked when too large."""
+    """E-mail a finished report to its recipients: both editions (the PDF for print, the
+    accessible HTML) attached, or linked when together they are too large."""
     report = db.session.get(Report, report_id)
     if report is None or report.status != "done" or report.email_status == "sent":
         return
-    too_large = report.pdf_size > current_app.config["REPORT_ATTACHMENT_LIMIT"]
-    filename = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}.pdf"
+    html = report.html
+    size = report.pdf_size + (report.html_size or 0)
+    too_large = size > current_app.config["REPORT_ATTACHMENT_LIMIT"]
+    name = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}"
     body = render_template(
         "email/report.txt",
         office=current_tenant,
         report=report,
+        with_html=html is not None,
         link=office_url(current_tenant, f"/panel/raporty/{report.id}/pdf") if too_large else None,
+        html_link=(
+            office_url(current_tenant, f"/panel/raporty/{report.id}/html")
+            if too_large and html is not None
+            else None
+        ),
     )
     subject = (
         f"Raport z badania satysfakcji klientów – {current_tenant.name} – "
         f"{report.period_start:%d.%m.%Y}–{report.period_end:%d.%m.%Y}"
     )
-    attachments = [] if too_large else [(filename, "application/pdf", report.pdf)]
+    attachments = []
+    if not too_large:
+        attachments.append((f"{name}.pdf", "application/pdf", report.pdf))
+        if html is not None:
+            # the charset travels in the type (the file also says it in its <meta charset>)
+            attachments.append((f"{name}.html", HTML_MIME_TYPE, html.encode("utf-8")))
     try:
         send_mail(report.recipients, subject, body, attachments=attachments)
     except OSError as exc:  # SMTP down or refusing: the report stays stored, mail is retried

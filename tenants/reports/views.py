@@ -1,4 +1,5 @@
-"""Reports in the staff panel: ask for one, watch it being made, download it, retry it."""
+"""Reports in the staff panel: ask for one, watch it being made, download its PDF or read its
+accessible HTML edition, retry it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tenants.accounts.services import staff_recipients
 from tenants.audit import services as audit
 from tenants.reports import services
 from tenants.reports.forms import ReportRequestForm
+from tenants.reports.html_edition import EDITION_CSP
 from tenants.reports.models import Report
 from tenants.reports.tasks import send_report_tasks
 from tenants.survey.filters import period_preset
@@ -107,13 +109,27 @@ def reports():
 
 @bp.get("/raporty/<int:report_id>/pdf", endpoint="pdf")
 def report_pdf(report_id: int):
-    """Download a finished report."""
+    """Download a finished report's PDF (for print)."""
     report = _report_or_404(report_id)
     if report.status != "done":
         abort(404)
     filename = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}.pdf"
     response = current_app.response_class(report.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/raporty/<int:report_id>/html", endpoint="html")
+def report_html(report_id: int):
+    """The accessible HTML edition of a finished report: shown in the browser, saved under its
+    file name, served with a CSP that lets it load nothing (it needs nothing)."""
+    report = _report_or_404(report_id)
+    if report.status != "done" or report.html is None:
+        abort(404)
+    filename = f"raport-{current_tenant.slug}-{report.period_start}-{report.period_end}.html"
+    response = current_app.response_class(report.html, mimetype="text/html")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = EDITION_CSP
     return response
 
 

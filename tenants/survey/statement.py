@@ -46,6 +46,16 @@ A11Y_IDS = (
     "a11y-aplikacje",
 )
 
+# Reports of the results are documents an office publishes (e.g. in its BIP): each comes as a
+# PDF for print and an accessible HTML edition with the same content (tenants/reports).
+REPORTS_NOTE = (
+    "Raporty z wyników badania, które urząd publikuje (np. w Biuletynie Informacji "
+    "Publicznej), są dostępne w dwóch wersjach o tej samej treści: PDF do druku oraz wersja "
+    "dostępna (HTML) – jeden plik w języku polskim, z hierarchią nagłówków, tabelami danych "
+    "z nagłówkami wierszy i kolumn oraz wykresami, które mają tytuł, opis tekstowy i tabelę "
+    "z danymi."
+)
+
 
 @dataclass(frozen=True)
 class StatementDates:

@@ -354,6 +354,7 @@ def accessibility_statement():
         email=statement.statement_email(current_tenant),
         status_labels=statement.STATUS_LABELS,
         assessment_labels=statement.ASSESSMENT_LABELS,
+        reports_note=statement.REPORTS_NOTE,
     )
 
 

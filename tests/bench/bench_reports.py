@@ -1,4 +1,4 @@
-"""The PDF report at scale: request to stored PDF, through a real Celery worker.
+"""The report at scale: request to stored PDF and HTML edition, through a real Celery worker.
 
 Run from the repository root (not collected by pytest):
 
@@ -142,19 +142,20 @@ def wait_done(report_id: int) -> dict[str, Any]:
     with bs.pg_connect(bd.DATABASE) as conn, conn.cursor() as cur:
         while True:
             cur.execute(
-                "SELECT status, error, pdf_size, pdf_sha256,"
+                "SELECT status, error, pdf_size, pdf_sha256, html_size,"
                 " extract(epoch FROM finished_at - created_at),"
                 " extract(epoch FROM finished_at - started_at)"
                 " FROM reports WHERE id = %s",
                 (report_id,),
             )
-            status, error, size, sha, total, render = cur.fetchone()
+            status, error, size, sha, html_size, total, render = cur.fetchone()
             if status in ("done", "failed") or time.monotonic() > deadline:
                 return {
                     "status": status,
                     "error": error,
                     "pdf_size": size,
                     "pdf_sha256": sha,
+                    "html_size": html_size,
                     "db_created_to_finished_s": float(total) if total is not None else None,
                     "db_started_to_finished_s": float(render) if render is not None else None,
                 }
@@ -165,6 +166,17 @@ def stored_pdf(report_id: int) -> bytes:
     with bs.pg_connect(bd.DATABASE) as conn, conn.cursor() as cur:
         cur.execute("SELECT pdf FROM reports WHERE id = %s", (report_id,))
         return bytes(cur.fetchone()[0])
+
+
+def stored_html(report_id: int) -> str:
+    with bs.pg_connect(bd.DATABASE) as conn, conn.cursor() as cur:
+        cur.execute("SELECT html FROM reports WHERE id = %s", (report_id,))
+        return cur.fetchone()[0] or ""
+
+
+def responses_in_html(html: str) -> int | None:
+    match = re.search(r"Liczba odpowiedzi w okresie</th><td[^>]*>([\d  ]+)<", html)
+    return int(re.sub(r"\D", "", match.group(1))) if match else None
 
 
 def responses_in_pdf(pdf: bytes) -> int | None:
@@ -196,12 +208,16 @@ def measure_office(
         row["sha256_ok"] = bool(pdf) and hashlib.sha256(pdf).hexdigest() == row["pdf_sha256"]
         row["size_ok"] = bool(pdf) and len(pdf) == row["pdf_size"]
         row["responses_in_pdf"] = responses_in_pdf(pdf) if pdf else None
+        html = stored_html(report_id) if row["status"] == "done" else ""
+        row["html_size_ok"] = bool(html) and len(html.encode("utf-8")) == row["html_size"]
+        row["responses_in_html"] = responses_in_html(html) if html else None
         results.append(row)
         print(
             f"  {office.label:>5} report {report_id}: {row['status']}"
             f" in {row['request_to_done_s']:6.2f} s, {(row['pdf_size'] or 0) / 1024:6.0f} KiB,"
             f" child peak RSS {row['worker_child_peak_rss_mb']:6.1f} MB,"
-            f" PDF says {row['responses_in_pdf']} responses",
+            f" PDF says {row['responses_in_pdf']} responses,"
+            f" HTML {(row['html_size'] or 0) / 1024:.0f} KiB says {row['responses_in_html']}",
             flush=True,
         )
     times = [r["request_to_done_s"] for r in results]
@@ -224,7 +240,7 @@ def profile_phases(app, office: bd.Office, dataset: bd.Dataset) -> dict[str, Any
     from saas_platform.core.db import db, utcnow
     from saas_platform.core.tenancy import tenant_scope
     from saas_platform.core.tenancy.models import Tenant
-    from tenants.reports import comments, pdf
+    from tenants.reports import comments, html_edition, pdf
     from tenants.reports.charts import report_charts
     from tenants.reports.stats import compute_results
     from tenants.survey.filters import Filters
@@ -248,11 +264,17 @@ def profile_phases(app, office: bd.Office, dataset: bd.Dataset) -> dict[str, Any
             timed("comment_count", lambda: comments.comment_count(filters))
             timed("comments(COMMENT_LIMIT)", lambda: comments.comments(filters, pdf.COMMENT_LIMIT))
             request = pdf.ReportRequest(start, end)
-            html = timed("report_html (all of the above)", lambda: pdf.report_html(
+            context = timed("report_context (all of the above)", lambda: pdf.report_context(
                 tenant, request, utcnow()))  # fmt: skip
+            html = timed("pdf_document (PNG charts + template)", lambda: pdf.pdf_document(
+                context))  # fmt: skip
             phases["html_bytes"] = len(html)
-            timed("build_report_pdf (html + xhtml2pdf)", lambda: pdf.build_report_pdf(
-                tenant, request, generated_at=utcnow()))  # fmt: skip
+            timed("html_to_pdf (xhtml2pdf)", lambda: pdf.html_to_pdf(html))
+            edition = timed("html_document (the HTML edition: SVG charts + template)",
+                            lambda: html_edition.html_document(context))  # fmt: skip
+            phases["html_edition_bytes"] = len(edition.encode("utf-8"))
+            timed("build_editions (both, as the worker makes them)", lambda: (
+                html_edition.build_editions(tenant, request, generated_at=utcnow())))  # fmt: skip
 
             captured: list[tuple[str, Any]] = []
 
@@ -358,6 +380,12 @@ def run(args: argparse.Namespace) -> int:
                 r["sha256_ok"] and r["size_ok"] for o in offices.values() for r in o["runs"]
             ),
             "pdf_responses_1m": all(r["responses_in_pdf"] == big["responses"] for r in big["runs"]),
+            "html_edition_stored": all(
+                r["html_size_ok"] for o in offices.values() for r in o["runs"]
+            ),
+            "html_responses_1m": all(
+                r["responses_in_html"] == big["responses"] for r in big["runs"]
+            ),
         }
         print(f"\nchecks: {checks}")
         path = bs.RESULTS_DIR / "reports.json"

@@ -4,6 +4,7 @@ no horizontal scrolling at 320 px; and the manual's screenshots taken from the d
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from config import REPO_ROOT
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
-from tenants.panel.manual import MANUAL_SCREENS, SCREENS_DIR
+from tenants.panel.manual import MANUAL_SCREENS, SCREENS_DIR, png_size
 from tenants.survey.models import Answer, Response
 from tests.browser_fixtures import (
     LIGHT_BRAND_SLUG,
@@ -137,12 +138,25 @@ def test_manual_screenshots_are_taken_from_the_demo_data(
             page.get_by_label(label, exact=True).fill(value)
         with page.expect_navigation():
             page.get_by_role("button", name=screen.submit, exact=True).click()
+    height = screen.height
+    if screen.shows:
+        # tall enough for the whole part of the page the manual describes
+        bottom = page.locator(screen.shows).first.evaluate(
+            "element => element.getBoundingClientRect().bottom + window.scrollY"
+        )
+        height = max(height, math.ceil(bottom) + 24)
+        page.set_viewport_size({"width": screen.width, "height": height})
+        page.wait_for_timeout(100)
     target: Path = SCREENS_DIR / f"{screen.name}.png"
     page.screenshot(path=target, full_page=False)
+    if screen.shows:
+        box = page.locator(screen.shows).first.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, screen.name
     page.set_viewport_size({"width": 1280, "height": 900})
     if context is not None:
         context.close()
     assert target.stat().st_size > 5_000
+    assert png_size(target) == (screen.width, height)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from saas_platform.core.db import db
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant
 from tenants.reports import services as reports
+from tenants.reports.html_edition import Editions
 from tenants.reports.models import Report
 from tenants.survey.kiosk import create_kiosk
 from tests.browser.test_accessibility import assert_accessible
@@ -46,7 +47,7 @@ def test_the_report_list_shows_a_finished_report_without_a_reload(
     office = _office(migrated_app, wolomin)
     with migrated_app.app_context(), tenant_scope(office):
         queued = db.session.scalar(select(Report).where(Report.status == "queued"))
-        reports.store_pdf(queued, b"%PDF-1.4 made by a worker")
+        reports.store_report(queued, Editions(b"%PDF-1.4 made by a worker", "<!doctype html>"))
         db.session.commit()
 
     page.wait_for_function(

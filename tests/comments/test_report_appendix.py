@@ -12,7 +12,8 @@ from saas_platform.core.db import db, utcnow
 from saas_platform.core.tenancy.models import Tenant
 from tenants.comments import services
 from tenants.comments.models import CommentTopic
-from tenants.reports.pdf import ReportRequest, build_report_pdf
+from tenants.reports.html_edition import build_editions
+from tenants.reports.pdf import ReportRequest
 from tenants.survey.models import Response
 from tests.conftest import csrf_token_of
 from tests.reports.test_end_to_end import pdf_text
@@ -63,12 +64,13 @@ def test_the_topic_appendix_counts_comments_per_topic_without_their_text(
             db.session.get(Tenant, office.id).report_comments = "topics"
         db.session.commit()
 
-    texts = {}
+    texts, html = {}, {}
     for office in two_offices:
         with in_office(office) as tenant:
             today = tenant.today()
             request = ReportRequest(date(today.year, 1, 1), today)
-            texts[office.slug] = pdf_text(build_report_pdf(tenant, request, utcnow()))
+            editions = build_editions(tenant, request, utcnow())
+            texts[office.slug], html[office.slug] = pdf_text(editions.pdf), editions.html
     text = texts["wolomin"]
     assert "Załącznik: komentarze według tematów" in text
     assert "Załącznik: uwagi mieszkańców" not in text
@@ -89,3 +91,10 @@ def test_the_topic_appendix_counts_comments_per_topic_without_their_text(
     )
     assert other_rows["uprzejmość"] == "1" and other_rows["parking"] == "0"
     assert "Parking za mały" not in other
+
+    # The HTML edition has the same appendix, as a table with its caption.
+    edition = html["wolomin"][html["wolomin"].index('id="tematy"') :]
+    cells = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="num">(\d+)</td>', edition))
+    assert cells["parking"] == "2" and cells["inne"] == "1" and cells["bez tematu"] == "1"
+    for comment in ("Jan Kowalski", "Parking płatny", "Długa kolejka", "Sierpc: parking"):
+        assert comment not in html["wolomin"]

@@ -146,3 +146,10 @@ def test_the_reminder_goes_once_both_pages_are_complete_and_never_to_analysts(
     assert "Niepełne strony ankiety wymagane prawem: informacja o ochronie danych." in reminder
     _post(admin, "/panel/deklaracje/rodo", **COMPLETE_PRIVACY)
     assert "Niepełne strony" not in admin.get("/panel/").get_data(as_text=True)
+
+
+def test_the_statement_says_reports_come_in_an_accessible_html_edition(two_offices, client_for):
+    for office in two_offices:
+        html = client_for(office).get("/deklaracja-dostepnosci").get_data(as_text=True)
+        assert "wersja dostępna (HTML)" in html
+        assert "PDF do druku" in html

@@ -11,6 +11,7 @@ import time
 import xml.etree.ElementTree as ET
 from datetime import date
 
+import numpy
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -297,3 +298,78 @@ def test_the_poster_calls_to_scan_names_the_office_and_carries_a_readable_code(
 
     whole = " ".join(pdf_text(admin.get("/panel/baner/plakat.pdf").data).split())
     assert "Oceń naszą obsługę – zeskanuj kod" in whole and department_name not in whole
+
+
+def _with_logo(app, office) -> None:
+    """The office's logo as the panel stores it (a re-encoded PNG): a dark red square."""
+    from saas_platform.core.tenancy.models import Tenant
+    from tenants.office.logo import prepare_logo
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 400), WOLOMIN_RED).save(buffer, "PNG")
+    with app.app_context():
+        tenant = db.session.get(Tenant, office.id)
+        tenant.logo, tenant.logo_mime_type = prepare_logo(buffer.getvalue()), "image/png"
+        db.session.commit()
+
+
+def _polish_only_survey(in_office, office) -> None:
+    from tests.survey.test_languages import _publish_without_translations
+
+    _publish_without_translations(in_office, office)
+
+
+def _page_image(pdf: bytes, tmp_path, name: str, dpi: int = 100) -> Image.Image:
+    (tmp_path / f"{name}.pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(tmp_path / f"{name}.pdf"),
+         str(tmp_path / name)],
+        check=True,
+    )  # fmt: skip
+    return Image.open(tmp_path / f"{name}.png").convert("L")
+
+
+def test_the_poster_has_the_logo_and_the_call_in_each_language_the_survey_offers(
+    app, offices, logged_in, in_office, tmp_path
+):
+    wolomin, sierpc = offices
+    _with_logo(app, wolomin)
+    _polish_only_survey(in_office, sierpc)  # Sierpc's live survey: Polish only, no logo
+    for office, languages, images in ((wolomin, True, 2), (sierpc, False, 1)):
+        pdf = logged_in(office).get("/panel/baner/plakat.pdf").data
+        text = " ".join(pdf_text(pdf).split())
+        assert "Oceń naszą obsługę – zeskanuj kod" in text
+        assert ("Rate our service – scan the code" in text) is languages
+        assert ("Оцініть наше обслуговування – відскануйте код" in text) is languages
+        (tmp_path / f"{office.slug}.pdf").write_bytes(pdf)
+        listed = subprocess.run(
+            ["pdfimages", "-list", str(tmp_path / f"{office.slug}.pdf")],
+            capture_output=True, check=True, text=True,
+        ).stdout.splitlines()[2:]  # fmt: skip
+        assert len(listed) == images, office.slug  # the code, and the logo where there is one
+        # a phone reads the code from the printed page, logo and all
+        page = _page_image(pdf, tmp_path, office.slug, dpi=150)
+        buffer = io.BytesIO()
+        page.save(buffer, "PNG")
+        assert read_qr(buffer.getvalue()) == f"http://{office.slug}.satysfakcja.test/?kanal=qr"
+
+
+def test_the_poster_fills_the_a4_page_even_with_a_logo_and_a_department(
+    app, offices, logged_in, in_office, tmp_path
+):
+    wolomin, sierpc = offices
+    _with_logo(app, wolomin)
+    long_name = department_ids(in_office, wolomin)[0]
+    for office, query in ((wolomin, f"?wydzial={long_name}"), (sierpc, "")):
+        pdf = logged_in(office).get(f"/panel/baner/plakat.pdf{query}").data
+        info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True)
+        assert re.search(r"Pages:\s+1\b", info.stdout.decode()), office.slug
+        pixels = numpy.asarray(_page_image(pdf, tmp_path, office.slug))
+        height = pixels.shape[0]
+        inked = numpy.flatnonzero((pixels < 128).any(axis=1))  # rows with something printed
+        lower_third = inked[inked >= height * 2 / 3]
+        # printed down to the last sixth of the page, across most of the lower third
+        assert inked.max() > height * 5 / 6, office.slug
+        assert lower_third.max() - lower_third.min() > height / 3 * 0.6, office.slug
+        # the code is as large as the page allows: it reaches past the middle of the page
+        assert (pixels[height // 2 : height * 2 // 3] < 128).any(), office.slug

@@ -31,7 +31,9 @@ def test_every_screenshot_of_the_manual_is_in_the_repository_at_its_size():
         assert screen.file.exists(), f"run the browser tests to take {screen.name}"
         with Image.open(screen.file) as image:
             assert image.format == "PNG"
-            assert image.size == (screen.width, screen.height), screen.name
+            # as wide as its screen, at least as tall (taller where it shows a long part)
+            assert image.width == screen.width, screen.name
+            assert image.height >= screen.height, screen.name
 
 
 def test_every_staff_member_reads_the_manual_with_its_screenshots(two_offices, logged_in):
@@ -86,3 +88,56 @@ def test_the_manual_downloads_as_one_pdf_with_polish_text_and_the_screenshots(
     )
     listed = [line for line in images.stdout.decode().splitlines()[2:] if line.strip()]
     assert len(listed) == len(MANUAL_SCREENS)
+
+
+def _figures_and_captions(pdf: bytes) -> list[tuple[int, list[tuple[float, float]], list[float]]]:
+    """Per page: where each image is drawn (bottom and top, in points from the page's foot)
+    and the baseline of each "Zrzut ekranu" caption."""
+    import io
+
+    from pypdf import PdfReader
+
+    pages = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, 1):
+        images: list[tuple[float, float]] = []
+        captions: list[float] = []
+
+        def before(operator, operands, cm, tm, images=images):
+            if operator == b"Do":
+                images.append((cm[5], cm[5] + cm[3]))
+
+        def text(fragment, cm, tm, font, size, captions=captions):
+            if fragment.strip().startswith("Zrzut ekranu"):
+                captions.append(tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+
+        page.extract_text(visitor_operand_before=before, visitor_text=text)
+        pages.append((number, images, captions))
+    return pages
+
+
+def test_every_caption_sits_under_its_own_screenshot_on_the_same_page(two_offices, logged_in):
+    pdf = logged_in(two_offices[0]).get("/panel/instrukcja.pdf").get_data()
+    pages = _figures_and_captions(pdf)
+    assert sum(len(captions) for _, _, captions in pages) == len(MANUAL_SCREENS)
+    for number, images, captions in pages:
+        assert len(captions) == len(images), f"page {number}: a caption left its image"
+        for caption in captions:
+            above = [bottom for bottom, _ in images if bottom >= caption]
+            assert above, f"page {number}: no screenshot above its caption"
+            # the caption's letters (8.5 pt; DejaVu's ascent, with accents, 0.93 em) stay below
+            assert min(above) - caption >= 8, f"page {number}: the caption overlaps its image"
+
+
+def test_the_manual_pdf_has_a_title_and_embeds_every_font_regular_and_bold(
+    two_offices, logged_in, tmp_path
+):
+    pdf = logged_in(two_offices[1], "analyst").get("/panel/instrukcja.pdf").get_data()
+    path = tmp_path / "instrukcja.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
+    assert "Title:           Instrukcja obsługi" in info.stdout
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True)
+    rows = [row.split() for row in fonts.stdout.splitlines()[2:]]
+    assert rows and all(row[-5] == "yes" for row in rows), fonts.stdout  # "emb" column
+    names = {row[0].split("+")[-1] for row in rows}
+    assert names == {"DejaVuSans", "DejaVuSans-Bold"}, names  # body text is not bold

@@ -3,6 +3,7 @@ schedule, the sweeper, and the walls between offices."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from datetime import date, timedelta
@@ -105,12 +106,32 @@ def test_staff_report_is_made_by_the_worker_stored_and_mailed(
     assert f"Liczba odpowiedzi w okresie {results.responses}" in " ".join(text.split())
     assert pl_number(results.overall.index) in text
 
+    listing = staff.get("/panel/raporty").get_data(as_text=True)
+    assert f'href="/panel/raporty/{report_id}/pdf">PDF do druku' in listing
+    assert f'href="/panel/raporty/{report_id}/html">Wersja dostępna (HTML)' in listing
+    edition = staff.get(f"/panel/raporty/{report_id}/html")
+    assert edition.status_code == 200 and edition.mimetype == "text/html"
+    assert edition.headers["Content-Disposition"] == (
+        f'inline; filename="raport-wolomin-{report.period_start}-{report.period_end}.html"'
+    )
+    assert edition.headers["Content-Security-Policy"].startswith("default-src 'none';")
+    html = edition.get_data(as_text=True)
+    assert '<html lang="pl">' in html and "Urząd Miejski w Wołominie" in html
+    assert POLISH_COMMENT in html
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html  # shown as text, escaped
+    assert "Sierpc komentarz" not in html
+    assert pl_number(results.overall.index) in html
+
     message = mailbox.wait_for(1)[0]
     assert message["X-Envelope-To"] == staff.email
     assert "Urząd Miejski w Wołominie" in message["Subject"]
-    attachment = next(message.iter_attachments())
-    assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_content() == download.data
+    pdf_attachment, html_attachment = message.iter_attachments()
+    assert pdf_attachment.get_content_type() == "application/pdf"
+    assert pdf_attachment.get_content() == download.data
+    assert html_attachment.get_content_type() == "text/html"
+    assert html_attachment.get_filename().endswith(".html")
+    assert html_attachment.get_content() == html
+    assert "wersję dostępną" in message.get_body(("plain",)).get_content()
     deadline = time.monotonic() + 10
     while wait_for_report(in_office, wolomin, report_id).email_status != "sent":
         assert time.monotonic() < deadline
@@ -126,27 +147,34 @@ def test_report_over_the_attachment_limit_is_mailed_as_a_link(
     message = mailbox.wait_for(1, timeout=60)[0]
     assert list(message.iter_attachments()) == []
     body = message.get_body(("plain",)).get_content()
-    assert "http://wolomin.satysfakcja.test/panel/raporty/" in body
+    assert re.search(r"PDF do druku: http://wolomin\.satysfakcja\.test/panel/raporty/\d+/pdf", body)
+    assert re.search(
+        r"Wersja dostępna \(HTML\): http://wolomin\.satysfakcja\.test/panel/raporty/\d+/html",
+        body,
+    )
     # the office's name starts with "Urząd": the text does not say it twice
     assert f"klientów – {wolomin.name} – za okres" in body and "urzędu Urząd" not in body
 
 
 def test_another_offices_report_is_404_by_id(offices_with_responses, logged_in, in_office):
     wolomin, sierpc = offices_with_responses
-    _ask_for_report(logged_in(wolomin))
+    staff = logged_in(wolomin)
+    _ask_for_report(staff)
     with in_office(wolomin):
         report_id = db.session.scalar(select(Report.id))
     wait_for_report(in_office, wolomin, report_id)
     stranger = logged_in(sierpc)
     assert stranger.get(f"/panel/raporty/{report_id}/pdf").status_code == 404
+    assert stranger.get(f"/panel/raporty/{report_id}/html").status_code == 404
+    assert staff.get(f"/panel/raporty/{report_id}/html").status_code == 200
     token = csrf_token_of(stranger.get("/panel/raporty").get_data(as_text=True))
     assert (
         stranger.post(f"/panel/raporty/{report_id}/ponow", data={"csrf_token": token}).status_code
         == 404
     )
-    assert f"/panel/raporty/{report_id}/pdf" not in stranger.get("/panel/raporty").get_data(
-        as_text=True
-    )
+    listing = stranger.get("/panel/raporty").get_data(as_text=True)
+    assert f"/panel/raporty/{report_id}/pdf" not in listing
+    assert f"/panel/raporty/{report_id}/html" not in listing
 
 
 def test_failed_report_shows_why_and_can_be_retried(offices_with_responses, logged_in, in_office):
@@ -327,12 +355,17 @@ def test_cli_writes_the_same_report_synchronously(app, offices_with_responses, i
             today.isoformat(),
             "--out",
             str(out),
+            "--html",
+            str(tmp_path / "raport.html"),
         ]
     )
     assert result.exit_code == 0, result.output
     text = pdf_text(out.read_bytes())
     assert "Urząd Miejski w Wołominie" in text and POLISH_COMMENT in text
     assert "Sierpc komentarz" not in text
+    html = (tmp_path / "raport.html").read_text(encoding="utf-8")
+    assert '<html lang="pl">' in html and POLISH_COMMENT in html
+    assert "Sierpc komentarz" not in html
     bad = app.test_cli_runner().invoke(
         args=[
             "reports",
@@ -438,3 +471,29 @@ def test_office_chooses_the_comment_appendix_in_its_settings(app, two_offices, l
     with app.app_context():
         assert db.session.get(Tenant, wolomin.id).report_comments == "newest"
         assert db.session.get(Tenant, sierpc.id).report_comments == "none"
+
+
+def test_a_report_made_before_the_html_edition_offers_its_pdf_only(
+    offices_with_responses, logged_in, in_office
+):
+    wolomin, sierpc = offices_with_responses
+    with in_office(wolomin):
+        report = Report(
+            kind="on_demand",
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 12, 31),
+            status="done",
+            pdf=b"%PDF-1.4 an old report",
+            pdf_size=22,
+            pdf_sha256="0" * 64,
+        )
+        db.session.add(report)
+        db.session.commit()
+        report_id = report.id
+    staff = logged_in(wolomin)
+    listing = staff.get("/panel/raporty").get_data(as_text=True)
+    assert f"/panel/raporty/{report_id}/pdf" in listing
+    assert f"/panel/raporty/{report_id}/html" not in listing
+    assert staff.get(f"/panel/raporty/{report_id}/html").status_code == 404
+    assert staff.get(f"/panel/raporty/{report_id}/pdf").status_code == 200
+    assert logged_in(sierpc).get(f"/panel/raporty/{report_id}/pdf").status_code == 404
