@@ -14,7 +14,7 @@ from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
 from saas_platform.core.tenancy import current_tenant
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest, build_report_pdf
-from tenants.reports.summary import year_earlier_day
+from tenants.reports.stats import year_earlier_day
 from tenants.survey.models import (
     RESPONSES_KEY,
     Department,

@@ -22,7 +22,7 @@ from saas_platform.core.templating import pl_number, pl_percent
 from tenants.panel import exports
 from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
-from tenants.survey.filters import Filters
+from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters
 from tenants.survey.forms import check_submission
 from tenants.survey.models import Department, Response, Survey
 from tenants.survey.services import submit_response
@@ -80,9 +80,9 @@ def departments_of(in_office, office) -> list[int]:
         return list(db.session.scalars(select(Department.id).order_by(Department.position)))
 
 
-def results_of(in_office, office, filters: Filters = MARCH_FILTERS):
+def results_of(in_office, office, filters: Filters = MARCH_FILTERS, comparison=YEAR_EARLIER):
     with in_office(office) as tenant:
-        return compute_results(filters, tenant.score_threshold)
+        return compute_results(filters, tenant.score_threshold, comparison)
 
 
 def html_of(response) -> str:
@@ -113,10 +113,10 @@ def test_dashboard_numbers_are_compute_results_of_the_office_alone(
     store(sierpc, 9, comment="Sierpc: tylko u nas.", overall="1")
     store(wolomin, 6, when=datetime(2025, 2, 10, tzinfo=UTC))  # the previous period
 
-    page = logged_in(wolomin, "analyst").get(f"/panel/?{MARCH}")
+    page = logged_in(wolomin, "analyst").get(f"/panel/?{MARCH}&porownanie=poprzedni")
     assert page.status_code == 200
     html = html_of(page)
-    expected = results_of(in_office, wolomin)
+    expected = results_of(in_office, wolomin, comparison=PREVIOUS_PERIOD)
     assert expected.responses == 7
     assert figure(html, "liczba-odpowiedzi") == "7"
     assert figure(html, "indeks") == pl_number(expected.overall.index)
@@ -127,12 +127,14 @@ def test_dashboard_numbers_are_compute_results_of_the_office_alone(
     assert figure(html, "zmiana") == f"{sign}{pl_number(expected.change)} pkt"
     assert ("<strong>istotna zmiana</strong>" in html) == expected.significant_change
     # areas and items weakest first, exactly as computed
-    areas_at = [html.index(f'<th scope="row">{area.title}</th>') for area in expected.areas]
+    areas_at = [html.index(f'">{area.title}</a></th>') for area in expected.areas]
     assert areas_at == sorted(areas_at)
     weakest = expected.items[0]
     assert weakest.below_threshold  # czas_oczekiwania is rated 1 by everybody
-    row = re.search(rf'<th scope="row">{weakest.text}</th>(.*?)</tr>', html, re.S).group(1)
+    # the summary names the weakest items, each a link to its own page
+    row = re.search(rf'>{weakest.text}</a>(.*?)</li>', html, re.S).group(1)
     assert pl_number(weakest.score.index) in row and "poniżej progu" in row
+    assert f'href="/panel/wyniki/pytanie/{weakest.key}?' in html
     assert "Wołomin: długa kolejka." in html and "Wołomin: miła obsługa." in html
     assert "Sierpc" not in html
 
