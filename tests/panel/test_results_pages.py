@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from saas_platform.core.db import db
 from saas_platform.core.templating import pl_number, pl_percent
 from tenants.panel import exports
+from tenants.reports.pdf import ReportRequest, report_html
 from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
 from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters
@@ -27,6 +28,7 @@ from tenants.survey.forms import check_submission
 from tenants.survey.models import Department, Response, Survey
 from tenants.survey.services import submit_response
 from tenants.survey.template import default_template, publish_definition
+from tests.reports.test_stats import record  # noqa: F401 - the counts fixture
 
 MARCH = "okres=custom&od=2025-03-01&do=2025-03-31"
 MARCH_FILTERS = Filters(date(2025, 3, 1), date(2025, 3, 31))
@@ -532,3 +534,33 @@ def test_formulas_in_comments_are_neutralised_in_both_exports(
     )
     assert cell.value == "'" + comment
     assert cell.data_type == "s"
+
+
+def test_an_index_shown_as_75_0_is_not_below_threshold_75_on_the_dashboard_nor_in_the_pdf(
+    two_offices, record, logged_in, in_office
+):
+    wolomin, sierpc = two_offices
+    # 499 ratings of 4 and one of 3: the index is 74.95, shown as 75,0 (threshold 75)
+    record(wolomin, 500, {"ogolna_satysfakcja": {"4": 499, "3": 1}}, day=IN_MARCH.date())
+    record(sierpc, 5, {"ogolna_satysfakcja": {"1": 5}}, day=IN_MARCH.date())
+    with in_office(wolomin) as tenant:
+        assert tenant.score_threshold == 75
+        results = compute_results(MARCH_FILTERS, tenant.score_threshold)
+        item = next(i for i in results.items if i.key == "ogolna_satysfakcja")
+        area = next(a for a in results.areas if a.key == "ogolna")
+        assert abs(item.score.index - 74.95) < 1e-9 and pl_number(item.score.index) == "75,0"
+        assert not item.below_threshold and not area.below_threshold
+        html = report_html(
+            tenant,
+            ReportRequest(MARCH_FILTERS.date_from, MARCH_FILTERS.date_to),
+            datetime(2025, 4, 1, tzinfo=UTC),
+        )
+    assert f'<td>{item.text}</td><td class="num">75,0</td>' in html  # not the "flag" class
+    improvement = html[html.index("Na tej liście urząd opiera plan") :]
+    assert item.text not in improvement[: improvement.index("</table>")]
+
+    page = html_of(logged_in(wolomin).get(f"/panel/?{MARCH}"))
+    row = re.search(rf'">{area.title}</a></th>(.*?)</tr>', page, re.S).group(1)
+    assert "75,0" in row and "poniżej progu" not in row
+    attention = page[page.index('id="pytania"') : page.index('id="grupy"')]
+    assert item.text not in attention
