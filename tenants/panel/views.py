@@ -17,7 +17,7 @@ from tenants.survey.filters import parse_filters
 from tenants.survey.moderation import excluded_count
 
 # The summary shows a few; the rest are a link away (the responses with a comment).
-LATEST_COMMENTS = 5
+LATEST_COMMENTS = 3
 
 
 @bp.get("/")
