@@ -64,13 +64,13 @@ from tenants.survey.scores import (
     Score,
     Totals,
     answered,
-    compare,
     load_versions,
     month_index,
     month_start,
     period_counts,
     ratings_by_key,
     score_of,
+    shown_change,
     value_totals,
 )
 
@@ -143,13 +143,6 @@ def is_below(score: Score, threshold: float) -> bool:
     return score.index is not None and round_half_away(score.index) < threshold
 
 
-def shown_change(current: Score, previous: Score) -> tuple[float | None, bool]:
-    """``compare`` with the significance decided on the change as shown: a change that
-    rounds to 0.0 is never called significant."""
-    change, significant = compare(current, previous)
-    return change, significant and change is not None and round_half_away(change) != 0
-
-
 def is_significant_fall(change: float | None, significant: bool) -> bool:
     """A significant change whose value as shown is negative."""
     return significant and change is not None and round_half_away(change) < 0
@@ -157,7 +150,7 @@ def is_significant_fall(change: float | None, significant: bool) -> bool:
 
 @dataclass(frozen=True)
 class ItemScore:
-    """One rated item (question key), compared with the previous period."""
+    """One rated item (question key) and its change against the comparison period."""
 
     key: str
     text: str

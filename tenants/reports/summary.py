@@ -12,7 +12,6 @@ from tenants.reports.stats import (
     ItemScore,
     Results,
     previous_period,
-    shown_change,
     year_earlier,
 )
 from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters
@@ -23,6 +22,7 @@ from tenants.survey.scores import (
     period_counts,
     ratings_by_key,
     score_of,
+    shown_change,
     value_totals,
 )
 

@@ -16,14 +16,10 @@ from tenants.survey.filters import PREVIOUS_PERIOD, Filters
 from tenants.survey.models import Survey
 from tenants.survey.moderation import exclude_response
 from tenants.survey.template import publish_definition, survey_template
-from tests.panel.test_results_pages import (  # noqa: F401 - store: the responses fixture
-    IN_MARCH,
-    MARCH,
-    MARCH_FILTERS,
-    figure,
-    html_of,
-    store,
-)
+from tests.panel import test_results_pages
+from tests.panel.test_results_pages import IN_MARCH, MARCH, MARCH_FILTERS, figure, html_of
+
+store = test_results_pages.store  # the fixture that stores responses through the survey
 
 QUESTION_URL = "/panel/wyniki/pytanie/ogolna_satysfakcja"
 
@@ -52,7 +48,7 @@ def test_question_page_shows_the_dashboards_numbers_distribution_and_breakdowns(
     assert re.search(r"2 – słabo</th><td>3</td><td>38%</td>", table)
     assert re.search(r"5 – bardzo dobrze</th><td>5</td><td>63%</td>", table)
     assert re.search(r"nie dotyczy</th><td>0</td><td>0%</td>", table)
-    assert "<title id=\"rozklad-tytul\">" in html and "<desc id=\"wykres-trendu-opis\">" in html
+    assert '<title id="rozklad-tytul">' in html and '<desc id="wykres-trendu-opis">' in html
     # breakdowns: the month and the web channel have enough answers, the QR code (3) has not
     assert "marzec 2025" in html
     web = re.search(r"strona internetowa</th>(.*?)</tr>", html, re.S).group(1)
@@ -61,9 +57,7 @@ def test_question_page_shows_the_dashboards_numbers_distribution_and_breakdowns(
     assert "za mało odpowiedzi" in qr
 
 
-def test_area_page_lists_its_questions_each_linking_to_its_own_page(
-    two_offices, store, logged_in
-):
+def test_area_page_lists_its_questions_each_linking_to_its_own_page(two_offices, store, logged_in):
     wolomin, sierpc = two_offices
     store(wolomin, 6)
     store(sierpc, 6)

@@ -28,9 +28,10 @@ from tenants.survey.forms import check_submission
 from tenants.survey.models import Department, Response, Survey
 from tenants.survey.services import submit_response
 from tenants.survey.template import default_template, publish_definition
-from tests.reports.test_stats import record  # noqa: F401 - the counts fixture
+from tests.reports import test_stats
 
 MARCH = "okres=custom&od=2025-03-01&do=2025-03-31"
+record = test_stats.record  # the fixture that writes counts straight into an office
 MARCH_FILTERS = Filters(date(2025, 3, 1), date(2025, 3, 31))
 IN_MARCH = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 IN_APRIL = datetime(2025, 4, 15, 12, 0, tzinfo=UTC)
@@ -134,7 +135,7 @@ def test_dashboard_numbers_are_compute_results_of_the_office_alone(
     weakest = expected.items[0]
     assert weakest.below_threshold  # czas_oczekiwania is rated 1 by everybody
     # the summary names the weakest items, each a link to its own page
-    row = re.search(rf'>{weakest.text}</a>(.*?)</li>', html, re.S).group(1)
+    row = re.search(rf">{weakest.text}</a>(.*?)</li>", html, re.S).group(1)
     assert pl_number(weakest.score.index) in row and "poniżej progu" in row
     assert f'href="/panel/wyniki/pytanie/{weakest.key}?' in html
     # the newest comments (the summary shows three, the rest are a link away)

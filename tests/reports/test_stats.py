@@ -18,6 +18,7 @@ from saas_platform.app import create_app
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.onboarding import create_tenant
+from tenants.actions.effects import ItemEffect
 from tenants.reports.stats import (
     compute_results,
     is_below,
@@ -29,7 +30,7 @@ from tenants.survey.counts import add_counts
 from tenants.survey.definition import live_version_id
 from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters, period_preset
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department, Survey
-from tenants.survey.scores import MIN_GROUP, score_of
+from tenants.survey.scores import MIN_GROUP, Score, compare, score_of, shown_change
 from tenants.survey.template import default_template, publish_definition
 from tests.conftest import COMPLETE_RATINGS, sqlite_app_settings
 
@@ -665,3 +666,17 @@ def test_flags_are_decided_on_the_index_as_shown():
     assert is_significant_fall(-0.05, True)  # shown as −0,1
     assert not is_significant_fall(-0.04, True)  # shown as 0,0
     assert not is_significant_fall(-5.0, False)
+
+
+def test_a_change_shown_as_0_0_is_never_significant_here_nor_in_an_actions_effect():
+    now = Score(hidden=False, index=50.04, index_se=0.001)
+    before = Score(hidden=False, index=50.0, index_se=0.001)
+    assert compare(now, before)[1]  # by the z test alone
+    assert shown_change(now, before) == (pytest.approx(0.04), False)
+    effect = ItemEffect("lokalizacja", "Lokalizacja", before, now, *shown_change(now, before))
+    assert effect.verdict == "bez istotnej zmiany"
+    clearer = Score(hidden=False, index=50.06, index_se=0.001)
+    assert shown_change(clearer, before)[1]
+    assert ItemEffect("x", "x", before, clearer, *shown_change(clearer, before)).verdict == (
+        "istotna poprawa"
+    )
