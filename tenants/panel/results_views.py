@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from math import ceil
-
 from flask import abort, render_template, request
 
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.web import page_number
 from tenants.actions.services import plans_for
 from tenants.panel.blueprint import bp
-from tenants.reports.comments import comment_count, comments
+from tenants.reports.comments import comments
 from tenants.reports.drilldown import AREA, QUESTION, item_detail
 from tenants.survey.filters import parse_filters
 
@@ -40,9 +38,15 @@ def _drilldown(kind: str, key: str):
     if detail is None:  # no such area or rated question in this office
         abort(404)
     keys = detail.item_keys
-    total = comment_count(chosen.filters, rated_low=keys)
-    last_page = max(1, ceil(total / COMMENTS_PER_PAGE))
-    page = min(page_number(), last_page)
+    # One row more than a page says whether there is a next one; no count of them all, which
+    # in a busy office's year would read every comment of the period.
+    page = page_number()
+    low_comments = comments(
+        chosen.filters,
+        limit=COMMENTS_PER_PAGE + 1,
+        offset=(page - 1) * COMMENTS_PER_PAGE,
+        rated_low=keys,
+    )
     row = detail.row
     flagged = {
         q.key: [q.key] for q in detail.questions if q.below_threshold or q.significantly_worse
@@ -57,14 +61,8 @@ def _drilldown(kind: str, key: str):
         threshold=threshold,
         plan=plans.get(f"{kind}:{key}"),
         item_plans={k: p for k, p in plans.items() if ":" not in k},
-        low_comments=comments(
-            chosen.filters,
-            limit=COMMENTS_PER_PAGE,
-            offset=(page - 1) * COMMENTS_PER_PAGE,
-            rated_low=keys,
-        ),
-        comment_total=total,
+        low_comments=low_comments[:COMMENTS_PER_PAGE],
         page=page,
-        last_page=last_page,
+        has_next=len(low_comments) > COMMENTS_PER_PAGE,
     )
     return page_html, 400 if chosen.errors else 200
