@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 
+from saas_platform.core.numbers import round_half_away
+
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_BRAND_COLOUR = "#1d4f91"
 WCAG_AA_TEXT_CONTRAST = 4.5
@@ -61,7 +63,7 @@ def pl_number(value: float | None, digits: int = 1) -> str:
     """A number the Polish way (decimal comma); "—" when there is none."""
     if value is None:
         return "—"
-    return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
+    return f"{round_half_away(value, digits):.{digits}f}".replace(".", ",").replace("-", "−")
 
 
 def pl_signed(value: float | None, digits: int = 1) -> str:
@@ -93,6 +95,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["pl_percent"] = pl_percent
     app.jinja_env.filters["pl_signed"] = pl_signed
     app.jinja_env.filters["pl_date"] = pl_date
+    # A number as the page shows it (one decimal, halves away from zero): flags compare this.
+    app.jinja_env.filters["as_shown"] = round_half_away
 
     @app.context_processor
     def _limits() -> dict:

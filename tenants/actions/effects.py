@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from tenants.actions.models import Action
 from tenants.survey.filters import Filters
-from tenants.survey.scores import Score, compare, item_scores
+from tenants.survey.scores import Score, item_scores, shown_change
 
 TOO_FEW = "za mało danych"
 
@@ -69,7 +69,7 @@ def measure(action: Action, item_texts: dict[str, str], today: date) -> Effect |
     scores_after = item_scores(after_read, keys)
     items = []
     for key in keys:
-        change, significant = compare(scores_after[key], scores_before[key])
+        change, significant = shown_change(scores_after[key], scores_before[key])
         items.append(
             ItemEffect(
                 key=key,

@@ -48,6 +48,7 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         office_views,
         paper_views,
         response_views,
+        results_views,
         statement_views,
         survey_views,
         views,

@@ -12,11 +12,12 @@ from tenants.actions.services import PlanLinks, plans_for
 from tenants.office import first_steps
 from tenants.panel.blueprint import admin_required, bp
 from tenants.reports.comments import comments
-from tenants.reports.stats import Results, compute_results, previous_period
+from tenants.reports.stats import Results, compute_results
 from tenants.survey.filters import parse_filters
 from tenants.survey.moderation import excluded_count
 
-LATEST_COMMENTS = 10
+# The summary shows a few; the rest are a link away (the responses with a comment).
+LATEST_COMMENTS = 3
 
 
 @bp.get("/")
@@ -26,13 +27,12 @@ def dashboard():
     if not request.args and not first_steps.has_responses():
         return render_template("panel/first_steps.html", steps=first_steps.first_steps(tenant))
     chosen = parse_filters(request.args, current_tenant.today())
-    results = compute_results(chosen.filters, current_tenant.score_threshold)
+    results = compute_results(chosen.filters, current_tenant.score_threshold, chosen.comparison)
     item_plans, area_plans = _weak_plans(results)
     page = render_template(
         "panel/dashboard.html",
         chosen=chosen,
         results=results,
-        previous=previous_period(chosen.filters),
         latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
         excluded=excluded_count(chosen.filters),
         item_plans=item_plans,
@@ -55,7 +55,7 @@ def first_step_tick(key: str):
 
 def _weak_plans(results: Results) -> tuple[dict[str, PlanLinks], dict[str, PlanLinks]]:
     """The actions (or "Zaplanuj działanie") of each flagged item and area: items and areas
-    below the office's threshold or significantly worse than the previous period."""
+    below the office's threshold or significantly worse than the period compared with."""
     area_items: dict[str, list[str]] = defaultdict(list)
     for item in results.items:
         area_items[item.area_key].append(item.key)

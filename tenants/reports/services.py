@@ -15,7 +15,7 @@ from saas_platform.core.tenancy import current_tenant
 from tenants.reports.html_edition import Editions, build_editions
 from tenants.reports.models import FREQUENCIES, Report
 from tenants.reports.pdf import ReportRequest
-from tenants.reports.summary import year_earlier_day
+from tenants.reports.stats import year_earlier_day
 from tenants.survey.models import (
     RESPONSES_KEY,
     Department,

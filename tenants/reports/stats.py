@@ -19,8 +19,13 @@ Methodology (quoted in the report's methodology note):
   ratings move together and wider than needed when they do not, so it errs on the side of
   caution. For one item n is the number of its ratings. For an area, n is the largest number of
   responses that answered one of its items: at least that many answered the area.
-- A change against the previous period of the same length is significant when
-  |index₁ − index₂| / √(SE₁² + SE₂²) > 1.96 (two-sample z test at the 5% level).
+- A period is compared with the same period a year earlier (by default) or with the period
+  of the same length just before it. A change is significant when
+  |index₁ − index₂| / √(SE₁² + SE₂²) > 1.96 (two-sample z test at the 5% level) and the change
+  as shown (one decimal) is not zero.
+- Numbers are shown to one decimal, rounded half away from zero (74.95 is 75.0), and the flags
+  are decided on the number shown: an index is below the threshold when its rounded value is
+  (74.95 is not below 75); a fall is a significant change whose rounded value is negative.
 - A group (department, channel, month, item, area, question) with fewer than 5 responses is
   not shown: it would say too much about the few people in it and too little about the office.
   An item counts the responses that rated it or answered "nie dotyczy".
@@ -41,8 +46,16 @@ from sqlalchemy.sql.base import ReadOnlyColumnCollection
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from saas_platform.core.db import db
+from saas_platform.core.numbers import round_half_away
 from tenants.survey.definition import RATING_VALUES, QuestionDef, VersionDef
-from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
+from tenants.survey.filters import (
+    CHANNEL_LABELS,
+    DEFAULT_COMPARISON,
+    NO_DEPARTMENT_LABEL,
+    PREVIOUS_PERIOD,
+    YEAR_EARLIER,
+    Filters,
+)
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department
 from tenants.survey.scores import (
     HIDDEN,
@@ -51,13 +64,13 @@ from tenants.survey.scores import (
     Score,
     Totals,
     answered,
-    compare,
     load_versions,
     month_index,
     month_start,
     period_counts,
     ratings_by_key,
     score_of,
+    shown_change,
     value_totals,
 )
 
@@ -91,9 +104,53 @@ def previous_period(filters: Filters) -> Filters:
     )
 
 
+COMPARED_TEXT = {
+    YEAR_EARLIER: "w tym samym okresie rok wcześniej",
+    PREVIOUS_PERIOD: "w poprzednim okresie tej samej długości",
+}
+
+
+def year_earlier_day(day: date) -> date:
+    """The same day a year before (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def year_earlier(filters: Filters) -> Filters:
+    """The same filters for the same dates a year before (29 February: the 28th)."""
+    return replace(
+        filters,
+        date_from=year_earlier_day(filters.date_from),
+        date_to=year_earlier_day(filters.date_to),
+    )
+
+
+def compared_period(filters: Filters, comparison: str = DEFAULT_COMPARISON) -> Filters:
+    """The filters a period is compared with: ``YEAR_EARLIER`` (the same dates a year before)
+    or ``PREVIOUS_PERIOD`` (the period of the same length just before)."""
+    if comparison == YEAR_EARLIER:
+        return year_earlier(filters)
+    if comparison == PREVIOUS_PERIOD:
+        return previous_period(filters)
+    raise ValueError(f"unknown comparison: {comparison!r}")
+
+
+def is_below(score: Score, threshold: float) -> bool:
+    """Whether the index as shown (one decimal, halves away from zero) is under
+    ``threshold``; never for a hidden score."""
+    return score.index is not None and round_half_away(score.index) < threshold
+
+
+def is_significant_fall(change: float | None, significant: bool) -> bool:
+    """A significant change whose value as shown is negative."""
+    return significant and change is not None and round_half_away(change) < 0
+
+
 @dataclass(frozen=True)
 class ItemScore:
-    """One rated item (question key), compared with the previous period."""
+    """One rated item (question key) and its change against the comparison period."""
 
     key: str
     text: str
@@ -164,6 +221,7 @@ class Results:
     threshold: float
     responses: int
     overall: Score
+    # The score of the period compared with (``comparison``: YEAR_EARLIER or PREVIOUS_PERIOD).
     previous: Score
     change: float | None
     significant_change: bool
@@ -174,6 +232,17 @@ class Results:
     monthly: tuple[GroupRow, ...]
     choices: tuple[ChoiceQuestion, ...]
     versions: tuple[int, ...]
+    comparison: str = DEFAULT_COMPARISON
+    compared: Filters | None = None  # the period compared with
+
+    @property
+    def compared_text(self) -> str:
+        """ "w tym samym okresie rok wcześniej" or "w poprzednim okresie tej samej długości"."""
+        return COMPARED_TEXT[self.comparison]
+
+    @property
+    def overall_below_threshold(self) -> bool:
+        return is_below(self.overall, self.threshold)
 
     @property
     def versions_note(self) -> str | None:
@@ -181,22 +250,26 @@ class Results:
         return versions_note(self.versions)
 
 
-def compute_results(filters: Filters, threshold: float) -> Results:
-    """All results for ``filters`` in the current office; ``threshold`` flags weak items."""
+def compute_results(
+    filters: Filters, threshold: float, comparison: str = DEFAULT_COMPARISON
+) -> Results:
+    """All results for ``filters`` in the current office; ``threshold`` flags weak items,
+    changes are against the ``comparison`` period (see ``compared_period``)."""
+    compared = compared_period(filters, comparison)
     counts = period_counts(filters)  # worked out once: the totals and the breakdowns read the same
     totals = value_totals(counts)
-    previous_totals = value_totals(period_counts(previous_period(filters)))
+    previous_totals = value_totals(period_counts(compared))
     current_ids = {version_id for version_id, _ in totals}
     versions = load_versions(current_ids | {version_id for version_id, _ in previous_totals})
     current_versions = sorted((versions[i] for i in current_ids), key=lambda v: -v.number)
-    rating_questions = _latest_questions(current_versions, ("rating",))
+    rating_questions = latest_questions(current_versions, ("rating",))
     ratings = ratings_by_key(totals, versions)
     previous_ratings = ratings_by_key(previous_totals, versions)
 
     responses = _responses(totals)
     overall = score_of(sum(ratings.values(), Counter()), responses)
     previous = score_of(sum(previous_ratings.values(), Counter()), _responses(previous_totals))
-    change, significant_change = compare(overall, previous)
+    change, significant_change = shown_change(overall, previous)
 
     breakdowns = _breakdowns(counts, current_versions)
     return Results(
@@ -207,13 +280,15 @@ def compute_results(filters: Filters, threshold: float) -> Results:
         previous=previous,
         change=change,
         significant_change=significant_change,
-        items=_items(rating_questions, ratings, previous_ratings, threshold),
-        areas=_areas(rating_questions, ratings, previous_ratings, threshold),
-        by_department=_departments(breakdowns["department_id"]),
-        by_channel=_channels(breakdowns["channel"]),
-        monthly=_months(filters, breakdowns["month"]),
+        items=item_rows(rating_questions, ratings, previous_ratings, threshold),
+        areas=area_rows(rating_questions, ratings, previous_ratings, threshold),
+        by_department=department_rows(breakdowns["department_id"]),
+        by_channel=channel_rows(breakdowns["channel"]),
+        monthly=month_rows(filters, breakdowns["month"]),
         choices=_choices(current_versions, totals),
         versions=tuple(sorted(v.number for v in current_versions)),
+        comparison=comparison,
+        compared=compared,
     )
 
 
@@ -284,23 +359,23 @@ def _breakdowns(source: Subquery, versions: Iterable[VersionDef]) -> dict[str, B
 
 
 @dataclass(frozen=True)
-class _Question:
+class QuestionInfo:
     definition: QuestionDef
     area_key: str
     area: str
 
 
-def _latest_questions(
+def latest_questions(
     newest_first: list[VersionDef], kinds: tuple[str, ...]
-) -> dict[str, _Question]:
+) -> dict[str, QuestionInfo]:
     """Question key -> its text and section in the newest version that has it, in the order
     of the newest version, then the keys only older versions have."""
-    found: dict[str, _Question] = {}
+    found: dict[str, QuestionInfo] = {}
     for version in newest_first:
         for section in version.sections:
             for question in section.questions:
                 if question.kind in kinds and question.key not in found:
-                    found[question.key] = _Question(question, section.key, section.title)
+                    found[question.key] = QuestionInfo(question, section.key, section.title)
     return found
 
 
@@ -319,21 +394,18 @@ def _weakest_first(rows: Iterable[Scored]) -> tuple[Scored, ...]:
     return tuple(sorted(rows, key=lambda r: (r.score.hidden, r.score.index or 0.0)))
 
 
-def _is_below(score: Score, threshold: float) -> bool:
-    return score.index is not None and score.index < threshold  # None: hidden
-
-
-def _items(
-    questions: Mapping[str, _Question],
+def item_rows(
+    questions: Mapping[str, QuestionInfo],
     ratings: Mapping[str, Distribution],
     previous_ratings: Mapping[str, Distribution],
     threshold: float,
 ) -> tuple[ItemScore, ...]:
+    """Each rated question's row (index, change, flags), weakest first."""
     items = []
     for key, question in questions.items():
         now, before = ratings.get(key, Counter()), previous_ratings.get(key, Counter())
         score = score_of(now, answered(now))
-        change, significant = compare(score, score_of(before, answered(before)))
+        change, significant = shown_change(score, score_of(before, answered(before)))
         items.append(
             ItemScore(
                 key=key,
@@ -342,20 +414,21 @@ def _items(
                 area=question.area,
                 score=score,
                 change=change,
-                below_threshold=_is_below(score, threshold),
-                significantly_worse=significant and change is not None and change < 0,
+                below_threshold=is_below(score, threshold),
+                significantly_worse=is_significant_fall(change, significant),
                 distribution=() if score.hidden else tuple(now[v] for v in RATING_VALUES),
             )
         )
     return _weakest_first(items)
 
 
-def _areas(
-    questions: Mapping[str, _Question],
+def area_rows(
+    questions: Mapping[str, QuestionInfo],
     ratings: Mapping[str, Distribution],
     previous_ratings: Mapping[str, Distribution],
     threshold: float,
 ) -> tuple[AreaScore, ...]:
+    """Each area's row (all its questions' ratings together), weakest first."""
     titles: dict[str, str] = {}
     keys: dict[str, list[str]] = defaultdict(list)
     for key, question in questions.items():
@@ -369,15 +442,15 @@ def _areas(
     areas = []
     for area_key, title in titles.items():
         score = area_score(ratings, area_key)
-        change, significant = compare(score, area_score(previous_ratings, area_key))
+        change, significant = shown_change(score, area_score(previous_ratings, area_key))
         areas.append(
             AreaScore(
                 key=area_key,
                 title=title,
                 score=score,
                 change=change,
-                below_threshold=_is_below(score, threshold),
-                significantly_worse=significant and change is not None and change < 0,
+                below_threshold=is_below(score, threshold),
+                significantly_worse=is_significant_fall(change, significant),
             )
         )
     return _weakest_first(areas)
@@ -389,7 +462,7 @@ def _group(key: int | str, label: str, responses: int, ratings: Distribution) ->
     return GroupRow(key, label, responses, score_of(ratings, responses))
 
 
-def _departments(breakdown: Breakdown[int]) -> tuple[GroupRow, ...]:
+def department_rows(breakdown: Breakdown[int]) -> tuple[GroupRow, ...]:
     """Departments in the office's order (inactive ones too), "not given" last."""
     known = db.session.execute(
         select(Department.id, Department.name).order_by(Department.position, Department.name)
@@ -406,7 +479,8 @@ def _departments(breakdown: Breakdown[int]) -> tuple[GroupRow, ...]:
     return tuple(rows)
 
 
-def _channels(breakdown: Breakdown[str]) -> tuple[GroupRow, ...]:
+def channel_rows(breakdown: Breakdown[str]) -> tuple[GroupRow, ...]:
+    """Channels in the order of ``CHANNEL_LABELS``, unknown ones last."""
     order = list(CHANNEL_LABELS)
     return tuple(
         _group(channel, CHANNEL_LABELS.get(channel, channel), *breakdown[channel])
@@ -414,7 +488,7 @@ def _channels(breakdown: Breakdown[str]) -> tuple[GroupRow, ...]:
     )
 
 
-def _months(filters: Filters, by_month: Breakdown[date]) -> tuple[GroupRow, ...]:
+def month_rows(filters: Filters, by_month: Breakdown[date]) -> tuple[GroupRow, ...]:
     """One row per calendar month of the range, empty months included."""
     responses: Counter[tuple[int, int]] = Counter()
     ratings: dict[tuple[int, int], Distribution] = defaultdict(Counter)
@@ -432,7 +506,7 @@ def _months(filters: Filters, by_month: Breakdown[date]) -> tuple[GroupRow, ...]
 
 def _choices(newest_first: list[VersionDef], totals: Totals) -> tuple[ChoiceQuestion, ...]:
     result = []
-    for key, question in _latest_questions(newest_first, CHOICE_KINDS).items():
+    for key, question in latest_questions(newest_first, CHOICE_KINDS).items():
         counts: Distribution = Counter()
         labels: dict[str, str] = {}
         base = 0

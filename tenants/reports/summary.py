@@ -4,20 +4,25 @@ HTML edition can show the same ones. Call inside a tenant scope."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from tenants.actions.services import completed_between, open_actions
-from tenants.reports.stats import ItemScore, Results, previous_period
-from tenants.survey.filters import Filters
+from tenants.reports.stats import (
+    ItemScore,
+    Results,
+    previous_period,
+    year_earlier,
+)
+from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters
 from tenants.survey.models import RESPONSES_KEY
 from tenants.survey.scores import (
     Score,
-    compare,
     load_versions,
     period_counts,
     ratings_by_key,
     score_of,
+    shown_change,
     value_totals,
 )
 
@@ -45,23 +50,6 @@ class ActionStatus:
     completed: int
 
 
-def year_earlier_day(day: date) -> date:
-    """The same day a year before (29 February: the 28th)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-def year_earlier(filters: Filters) -> Filters:
-    """The same filters for the same dates a year before (29 February: the 28th)."""
-    return replace(
-        filters,
-        date_from=year_earlier_day(filters.date_from),
-        date_to=year_earlier_day(filters.date_to),
-    )
-
-
 def overall_score(filters: Filters) -> Score:
     """The office's satisfaction index (all ratings together) over ``filters``."""
     totals = value_totals(period_counts(filters))
@@ -75,20 +63,30 @@ def overall_score(filters: Filters) -> Score:
 def comparison(results: Results, other: Filters) -> Comparison:
     """The report's index against the one of ``other`` (computed from the counts)."""
     score = overall_score(other)
-    change, significant = compare(results.overall, score)
+    change, significant = shown_change(results.overall, score)
     return Comparison(other.date_from, other.date_to, score, change, significant)
+
+
+def _against(results: Results, kind: str, other: Filters) -> Comparison:
+    if results.comparison == kind:  # the results hold it already
+        return Comparison(
+            other.date_from,
+            other.date_to,
+            results.previous,
+            results.change,
+            results.significant_change,
+        )
+    return comparison(results, other)
 
 
 def against_previous_period(results: Results) -> Comparison:
     """The report's index against the period of the same length just before it."""
-    other = previous_period(results.filters)
-    change, significant = compare(results.overall, results.previous)
-    return Comparison(other.date_from, other.date_to, results.previous, change, significant)
+    return _against(results, PREVIOUS_PERIOD, previous_period(results.filters))
 
 
 def against_year_earlier(results: Results) -> Comparison:
     """The report's index against the same period a year earlier."""
-    return comparison(results, year_earlier(results.filters))
+    return _against(results, YEAR_EARLIER, year_earlier(results.filters))
 
 
 def strongest(results: Results, count: int = SUMMARY_ITEMS) -> list[ItemScore]:

@@ -33,6 +33,14 @@ CHANNEL_LABELS = {
     "widget": "przycisk „Oceń Urząd”",
 }
 NO_DEPARTMENT_LABEL = "nie wskazano wydziału"
+# What a period's changes are measured against (the ``porownanie`` query value -> label).
+YEAR_EARLIER = "rok"
+PREVIOUS_PERIOD = "poprzedni"
+COMPARISON_CHOICES = {
+    YEAR_EARLIER: "ten sam okres rok wcześniej",
+    PREVIOUS_PERIOD: "okres tej samej długości tuż przed",
+}
+DEFAULT_COMPARISON = YEAR_EARLIER
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ NO_DEPARTMENT_ARG = "brak"
 EARLIEST_YEAR = 2000
 # Ten years at most: the monthly trend has a row per month, and the previous period is as long.
 MAX_RANGE = timedelta(days=3653)
-FILTER_ARGS = ("okres", "od", "do", "wydzial", "kanal", "wersja")
+FILTER_ARGS = ("okres", "od", "do", "wydzial", "kanal", "wersja", "porownanie")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -77,6 +85,7 @@ class FilterChoices:
     """What the filter form offers: (query value, label) pairs for each select."""
 
     periods: tuple[tuple[str, str], ...]
+    comparisons: tuple[tuple[str, str], ...]
     departments: tuple[tuple[str, str], ...]
     channels: tuple[tuple[str, str], ...]
     versions: tuple[tuple[str, str], ...]
@@ -96,6 +105,7 @@ class ChosenFilters:
     args: dict[str, str]
     choices: FilterChoices
     errors: dict[str, str] = field(default_factory=dict)
+    comparison: str = DEFAULT_COMPARISON  # a key of COMPARISON_CHOICES
 
     def shown(self, name: str) -> str:
         """What the form field ``name`` shows: the filter applied, except that a custom range
@@ -111,6 +121,10 @@ class ChosenFilters:
     @property
     def period_label(self) -> str:
         return PERIOD_CHOICES[self.period]
+
+    @property
+    def comparison_label(self) -> str:
+        return COMPARISON_CHOICES[self.comparison]
 
     @property
     def department_label(self) -> str | None:
@@ -143,6 +157,7 @@ def filter_choices() -> FilterChoices:
     ).all()
     return FilterChoices(
         periods=tuple(PERIOD_CHOICES.items()),
+        comparisons=tuple(COMPARISON_CHOICES.items()),
         departments=(
             *(
                 (str(i), name if active else f"{name} (nieaktywny)")
@@ -191,8 +206,20 @@ def parse_filters(args: Mapping[str, str], today: date) -> ChosenFilters:
         else:
             errors["wersja"] = "Nie ma takiej wersji ankiety; pokazano wszystkie."
 
+    comparison = DEFAULT_COMPARISON
+    if form["porownanie"]:
+        if form["porownanie"] in COMPARISON_CHOICES:
+            comparison = form["porownanie"]
+            if comparison != DEFAULT_COMPARISON:
+                applied["porownanie"] = comparison
+        else:
+            errors["porownanie"] = (
+                "Nieznany okres porównania; porównano z tym samym okresem rok wcześniej."
+            )
+
     return ChosenFilters(
         filters=Filters(date_from, date_to, department_id, channel, version_id),
+        comparison=comparison,
         period=period,
         form=form,
         args=applied,

@@ -24,6 +24,7 @@ from sqlalchemy.sql import expression
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from saas_platform.core.db import db
+from saas_platform.core.numbers import round_half_away
 from tenants.survey.definition import NOT_APPLICABLE, RATING_VALUES, VersionDef, published_version
 from tenants.survey.filters import Filters
 from tenants.survey.models import MonthlyResponseCount, ResponseCount
@@ -236,6 +237,14 @@ def compare(current: Score, previous: Score) -> tuple[float | None, bool]:
     change = index - previous_index
     se = sqrt(index_se**2 + previous_se**2)
     return change, abs(change) > Z_95 * se if se > 0 else change != 0
+
+
+def shown_change(current: Score, previous: Score) -> tuple[float | None, bool]:
+    """``compare`` with the significance decided on the change as shown (one decimal, halves
+    away from zero): a change shown as 0,0 is never called significant. Every page, report
+    and export that prints a verdict reads it from here."""
+    change, significant = compare(current, previous)
+    return change, significant and change is not None and round_half_away(change) != 0
 
 
 def item_scores(filters: Filters, keys: Iterable[str]) -> dict[str, Score]:

@@ -20,15 +20,18 @@ from werkzeug.datastructures import MultiDict
 from saas_platform.core.db import db
 from saas_platform.core.templating import pl_number, pl_percent
 from tenants.panel import exports
+from tenants.reports.pdf import ReportRequest, report_html
 from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
-from tenants.survey.filters import Filters
+from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters
 from tenants.survey.forms import check_submission
 from tenants.survey.models import Department, Response, Survey
 from tenants.survey.services import submit_response
 from tenants.survey.template import default_template, publish_definition
+from tests.reports import test_stats
 
 MARCH = "okres=custom&od=2025-03-01&do=2025-03-31"
+record = test_stats.record  # the fixture that writes counts straight into an office
 MARCH_FILTERS = Filters(date(2025, 3, 1), date(2025, 3, 31))
 IN_MARCH = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 IN_APRIL = datetime(2025, 4, 15, 12, 0, tzinfo=UTC)
@@ -80,9 +83,9 @@ def departments_of(in_office, office) -> list[int]:
         return list(db.session.scalars(select(Department.id).order_by(Department.position)))
 
 
-def results_of(in_office, office, filters: Filters = MARCH_FILTERS):
+def results_of(in_office, office, filters: Filters = MARCH_FILTERS, comparison=YEAR_EARLIER):
     with in_office(office) as tenant:
-        return compute_results(filters, tenant.score_threshold)
+        return compute_results(filters, tenant.score_threshold, comparison)
 
 
 def html_of(response) -> str:
@@ -113,10 +116,10 @@ def test_dashboard_numbers_are_compute_results_of_the_office_alone(
     store(sierpc, 9, comment="Sierpc: tylko u nas.", overall="1")
     store(wolomin, 6, when=datetime(2025, 2, 10, tzinfo=UTC))  # the previous period
 
-    page = logged_in(wolomin, "analyst").get(f"/panel/?{MARCH}")
+    page = logged_in(wolomin, "analyst").get(f"/panel/?{MARCH}&porownanie=poprzedni")
     assert page.status_code == 200
     html = html_of(page)
-    expected = results_of(in_office, wolomin)
+    expected = results_of(in_office, wolomin, comparison=PREVIOUS_PERIOD)
     assert expected.responses == 7
     assert figure(html, "liczba-odpowiedzi") == "7"
     assert figure(html, "indeks") == pl_number(expected.overall.index)
@@ -127,13 +130,16 @@ def test_dashboard_numbers_are_compute_results_of_the_office_alone(
     assert figure(html, "zmiana") == f"{sign}{pl_number(expected.change)} pkt"
     assert ("<strong>istotna zmiana</strong>" in html) == expected.significant_change
     # areas and items weakest first, exactly as computed
-    areas_at = [html.index(f'<th scope="row">{area.title}</th>') for area in expected.areas]
+    areas_at = [html.index(f'">{area.title}</a></th>') for area in expected.areas]
     assert areas_at == sorted(areas_at)
     weakest = expected.items[0]
     assert weakest.below_threshold  # czas_oczekiwania is rated 1 by everybody
-    row = re.search(rf'<th scope="row">{weakest.text}</th>(.*?)</tr>', html, re.S).group(1)
+    # the summary names the weakest items, each a link to its own page
+    row = re.search(rf">{weakest.text}</a>(.*?)</li>", html, re.S).group(1)
     assert pl_number(weakest.score.index) in row and "poniżej progu" in row
-    assert "Wołomin: długa kolejka." in html and "Wołomin: miła obsługa." in html
+    assert f'href="/panel/wyniki/pytanie/{weakest.key}?' in html
+    # the newest comments (the summary shows three, the rest are a link away)
+    assert html.count("Wołomin: miła obsługa.") == 3 and "Wołomin: długa kolejka." not in html
     assert "Sierpc" not in html
 
 
@@ -530,3 +536,33 @@ def test_formulas_in_comments_are_neutralised_in_both_exports(
     )
     assert cell.value == "'" + comment
     assert cell.data_type == "s"
+
+
+def test_an_index_shown_as_75_0_is_not_below_threshold_75_on_the_dashboard_nor_in_the_pdf(
+    two_offices, record, logged_in, in_office
+):
+    wolomin, sierpc = two_offices
+    # 499 ratings of 4 and one of 3: the index is 74.95, shown as 75,0 (threshold 75)
+    record(wolomin, 500, {"ogolna_satysfakcja": {"4": 499, "3": 1}}, day=IN_MARCH.date())
+    record(sierpc, 5, {"ogolna_satysfakcja": {"1": 5}}, day=IN_MARCH.date())
+    with in_office(wolomin) as tenant:
+        assert tenant.score_threshold == 75
+        results = compute_results(MARCH_FILTERS, tenant.score_threshold)
+        item = next(i for i in results.items if i.key == "ogolna_satysfakcja")
+        area = next(a for a in results.areas if a.key == "ogolna")
+        assert abs(item.score.index - 74.95) < 1e-9 and pl_number(item.score.index) == "75,0"
+        assert not item.below_threshold and not area.below_threshold
+        html = report_html(
+            tenant,
+            ReportRequest(MARCH_FILTERS.date_from, MARCH_FILTERS.date_to),
+            datetime(2025, 4, 1, tzinfo=UTC),
+        )
+    assert f'<td>{item.text}</td><td class="num">75,0</td>' in html  # not the "flag" class
+    improvement = html[html.index("Na tej liście urząd opiera plan") :]
+    assert item.text not in improvement[: improvement.index("</table>")]
+
+    page = html_of(logged_in(wolomin).get(f"/panel/?{MARCH}"))
+    row = re.search(rf'">{area.title}</a></th>(.*?)</tr>', page, re.S).group(1)
+    assert "75,0" in row and "poniżej progu" not in row
+    attention = page[page.index('id="pytania"') : page.index('id="wiecej"')]
+    assert item.text not in attention

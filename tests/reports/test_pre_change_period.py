@@ -11,7 +11,7 @@ from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant
 from tenants.reports.models import Report
 from tenants.reports.services import pre_change_period
-from tenants.reports.summary import year_earlier_day
+from tenants.reports.stats import year_earlier_day
 from tests.office.test_survey_editor import _add_question, _draft, _post, _start_draft, _submit
 from tests.reports.test_end_to_end import pdf_text, wait_for_report
 from tests.survey.test_retention import store  # noqa: F401 (a fixture)

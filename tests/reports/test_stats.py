@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 import statistics
+from collections import Counter
 from datetime import date, timedelta
 from math import sqrt
 
@@ -17,12 +18,19 @@ from saas_platform.app import create_app
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.onboarding import create_tenant
-from tenants.reports.stats import compute_results, previous_period
+from tenants.actions.effects import ItemEffect
+from tenants.reports.stats import (
+    compute_results,
+    is_below,
+    is_significant_fall,
+    previous_period,
+    year_earlier,
+)
 from tenants.survey.counts import add_counts
 from tenants.survey.definition import live_version_id
-from tenants.survey.filters import Filters, period_preset
+from tenants.survey.filters import PREVIOUS_PERIOD, YEAR_EARLIER, Filters, period_preset
 from tenants.survey.models import NO_DEPARTMENT, RESPONSES_KEY, Department, Survey
-from tenants.survey.scores import MIN_GROUP
+from tenants.survey.scores import MIN_GROUP, Score, compare, score_of, shown_change
 from tenants.survey.template import default_template, publish_definition
 from tests.conftest import COMPLETE_RATINGS, sqlite_app_settings
 
@@ -99,9 +107,11 @@ def record(in_office):
 def results_for(in_office):
     """Factory: the results an office's staff would see."""
 
-    def results(office, filters: Filters = MARCH, threshold: float = 75.0):
+    def results(
+        office, filters: Filters = MARCH, threshold: float = 75.0, comparison: str = YEAR_EARLIER
+    ):
         with in_office(office):
-            return compute_results(filters, threshold)
+            return compute_results(filters, threshold, comparison)
 
     return results
 
@@ -258,7 +268,7 @@ def test_an_office_with_too_few_responses_shows_no_score(two_offices, record, re
     record(wolomin, 4, {"ogolna_satysfakcja": {"5": 4}})
     record(wolomin, 9, {"ogolna_satysfakcja": {"1": 9}}, day=date(2025, 2, 10))
 
-    results = results_for(wolomin)
+    results = results_for(wolomin, comparison=PREVIOUS_PERIOD)
 
     assert results.responses == 4
     assert results.overall.hidden and results.overall.index is None
@@ -298,7 +308,7 @@ def test_change_against_the_previous_period_counts_people_not_answers(
     for outside in (date(2025, 1, 31), date(2025, 4, 1)):
         record(wolomin, 7, {"lokalizacja": {"1": 7}}, day=outside)
 
-    results = results_for(wolomin)
+    results = results_for(wolomin, comparison=PREVIOUS_PERIOD)
 
     before = [5] * 10 + [4] * 5 + [5] * 5 + [3] * 10
     now = [5] * 5 + [4] * 5 + [5] * 6 + [4] * 4 + [5] * 10
@@ -330,7 +340,7 @@ def test_a_clear_change_is_significant(two_offices, record, results_for):
     record(wolomin, 10, {"ogolna_satysfakcja": {"2": 5, "3": 5}}, day=date(2025, 2, 10))
     record(wolomin, 10, {"ogolna_satysfakcja": {"4": 5, "5": 5}}, day=date(2025, 3, 10))
 
-    results = results_for(wolomin)
+    results = results_for(wolomin, comparison=PREVIOUS_PERIOD)
 
     assert results.change == pytest.approx(50.0)
     assert results.significant_change is True
@@ -627,3 +637,46 @@ def test_embedded_sqlite_mode_computes_the_same_and_keeps_offices_apart(tmp_path
         db.engine.dispose()
 
     assert seen == [(10, 100.0, "2025-03"), (10, 25.0, "2025-03")]
+
+
+def test_the_default_comparison_is_the_same_period_a_year_earlier(two_offices, record, results_for):
+    wolomin, sierpc = two_offices
+    record(wolomin, 5, {"lokalizacja": {"5": 5}})  # March 2025: 100
+    record(wolomin, 5, {"lokalizacja": {"3": 5}}, day=date(2024, 3, 15))  # a year before: 50
+    record(wolomin, 5, {"lokalizacja": {"1": 5}}, day=date(2025, 2, 15))  # just before: 0
+    record(sierpc, 5, {"lokalizacja": {"2": 5}}, day=date(2024, 3, 15))
+
+    default = results_for(wolomin)
+    assert default.compared == year_earlier(MARCH) == Filters(date(2024, 3, 1), date(2024, 3, 31))
+    assert by_key(default.items)["lokalizacja"].change == pytest.approx(50.0)
+    assert default.change == pytest.approx(50.0)
+    before = results_for(wolomin, comparison=PREVIOUS_PERIOD)
+    assert before.compared == Filters(date(2025, 2, 1), date(2025, 2, 28))
+    assert by_key(before.items)["lokalizacja"].change == pytest.approx(100.0)
+
+
+def test_flags_are_decided_on_the_index_as_shown():
+    shown_as_75 = score_of(Counter({"4": 499, "3": 1}), 500)  # 74.95
+    assert shown_as_75.index == pytest.approx(74.95)
+    assert not is_below(shown_as_75, 75)
+    shown_as_74_9 = score_of(Counter({"4": 498, "3": 2}), 500)  # 74.90
+    assert is_below(shown_as_74_9, 75)
+    assert not is_below(score_of(Counter(), 0), 75)  # hidden: never flagged
+    # a significant fall counts only when the change as shown is negative
+    assert is_significant_fall(-0.05, True)  # shown as −0,1
+    assert not is_significant_fall(-0.04, True)  # shown as 0,0
+    assert not is_significant_fall(-5.0, False)
+
+
+def test_a_change_shown_as_0_0_is_never_significant_here_nor_in_an_actions_effect():
+    now = Score(hidden=False, index=50.04, index_se=0.001)
+    before = Score(hidden=False, index=50.0, index_se=0.001)
+    assert compare(now, before)[1]  # by the z test alone
+    assert shown_change(now, before) == (pytest.approx(0.04), False)
+    effect = ItemEffect("lokalizacja", "Lokalizacja", before, now, *shown_change(now, before))
+    assert effect.verdict == "bez istotnej zmiany"
+    clearer = Score(hidden=False, index=50.06, index_se=0.001)
+    assert shown_change(clearer, before)[1]
+    assert ItemEffect("x", "x", before, clearer, *shown_change(clearer, before)).verdict == (
+        "istotna poprawa"
+    )
