@@ -7,7 +7,9 @@ to a temporary file that is then sent from disk in chunks (``saas_platform.core.
 which every export shares).
 
 Values are what the resident saw (option labels, "Tak"/"Nie", "nie dotyczy"), except ratings,
-which stay numbers 1–5 so that a spreadsheet can average them.
+which stay numbers 1–5 so that a spreadsheet can average them. The "wynik" column is the
+response's own score (0–100, one decimal, as the response list shows it; empty when it rated
+nothing).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy import select
 
 from saas_platform.core.db import db
 from saas_platform.core.spreadsheets import Cell, Export, neutralise
-from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
+from tenants.survey.definition import NOT_APPLICABLE, RATING_VALUES, QuestionDef, VersionDef
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Response
 from tenants.survey.responses import (
@@ -27,6 +29,7 @@ from tenants.survey.responses import (
     channel_label,
     department_names,
     filtered_conditions,
+    score_of_ratings,
     value_label,
     version_ids,
     versions_newest_first,
@@ -35,7 +38,7 @@ from tenants.survey.responses import (
 EXPORT_BATCH = 1000
 # The day only: a response keeps its time of day for 48 hours (survey.retention), and no
 # export shows it even then.
-FIXED_HEADERS = ("id", "data", "kanał", "wydział")
+FIXED_HEADERS = ("id", "data", "kanał", "wydział", "wynik")
 NOT_APPLICABLE_TEXT = "nie dotyczy"
 
 
@@ -106,10 +109,26 @@ def _batches(
                     response.answered_on,
                     channel_label(response.channel),
                     names.get(response.department_id, "") if response.department_id else "",
+                    _score(version, given),
                     *(_cell(version, key, given.get(key, [])) for key in keys),
                 ]
             )
         yield [[neutralise(cell) for cell in row] for row in rows]
+
+
+def _score(version: VersionDef | None, given: dict[str, list[str]]) -> Cell:
+    if version is None:
+        return ""
+    ratings = [
+        int(values[0])
+        for key, values in given.items()
+        if values
+        and values[0] in RATING_VALUES
+        and (question := version.questions.get(key)) is not None
+        and question.kind == "rating"
+    ]
+    score = score_of_ratings(ratings)
+    return "" if score is None else score
 
 
 def _cell(version: VersionDef | None, key: str, values: list[str]) -> Cell:

@@ -8,45 +8,36 @@ from flask import abort, current_app, render_template, request, stream_with_cont
 
 from saas_platform.core.spreadsheets import XLSX_MIMETYPE, csv_chunks, file_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
-from saas_platform.core.text import search_text
 from saas_platform.core.web import page_number
 from tenants.panel.blueprint import bp
 from tenants.panel.exports import build_export, export_filename
+from tenants.panel.response_forms import SEARCH_ARGS, SORT_ARGS, ChosenSearch, parse_search
 from tenants.survey import responses
 from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
 
-SEARCH_MAX_LENGTH = 200
-LIST_ARGS = (*FILTER_ARGS, "q", "komentarz", "strona")
-
-
-def _search() -> responses.ResponseSearch:
-    return responses.ResponseSearch(
-        text=search_text(request.args.get("q") or "", SEARCH_MAX_LENGTH),
-        with_comment=request.args.get("komentarz") == "1",
-    )
-
-
-def _search_args(search: responses.ResponseSearch) -> dict[str, str]:
-    args = {"q": search.text} if search.text else {}
-    if search.with_comment:
-        args["komentarz"] = "1"
-    return args
+LIST_ARGS = (*FILTER_ARGS, *SEARCH_ARGS, *SORT_ARGS, "strona")
 
 
 @bp.get("/odpowiedzi", endpoint="responses")
 def responses_list():
-    """The filtered responses, newest first, page by page, searchable by comment."""
+    """The filtered responses, newest first (or sorted by a column), page by page, searchable
+    by comment, score and low ratings."""
     chosen = parse_filters(request.args, current_tenant.today())
-    search = _search()
-    page = responses.responses_page(chosen.filters, search, page_number())
+    searched = parse_search(request.args)
+    page = responses.responses_page(
+        chosen.filters, searched.search, page_number(), searched.sort
+    )
     html = render_template(
         "panel/responses.html",
         chosen=chosen,
-        search=search,
+        searched=searched,
+        search=searched.search,
+        errors={**chosen.errors, **searched.errors},
         page=page,
-        list_args={**chosen.args, **_search_args(search)},
+        list_args={**chosen.args, **searched.args},
+        export_args={**chosen.args, **searched.args},
     )
-    return html, 400 if chosen.errors else 200
+    return html, 400 if chosen.errors or searched.errors else 200
 
 
 @bp.get("/odpowiedzi/<int:response_id>")
@@ -59,11 +50,13 @@ def response_detail(response_id: int):
     return render_template("panel/response_detail.html", detail=detail, back_args=back)
 
 
-def _export_filters() -> tuple[ChosenFilters, responses.ResponseSearch]:
+def _export_filters() -> tuple[ChosenFilters, ChosenSearch]:
     chosen = parse_filters(request.args, current_tenant.today())
-    if chosen.errors:
-        abort(400, description="Nie przygotowano pliku: " + " ".join(chosen.errors.values()))
-    return chosen, _search()
+    searched = parse_search(request.args)
+    errors = {**chosen.errors, **searched.errors}
+    if errors:
+        abort(400, description="Nie przygotowano pliku: " + " ".join(errors.values()))
+    return chosen, searched
 
 
 def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
@@ -76,8 +69,8 @@ def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
 @bp.get("/eksport.csv")
 def export_csv():
     """The filtered responses as CSV, streamed batch by batch from a server-side cursor."""
-    chosen, search = _export_filters()
-    export = build_export(chosen.filters, search, current_tenant.timezone)
+    chosen, searched = _export_filters()
+    export = build_export(chosen.filters, searched.search, current_tenant.timezone)
     return _download(
         stream_with_context(csv_chunks(export)),
         "text/csv",  # Werkzeug adds "; charset=utf-8" to a text/* type itself
@@ -88,8 +81,8 @@ def export_csv():
 @bp.get("/eksport.xlsx")
 def export_xlsx():
     """The filtered responses as an Excel workbook, written to a temporary file, then streamed."""
-    chosen, search = _export_filters()
-    workbook = write_xlsx(build_export(chosen.filters, search, current_tenant.timezone))
+    chosen, searched = _export_filters()
+    workbook = write_xlsx(build_export(chosen.filters, searched.search, current_tenant.timezone))
     return _download(
         file_chunks(workbook),
         XLSX_MIMETYPE,

@@ -11,12 +11,25 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 
 from saas_platform.core.db import db
 from saas_platform.core.web import MAX_PAGE
-from tenants.survey.definition import QuestionDef, VersionDef, published_version
+from tenants.survey.definition import RATING_VALUES, QuestionDef, VersionDef, published_version
 from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
 from tenants.survey.models import NO_DEPARTMENT, Answer, Department, Question, Response
 
@@ -27,11 +40,23 @@ COMMENT_SEPARATOR = " · "
 
 @dataclass(frozen=True)
 class ResponseSearch:
-    """Narrows the filtered responses to those with a comment, or a comment containing
-    ``text`` (any case)."""
+    """Narrows the filtered responses: to those with a comment, or a comment containing
+    ``text`` (any case); to a range of the response's own score (0–100, ends included, as
+    rounded to one decimal: what the list shows); to those that rated any item 1 or 2."""
 
     text: str = ""
     with_comment: bool = False
+    score_from: Decimal | None = None
+    score_to: Decimal | None = None
+    low_rating: bool = False
+
+
+# The orders the list offers: (sort key, descending) -> the ORDER BY columns. Only these keys
+# reach the query; the panel turns anything else into a message.
+SORT_KEYS = ("data", "wynik", "wydzial", "kanal")
+DEFAULT_SORT = ("data", True)
+LOW_RATINGS = ("1", "2")
+SCORE_STEP = Decimal("0.1")
 
 
 def response_conditions(filters: Filters, excluded: bool = False) -> list[ColumnElement[bool]]:
@@ -79,14 +104,67 @@ def _comments_of_outer_response() -> Select:
     )
 
 
+def _ratings_of_outer_response() -> Select:
+    """The 1–5 ratings of the enclosing query's response ("nie dotyczy" left out), as a
+    correlated subquery selecting nothing yet."""
+    return (
+        select()
+        .select_from(Answer)
+        .join(
+            Question,
+            and_(Question.tenant_id == Answer.tenant_id, Question.key == Answer.question_key),
+        )
+        .where(
+            Answer.tenant_id == Response.tenant_id,
+            Answer.response_id == Response.id,
+            Question.version_id == Response.version_id,
+            Question.kind == "rating",
+            Answer.value.in_(RATING_VALUES),
+        )
+    )
+
+
+def response_score() -> ScalarSelect[Decimal | None]:
+    """The enclosing query's response's own score: the satisfaction index of its ratings,
+    (mean − 1) × 25 on the dashboard's 0–100 scale, rounded to one decimal (half away from
+    zero); NULL for a response that rated nothing. ``score_of_ratings`` is the same in Python.
+    """
+    rated = func.count(Answer.id)
+    # 25.0 is a numeric literal in PostgreSQL (exact division, then round) and a real in SQLite
+    points = (func.sum(cast(Answer.value, Integer)) - rated) * literal_column("25.0")
+    return (
+        _ratings_of_outer_response()
+        .add_columns(func.round(points / func.nullif(rated, 0), 1))
+        .scalar_subquery()
+    )
+
+
+def score_of_ratings(ratings: Iterable[int]) -> Decimal | None:
+    """A response's own score from its 1–5 ratings, exactly as ``response_score`` computes it
+    in SQL; None without a rating."""
+    ratings = list(ratings)
+    if not ratings:
+        return None
+    points = Decimal(25 * (sum(ratings) - len(ratings))) / len(ratings)
+    return points.quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
+
+
 def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``Response`` for a comment search."""
+    """The WHERE conditions on ``Response`` for a search."""
+    conditions: list[ColumnElement[bool]] = []
     if search.text:
         matching = Answer.value.ilike(like_pattern(search.text), escape="\\")
-        return [_comments_of_outer_response().where(matching).exists()]
-    if search.with_comment:
-        return [_comments_of_outer_response().exists()]
-    return []
+        conditions.append(_comments_of_outer_response().where(matching).exists())
+    elif search.with_comment:
+        conditions.append(_comments_of_outer_response().exists())
+    if search.score_from is not None:
+        conditions.append(response_score() >= search.score_from)
+    if search.score_to is not None:
+        conditions.append(response_score() <= search.score_to)
+    if search.low_rating:
+        low = _ratings_of_outer_response().add_columns(Answer.id)
+        conditions.append(low.where(Answer.value.in_(LOW_RATINGS)).exists())
+    return conditions
 
 
 def filtered_conditions(filters: Filters, search: ResponseSearch) -> list[ColumnElement[bool]]:
@@ -138,6 +216,7 @@ class ResponseRow:
     department: str
     version_number: int | None
     comment: str
+    score: Decimal | None  # the response's own index, 0–100; None: it rated nothing
 
 
 @dataclass(frozen=True)
@@ -152,19 +231,50 @@ class ResponsePage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def responses_page(filters: Filters, search: ResponseSearch, page: int) -> ResponsePage:
-    """One page of the filtered responses, newest first, each with its comments."""
+def _order(sort: str, descending: bool, score: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """ORDER BY for a sort key of ``SORT_KEYS``; ties newest first, then by id, so that the
+    pages never overlap. Responses without a score, or a department, come last."""
+    first: list[ColumnElement[Any]]
+    if sort == "wynik":
+        first = [score.desc().nulls_last() if descending else score.asc().nulls_last()]
+    elif sort == "wydzial":
+        name = Department.name
+        first = [name.desc().nulls_last() if descending else name.asc().nulls_last()]
+    elif sort == "kanal":
+        label = case(CHANNEL_LABELS, value=Response.channel, else_=Response.channel)
+        first = [label.desc() if descending else label.asc()]
+    elif sort == "data":
+        first = [Response.answered_on.desc() if descending else Response.answered_on.asc()]
+    else:
+        raise ValueError(f"unknown sort key: {sort!r}")
+    newest: list[ColumnElement[Any]] = [Response.answered_on.desc(), Response.id.desc()]
+    if sort == "data" and not descending:
+        newest = [Response.id.asc()]
+    return [*first, *newest]
+
+
+def responses_page(
+    filters: Filters,
+    search: ResponseSearch,
+    page: int,
+    sort: tuple[str, bool] = DEFAULT_SORT,
+) -> ResponsePage:
+    """One page of the filtered responses in the ``sort`` order ((key of ``SORT_KEYS``,
+    descending); newest first by default), each with its comments and its own score."""
     page = min(max(page, 1), MAX_PAGE)
     where = filtered_conditions(filters, search)
-    found = db.session.scalars(
-        select(Response)
+    score = response_score().label("score")
+    found = db.session.execute(
+        select(Response, score)
+        .outerjoin(Department, Department.id == Response.department_id)
         .where(*where)
-        .order_by(Response.answered_on.desc(), Response.id.desc())
+        .order_by(*_order(*sort, score=score))
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     total = db.session.scalar(select(func.count(Response.id)).where(*where))
-    shown = found[:PAGE_SIZE]
+    shown = [response for response, _ in found[:PAGE_SIZE]]
+    scores = {response.id: value for response, value in found[:PAGE_SIZE]}
     comments = comments_by_response(shown)
     names = department_names()
     rows = []
@@ -178,9 +288,15 @@ def responses_page(filters: Filters, search: ResponseSearch, page: int) -> Respo
                 department=_department_name(response.department_id, names),
                 version_number=version.number if version else None,
                 comment=COMMENT_SEPARATOR.join(comments.get(response.id, ())),
+                score=_decimal(scores[response.id]),
             )
         )
     return ResponsePage(tuple(rows), page, len(found) > PAGE_SIZE, total)
+
+
+def _decimal(value: Decimal | float | None) -> Decimal | None:
+    """A score as read (PostgreSQL: a Decimal; SQLite: a float), as a one-decimal Decimal."""
+    return None if value is None else Decimal(str(value)).quantize(SCORE_STEP)
 
 
 def _department_name(department_id: int | None, names: dict[int, str]) -> str:
