@@ -101,5 +101,6 @@ def _import_models() -> None:
     import tenants.accounts.models
     import tenants.actions.models
     import tenants.audit.models
+    import tenants.panel.models
     import tenants.reports.models
     import tenants.survey.models  # noqa: F401

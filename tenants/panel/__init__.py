@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 
 from saas_platform.core.navigation import MenuGroup, add_menu_entry, grouped_menu_for
 from saas_platform.core.security import login_manager
+from saas_platform.core.tasks import add_beat_entry
 
 if TYPE_CHECKING:
     from tenants.accounts.models import StaffUser
@@ -52,6 +53,7 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         response_views,
         statement_views,
         survey_views,
+        tasks,
         views,
     )
     from tenants.panel.blueprint import bp
@@ -63,6 +65,9 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
             _nested.add(pages.name)
     app.register_blueprint(bp)
     login_manager.login_view = "panel.login"
+    add_beat_entry(
+        app, "sweep-stuck-exports", tasks.sweep_stuck_exports, app.config["REPORT_SWEEP_SECONDS"]
+    )
     for endpoint, label, position, group, admin_only in MENU:
         add_menu_entry(
             app, bp, endpoint, label, position=position, group=group, admin_only=admin_only

@@ -1,21 +1,43 @@
-"""Individual responses: the list with a comment search, one response, and the exports."""
+"""Individual responses: the list with its search, filters and order, one response, the
+exports (streamed, or made in the background when large) and a background export's page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import abort, current_app, render_template, request, stream_with_context
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 
+from saas_platform.core.db import db
 from saas_platform.core.spreadsheets import XLSX_MIMETYPE, csv_chunks, file_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.web import page_number
+from tenants.panel import export_jobs
 from tenants.panel.blueprint import bp
 from tenants.panel.exports import build_export, export_filename
-from tenants.panel.response_forms import SEARCH_ARGS, SORT_ARGS, ChosenSearch, parse_search
+from tenants.panel.models import ExportJob
+from tenants.panel.response_forms import (
+    SEARCH_ARGS,
+    SORT_ARGS,
+    ChosenSearch,
+    parse_search,
+    search_args,
+)
+from tenants.panel.tasks import send_export_task
 from tenants.survey import responses
 from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
+from tenants.survey.responses import MAX_ID
 
 LIST_ARGS = (*FILTER_ARGS, *SEARCH_ARGS, *SORT_ARGS, "strona")
+REFRESH_SECONDS = 3
 
 
 @bp.get("/odpowiedzi", endpoint="responses")
@@ -24,9 +46,7 @@ def responses_list():
     by comment, score and low ratings."""
     chosen = parse_filters(request.args, current_tenant.today())
     searched = parse_search(request.args)
-    page = responses.responses_page(
-        chosen.filters, searched.search, page_number(), searched.sort
-    )
+    page = responses.responses_page(chosen.filters, searched.search, page_number(), searched.sort)
     html = render_template(
         "panel/responses.html",
         chosen=chosen,
@@ -66,10 +86,27 @@ def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
     return response
 
 
+def _in_background(file_format: str, chosen: ChosenFilters, searched: ChosenSearch):
+    """A large export: its row, its task after the commit, and the page that follows it;
+    None when the export is small enough to stream now."""
+    total = export_jobs.matching_responses(chosen, searched.search)
+    if not export_jobs.goes_to_background(total):
+        return None
+    args = export_jobs.job_args(chosen, search_args(searched.search))
+    job, new = export_jobs.request_export(file_format, args, total, current_user.id)
+    db.session.commit()
+    if new:
+        send_export_task(job)  # a lost task is sent again by the sweeper
+    return redirect(url_for("panel.export_job", job_id=job.id), 303)
+
+
 @bp.get("/eksport.csv")
 def export_csv():
-    """The filtered responses as CSV, streamed batch by batch from a server-side cursor."""
+    """The filtered responses as CSV, streamed batch by batch from a server-side cursor; a
+    large export is made in the background instead."""
     chosen, searched = _export_filters()
+    if (background := _in_background("csv", chosen, searched)) is not None:
+        return background
     export = build_export(chosen.filters, searched.search, current_tenant.timezone)
     return _download(
         stream_with_context(csv_chunks(export)),
@@ -80,11 +117,39 @@ def export_csv():
 
 @bp.get("/eksport.xlsx")
 def export_xlsx():
-    """The filtered responses as an Excel workbook, written to a temporary file, then streamed."""
+    """The filtered responses as an Excel workbook, written to a temporary file, then
+    streamed; a large export is made in the background instead."""
     chosen, searched = _export_filters()
+    if (background := _in_background("xlsx", chosen, searched)) is not None:
+        return background
     workbook = write_xlsx(build_export(chosen.filters, searched.search, current_tenant.timezone))
     return _download(
         file_chunks(workbook),
         XLSX_MIMETYPE,
         export_filename(current_tenant.slug, chosen.filters, "xlsx"),
     )
+
+
+def _job_or_404(job_id: int) -> ExportJob:
+    job = db.session.get(ExportJob, job_id) if 0 < job_id <= MAX_ID else None
+    if job is None:  # another office's export is invisible, as if it did not exist
+        abort(404)
+    return job
+
+
+@bp.get("/eksporty/<int:job_id>")
+def export_job(job_id: int):
+    """A background export: its progress while it is made (the page refreshes itself, no
+    JavaScript needed), then the link to the file."""
+    job = _job_or_404(job_id)
+    return render_template("panel/export_job.html", job=job, refresh_seconds=REFRESH_SECONDS)
+
+
+@bp.get("/eksporty/<int:job_id>/plik")
+def export_job_file(job_id: int):
+    """The finished file of a background export."""
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        abort(404)
+    mimetype = XLSX_MIMETYPE if job.format == "xlsx" else "text/csv"
+    return _download(iter((job.content,)), mimetype, job.filename)

@@ -48,9 +48,7 @@ def test_no_panel_page_in_the_menu_is_wider_than_a_320_px_screen(demo_platform, 
     wolomin, _ = demo_platform.slugs
     page = phone_page
     paths = _menu_paths(page)
-    assert {"/panel/raporty", "/panel/urzad", "/panel/wydzialy", "/panel/uzytkownicy"} <= set(
-        paths
-    )
+    assert {"/panel/raporty", "/panel/urzad", "/panel/wydzialy", "/panel/uzytkownicy"} <= set(paths)
     assert "/panel/dziennik" in paths and "/panel/konto" in paths
     too_wide = {}
     violations = {}
@@ -91,9 +89,7 @@ def test_on_a_phone_the_menu_and_its_control_meet_wcag_21_aa(phone_page):
     assert_accessible(page)  # open
 
 
-def test_on_a_desktop_the_menu_is_a_grouped_sidebar_beside_wide_content(
-    chromium, demo_platform
-):
+def test_on_a_desktop_the_menu_is_a_grouped_sidebar_beside_wide_content(chromium, demo_platform):
     wolomin, _ = demo_platform.slugs
     context = chromium.new_context(viewport=DESKTOP, locale="pl-PL")
     page = context.new_page()

@@ -15,6 +15,7 @@ from saas_platform.core.tenancy.models import TenantDomain
 from tenants.accounts import services as staff
 from tenants.actions.models import Action, ActionNote
 from tenants.office.survey_editor import start_draft
+from tenants.panel.models import ExportJob
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
 from tenants.survey.models import Department, Response
@@ -25,7 +26,7 @@ from tests.conftest import APP_ROLE, PG_HOST
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
     staff member (with its link and audit entry), a report, a kiosk device, a survey draft and
-    an action with a note each."""
+    an action with a note and a background export each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -41,6 +42,7 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
             db.session.add(action)
             db.session.flush()
             db.session.add(ActionNote(action_id=action.id, body="Notatka"))
+            db.session.add(ExportJob(format="csv", args={}, filename="odpowiedzi.csv", total=0))
             db.session.commit()
     return two_offices
 

@@ -149,9 +149,7 @@ def test_with_a_comment_and_with_any_item_rated_one_or_two(two_offices, store, l
     assert listed(admin, "niska_ocena=1&komentarz=1&wynik_od=90") == []
 
 
-def test_columns_sort_both_ways_with_ties_newest_first(
-    two_offices, store, logged_in, in_office
-):
+def test_columns_sort_both_ways_with_ties_newest_first(two_offices, store, logged_in, in_office):
     wolomin, sierpc = two_offices
     with in_office(wolomin):
         names = dict(db.session.execute(select(Department.id, Department.name)).all())
