@@ -139,8 +139,8 @@ def _job_or_404(job_id: int) -> ExportJob:
 
 @bp.get("/eksporty/<int:job_id>")
 def export_job(job_id: int):
-    """A background export: its progress while it is made (the page refreshes itself, no
-    JavaScript needed), then the link to the file."""
+    """A background export: its progress while it is made (static/live.js re-reads it; a
+    link does without JavaScript), then the link to the file."""
     job = _job_or_404(job_id)
     return render_template("panel/export_job.html", job=job, refresh_seconds=REFRESH_SECONDS)
 

@@ -116,3 +116,30 @@ def test_on_a_desktop_the_menu_is_a_grouped_sidebar_beside_wide_content(chromium
     assert nav.get_by_role("link", name="Dziennik zmian").get_attribute("aria-current") == "page"
     assert_accessible(page)
     context.close()
+
+
+def test_the_response_list_its_errors_and_a_background_export_meet_wcag_21_aa(
+    demo_platform, staff_pages, migrated_app, monkeypatch
+):
+    wolomin, _ = demo_platform.slugs
+    page = staff_pages[wolomin]
+    page.goto(demo_platform.url(wolomin, "/panel/odpowiedzi?sortuj=wynik&niska_ocena=1"))
+    assert page.locator("th[aria-sort='ascending']").inner_text().startswith("Wynik")
+    assert_accessible(page)
+    answer = page.goto(demo_platform.url(wolomin, "/panel/odpowiedzi?wynik_od=abc&sortuj=x"))
+    assert answer.status == 400
+    assert "Wynik „od”: podaj liczbę od 0 do 100" in page.locator(".error-summary").inner_text()
+    assert_accessible(page)
+
+    monkeypatch.setitem(migrated_app.config, "EXPORT_BACKGROUND_THRESHOLD", 10)
+    page.goto(demo_platform.url(wolomin, "/panel/eksport.xlsx?okres=last_12_months"))
+    assert "/panel/eksporty/" in page.url
+    assert page.get_by_role("heading", name="Plik z odpowiedziami (XLSX)").is_visible()
+    assert_accessible(page)  # waiting or ready, whichever the worker got to
+    for _ in range(100):
+        if page.get_by_text("Plik jest gotowy.").is_visible():
+            break
+        page.wait_for_timeout(300)
+        page.reload()
+    assert page.get_by_role("link", name="Pobierz").is_visible()
+    assert_accessible(page)

@@ -176,7 +176,7 @@ def test_the_page_shows_the_progress_while_the_file_is_made(
     page = admin.get(f"/panel/eksporty/{job_id}").get_data(as_text=True)
     assert "2000 z 8000 odpowiedzi (25%)" in page
     assert '<progress class="export-progress" max="100" value="25"' in page
-    assert '<meta http-equiv="refresh" content="3">' in page
+    assert 'data-poll="3"' in page  # static/live.js re-reads it; no timed reload
     assert admin.get(f"/panel/eksporty/{job_id}/plik").status_code == 404  # not ready yet
 
 
