@@ -34,15 +34,23 @@ class ExportError(ValueError):
     """The export cannot be made as asked (its filters no longer fit the office's data)."""
 
 
-def matching_responses(chosen: ChosenFilters, search: ResponseSearch) -> int:
-    """How many responses the export of these filters would hold."""
+def matching_responses(
+    chosen: ChosenFilters, search: ResponseSearch, up_to: int | None = None
+) -> int:
+    """How many responses the export of these filters would hold; counting stops at
+    ``up_to`` when given, so that the request deciding where an export is made costs the
+    same at a million responses as at the threshold (a score or comment filter is a subquery
+    per response)."""
     where = filtered_conditions(chosen.filters, search)
-    return db.session.scalar(select(func.count(Response.id)).where(*where)) or 0
+    matching = select(Response.id).where(*where)
+    if up_to is not None:
+        matching = matching.limit(up_to)
+    return db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
 
 
-def goes_to_background(total: int) -> bool:
-    """Whether an export of ``total`` responses is made by a worker rather than streamed."""
-    return total > current_app.config["EXPORT_BACKGROUND_THRESHOLD"]
+def background_threshold() -> int:
+    """An export of more responses than this is made by a worker rather than streamed."""
+    return int(current_app.config["EXPORT_BACKGROUND_THRESHOLD"])
 
 
 def job_args(chosen: ChosenFilters, search_args: dict[str, str]) -> dict[str, str]:
@@ -117,6 +125,9 @@ def make_file(job: ExportJob) -> bytes:
     errors = {**chosen.errors, **searched.errors}
     if errors:
         raise ExportError(" ".join(errors.values()))
+    # the request counted only up to the threshold: the whole count, for the progress
+    job.total = matching_responses(chosen, searched.search)
+    db.session.commit()
     export = build_export(chosen.filters, searched.search, current_tenant.timezone)
     counted = Export(export.header, _progress(job.id, export.batches))
     if job.format == "csv":
