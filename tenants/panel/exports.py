@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from saas_platform.core.db import db
 from saas_platform.core.spreadsheets import Cell, Export, neutralise
-from tenants.survey.definition import NOT_APPLICABLE, RATING_VALUES, QuestionDef, VersionDef
+from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Response
 from tenants.survey.responses import (
@@ -29,7 +30,6 @@ from tenants.survey.responses import (
     channel_label,
     department_names,
     filtered_conditions,
-    score_of_ratings,
     value_label,
     version_ids,
     versions_newest_first,
@@ -86,6 +86,7 @@ def _batches(
             Response.channel,
             Response.department_id,
             Response.version_id,
+            Response.score,
         )
         .where(*filtered_conditions(filters, search))
         .order_by(Response.answered_on, Response.id)
@@ -109,26 +110,16 @@ def _batches(
                     response.answered_on,
                     channel_label(response.channel),
                     names.get(response.department_id, "") if response.department_id else "",
-                    _score(version, given),
+                    _score(response.score),
                     *(_cell(version, key, given.get(key, [])) for key in keys),
                 ]
             )
         yield [[neutralise(cell) for cell in row] for row in rows]
 
 
-def _score(version: VersionDef | None, given: dict[str, list[str]]) -> Cell:
-    if version is None:
-        return ""
-    ratings = [
-        int(values[0])
-        for key, values in given.items()
-        if values
-        and values[0] in RATING_VALUES
-        and (question := version.questions.get(key)) is not None
-        and question.kind == "rating"
-    ]
-    score = score_of_ratings(ratings)
-    return "" if score is None else score
+def _score(score: Decimal | float | None) -> Cell:
+    """The stored score as a one-decimal number (SQLite may hand back a float)."""
+    return "" if score is None else Decimal(str(score)).quantize(Decimal("0.1"))
 
 
 def _cell(version: VersionDef | None, key: str, values: list[str]) -> Cell:

@@ -16,14 +16,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
-    ScalarSelect,
     Select,
     and_,
     case,
-    cast,
     func,
-    literal_column,
     select,
 )
 
@@ -55,7 +51,7 @@ class ResponseSearch:
 # reach the query; the panel turns anything else into a message.
 SORT_KEYS = ("data", "wynik", "wydzial", "kanal")
 DEFAULT_SORT = ("data", True)
-LOW_RATINGS = ("1", "2")
+LOWEST_LOW_RATING = 2  # "rated any item 1–2": the lowest rating is at most this
 SCORE_STEP = Decimal("0.1")
 
 
@@ -104,49 +100,30 @@ def _comments_of_outer_response() -> Select:
     )
 
 
-def _ratings_of_outer_response() -> Select:
-    """The 1–5 ratings of the enclosing query's response ("nie dotyczy" left out), as a
-    correlated subquery selecting nothing yet."""
-    return (
-        select()
-        .select_from(Answer)
-        .join(
-            Question,
-            and_(Question.tenant_id == Answer.tenant_id, Question.key == Answer.question_key),
-        )
-        .where(
-            Answer.tenant_id == Response.tenant_id,
-            Answer.response_id == Response.id,
-            Question.version_id == Response.version_id,
-            Question.kind == "rating",
-            Answer.value.in_(RATING_VALUES),
-        )
-    )
-
-
-def response_score() -> ScalarSelect[Decimal | None]:
-    """The enclosing query's response's own score: the satisfaction index of its ratings,
-    (mean − 1) × 25 on the dashboard's 0–100 scale, rounded to one decimal (half away from
-    zero); NULL for a response that rated nothing. ``score_of_ratings`` is the same in Python.
-    """
-    rated = func.count(Answer.id)
-    # 25.0 is a numeric literal in PostgreSQL (exact division, then round) and a real in SQLite
-    points = (func.sum(cast(Answer.value, Integer)) - rated) * literal_column("25.0")
-    return (
-        _ratings_of_outer_response()
-        .add_columns(func.round(points / func.nullif(rated, 0), 1))
-        .scalar_subquery()
-    )
-
-
 def score_of_ratings(ratings: Iterable[int]) -> Decimal | None:
-    """A response's own score from its 1–5 ratings, exactly as ``response_score`` computes it
-    in SQL; None without a rating."""
+    """A response's own score from its 1–5 ratings: the satisfaction index of them,
+    (mean − 1) × 25 on the dashboard's 0–100 scale, rounded to one decimal (half away from
+    zero, as PostgreSQL rounds a numeric); None without a rating."""
     ratings = list(ratings)
     if not ratings:
         return None
     points = Decimal(25 * (sum(ratings) - len(ratings))) / len(ratings)
     return points.quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
+
+
+def own_score(
+    version: VersionDef, answers: Iterable[tuple[str, str]]
+) -> tuple[Decimal | None, int | None]:
+    """(score, lowest rating) of a response's answers, stored with it: its 1–5 ratings of the
+    version's rating questions, "nie dotyczy" left out; (None, None) when it rated nothing."""
+    ratings = [
+        int(value)
+        for key, value in answers
+        if value in RATING_VALUES
+        and (question := version.questions.get(key)) is not None
+        and question.kind == "rating"
+    ]
+    return score_of_ratings(ratings), (min(ratings) if ratings else None)
 
 
 def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
@@ -158,12 +135,11 @@ def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
     elif search.with_comment:
         conditions.append(_comments_of_outer_response().exists())
     if search.score_from is not None:
-        conditions.append(response_score() >= search.score_from)
+        conditions.append(Response.score >= search.score_from)
     if search.score_to is not None:
-        conditions.append(response_score() <= search.score_to)
+        conditions.append(Response.score <= search.score_to)
     if search.low_rating:
-        low = _ratings_of_outer_response().add_columns(Answer.id)
-        conditions.append(low.where(Answer.value.in_(LOW_RATINGS)).exists())
+        conditions.append(Response.lowest_rating <= LOWEST_LOW_RATING)
     return conditions
 
 
@@ -231,11 +207,12 @@ class ResponsePage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def _order(sort: str, descending: bool, score: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+def _order(sort: str, descending: bool) -> list[ColumnElement[Any]]:
     """ORDER BY for a sort key of ``SORT_KEYS``; ties newest first, then by id, so that the
     pages never overlap. Responses without a score, or a department, come last."""
     first: list[ColumnElement[Any]]
     if sort == "wynik":
+        score = Response.score
         first = [score.desc().nulls_last() if descending else score.asc().nulls_last()]
     elif sort == "wydzial":
         name = Department.name
@@ -263,18 +240,16 @@ def responses_page(
     descending); newest first by default), each with its comments and its own score."""
     page = min(max(page, 1), MAX_PAGE)
     where = filtered_conditions(filters, search)
-    score = response_score().label("score")
-    found = db.session.execute(
-        select(Response, score)
+    found = db.session.scalars(
+        select(Response)
         .outerjoin(Department, Department.id == Response.department_id)
         .where(*where)
-        .order_by(*_order(*sort, score=score))
+        .order_by(*_order(*sort))
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     total = db.session.scalar(select(func.count(Response.id)).where(*where))
-    shown = [response for response, _ in found[:PAGE_SIZE]]
-    scores = {response.id: value for response, value in found[:PAGE_SIZE]}
+    shown = found[:PAGE_SIZE]
     comments = comments_by_response(shown)
     names = department_names()
     rows = []
@@ -288,14 +263,14 @@ def responses_page(
                 department=_department_name(response.department_id, names),
                 version_number=version.number if version else None,
                 comment=COMMENT_SEPARATOR.join(comments.get(response.id, ())),
-                score=_decimal(scores[response.id]),
+                score=_decimal(response.score),
             )
         )
     return ResponsePage(tuple(rows), page, len(found) > PAGE_SIZE, total)
 
 
 def _decimal(value: Decimal | float | None) -> Decimal | None:
-    """A score as read (PostgreSQL: a Decimal; SQLite: a float), as a one-decimal Decimal."""
+    """A stored score (SQLite may hand back a float) as a one-decimal Decimal."""
     return None if value is None else Decimal(str(value)).quantize(SCORE_STEP)
 
 

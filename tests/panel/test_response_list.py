@@ -5,6 +5,7 @@ no input is a server error."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import random
 import re
@@ -15,16 +16,17 @@ from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
+from config import REPO_ROOT
 from saas_platform.core.db import db
 from saas_platform.core.templating import pl_number
 from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
 from tenants.survey.filters import Filters
 from tenants.survey.forms import check_submission
-from tenants.survey.models import Department
+from tenants.survey.models import Department, Response
 from tenants.survey.responses import score_of_ratings
 from tenants.survey.services import submit_response
 from tests.conftest import COMPLETE_RATINGS
@@ -267,3 +269,41 @@ def test_the_list_and_the_export_round_a_score_the_same_way(two_offices, store, 
         assert shown[response_id] == exported[response_id] == expected
     assert score_of_ratings([1, 2, 2, 2]) == Decimal("18.8")  # 18.75: half away from zero
     assert score_of_ratings([]) is None
+
+
+def test_the_migration_fills_in_the_scores_the_submission_stores(
+    two_offices, store, in_office, owner_engine
+):
+    """Responses stored before the score column get it from migration 0031's SQL: the same
+    score and lowest rating as a submission stores (survey.responses.own_score)."""
+    path = REPO_ROOT / "migrations" / "versions" / "0031_response_scores_and_export_jobs.py"
+    spec = importlib.util.spec_from_file_location("migration_0031", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    rng = random.Random(31)
+    for office in two_offices:
+        for _ in range(8):
+            ratings = {key: rng.choice(["1", "2", "3", "4", "5", "na"]) for key in RATED}
+            ratings["ogolna_satysfakcja"] = rng.choice("12345")
+            store(office, ratings)
+
+    def stored() -> dict[int, tuple]:
+        found = {}
+        for office in two_offices:
+            with in_office(office):
+                rows = db.session.execute(
+                    select(Response.id, Response.score, Response.lowest_rating)
+                ).all()
+                found.update({i: (score, lowest) for i, score, lowest in rows})
+        return found
+
+    submitted = stored()
+    assert len(submitted) == 16 and all(score is not None for score, _ in submitted.values())
+    with owner_engine.begin() as connection:
+        for office in two_offices:
+            connection.execute(
+                text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(office.id)}
+            )
+            connection.execute(text("UPDATE responses SET score = NULL, lowest_rating = NULL"))
+            connection.execute(text(migration._FILL_SCORES), {"tenant": office.id})
+    assert stored() == submitted

@@ -1,4 +1,6 @@
-"""Exports made in the background: a row per large export, its progress and the finished file.
+"""The staff's response list and exports (issue 17, items 6 and 10): each response's own score
+and lowest rating, stored with it and filled in here for the responses already stored; and
+exports made in the background, a row per large export with its progress and finished file.
 
 Revision ID: 0031
 Revises: 0021
@@ -18,7 +20,51 @@ branch_labels = None
 depends_on = None
 
 
+# A response's own score: (mean − 1) × 25 of its 1–5 ratings of rating questions, rounded to one
+# decimal; its lowest rating. The same as survey.responses.own_score.
+_RATINGS = """
+    FROM answers a JOIN survey_questions q
+      ON q.tenant_id = a.tenant_id AND q.key = a.question_key
+    WHERE a.tenant_id = responses.tenant_id AND a.response_id = responses.id
+      AND q.version_id = responses.version_id AND q.kind = 'rating'
+      AND a.value IN ('1', '2', '3', '4', '5')
+"""
+_FILL_SCORES = (
+    "UPDATE responses SET "
+    "score = (SELECT round(25.0 * (sum(CAST(a.value AS INTEGER)) - count(*)) / count(*), 1) "
+    + _RATINGS + "), "
+    "lowest_rating = (SELECT min(CAST(a.value AS INTEGER)) " + _RATINGS + ") "
+    "WHERE tenant_id = :tenant"
+)
+
+
+def _fill_scores():
+    connection = op.get_bind()
+    postgresql = connection.dialect.name == 'postgresql'
+    for (tenant_id,) in connection.execute(sa.text("SELECT id FROM tenants")).all():
+        if postgresql:
+            # The owner is bound by the forced row-level security too: one office at a time.
+            connection.execute(
+                sa.text("SELECT set_config('app.tenant_id', :tenant, true)"),
+                {"tenant": str(tenant_id)},
+            )
+        connection.execute(sa.text(_FILL_SCORES), {"tenant": tenant_id})
+    if postgresql:
+        connection.execute(sa.text("SELECT set_config('app.tenant_id', '', true)"))
+
+
 def upgrade():
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('score', sa.Numeric(precision=4, scale=1), nullable=True))
+        batch_op.add_column(sa.Column('lowest_rating', sa.SmallInteger(), nullable=True))
+        batch_op.create_check_constraint(
+            batch_op.f('ck_responses_score_range'), 'score BETWEEN 0 AND 100'
+        )
+        batch_op.create_check_constraint(
+            batch_op.f('ck_responses_lowest_rating_range'), 'lowest_rating BETWEEN 1 AND 5'
+        )
+    _fill_scores()
+
     op.create_table('export_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('format', sa.String(length=8), nullable=False),
@@ -67,3 +113,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_export_jobs_status'))
 
     op.drop_table('export_jobs')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_responses_lowest_rating_range'), type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_responses_score_range'), type_='check')
+        batch_op.drop_column('lowest_rating')
+        batch_op.drop_column('score')
