@@ -118,17 +118,25 @@ def claim(job_id: int) -> ExportJob | None:
     return job
 
 
-def make_file(job: ExportJob) -> bytes:
-    """The file of an export row, reporting progress batch by batch (see ``_progress``)."""
+def _filters_of(job: ExportJob) -> tuple[ChosenFilters, ResponseSearch]:
     chosen = parse_filters(job.args, current_tenant.today())
     searched = parse_search(job.args)
     errors = {**chosen.errors, **searched.errors}
     if errors:
         raise ExportError(" ".join(errors.values()))
-    # the request counted only up to the threshold: the whole count, for the progress
-    job.total = matching_responses(chosen, searched.search)
-    db.session.commit()
-    export = build_export(chosen.filters, searched.search, current_tenant.timezone)
+    return chosen, searched.search
+
+
+def count_all(job: ExportJob) -> None:
+    """The whole count of the export's responses, for its progress (the request counted only
+    up to the threshold). Raises ``ExportError`` when its filters no longer fit."""
+    job.total = matching_responses(*_filters_of(job))
+
+
+def make_file(job: ExportJob) -> bytes:
+    """The file of an export row, reporting progress batch by batch (see ``_progress``)."""
+    chosen, search = _filters_of(job)
+    export = build_export(chosen.filters, search, current_tenant.timezone)
     counted = Export(export.header, _progress(job.id, export.batches))
     if job.format == "csv":
         return b"".join(csv_chunks(counted))

@@ -35,6 +35,8 @@ def make_export(job_id: int, tenant_id: int) -> None:
         return  # done already, being made by another worker, or gone
     db.session.commit()  # the page shows "in progress" while the file is made
     try:
+        export_jobs.count_all(job)
+        db.session.commit()
         content = export_jobs.make_file(job)
     except Exception as exc:  # any failure ends on the row, with its reason, never in limbo
         db.session.rollback()
