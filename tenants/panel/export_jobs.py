@@ -34,18 +34,22 @@ class ExportError(ValueError):
     """The export cannot be made as asked (its filters no longer fit the office's data)."""
 
 
-def matching_responses(
-    chosen: ChosenFilters, search: ResponseSearch, up_to: int | None = None
-) -> int:
-    """How many responses the export of these filters would hold; counting stops at
-    ``up_to`` when given, so that the request deciding where an export is made costs the
-    same at a million responses as at the threshold (a score or comment filter is a subquery
-    per response)."""
+def matching_responses(chosen: ChosenFilters, search: ResponseSearch) -> int:
+    """How many responses the export of these filters holds."""
     where = filtered_conditions(chosen.filters, search)
-    matching = select(Response.id).where(*where)
-    if up_to is not None:
-        matching = matching.limit(up_to)
-    return db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    return db.session.scalar(select(func.count(Response.id)).where(*where)) or 0
+
+
+def over_threshold(chosen: ChosenFilters, search: ResponseSearch) -> bool:
+    """Whether the export goes to a worker: more than the threshold responses match the
+    filters that read the response's own columns (period, department, channel, version,
+    score, low rating). The comment conditions are left out and counting stops past the
+    threshold, so the request deciding it costs the same at a million responses as at the
+    threshold; an export that only its comment search makes small is made by a worker too."""
+    threshold = background_threshold()
+    where = filtered_conditions(chosen.filters, search, comments=False)
+    matching = select(Response.id).where(*where).limit(threshold + 1).subquery()
+    return (db.session.scalar(select(func.count()).select_from(matching)) or 0) > threshold
 
 
 def background_threshold() -> int:
@@ -66,7 +70,7 @@ def job_args(chosen: ChosenFilters, search_args: dict[str, str]) -> dict[str, st
 
 
 def request_export(
-    file_format: str, args: dict[str, str], total: int, requested_by_id: int | None
+    file_format: str, args: dict[str, str], requested_by_id: int | None
 ) -> tuple[ExportJob, bool]:
     """The row of an export to make in the background, and whether it is new: the same export
     (format and filters) that the same member already waits for is reused, not made twice."""
@@ -87,7 +91,7 @@ def request_export(
         format=file_format,
         args=args,
         filename=export_filename(current_tenant.slug, chosen.filters, file_format),
-        total=total,
+        total=0,  # counted by the worker (count_all)
         requested_by_id=requested_by_id,
         email_status="pending" if requested_by_id else "none",
     )

@@ -47,7 +47,7 @@ class ExportJob(TenantScoped, Model):
     # reads them with the same parsers as the page, so the file holds what the page showed.
     args: Mapped[dict] = mapped_column(sa.JSON)
     filename: Mapped[str] = mapped_column(sa.String(200))
-    # The responses to export: a lower bound (the threshold + 1) until the worker counts them
+    # The responses to export, counted by the worker when it starts (0 until then)
     total: Mapped[int] = mapped_column()
     rows_done: Mapped[int] = mapped_column(default=0, server_default="0")
     requested_by_id: Mapped[int | None] = mapped_column()

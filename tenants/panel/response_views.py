@@ -89,12 +89,10 @@ def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
 def _in_background(file_format: str, chosen: ChosenFilters, searched: ChosenSearch):
     """A large export: its row, its task after the commit, and the page that follows it;
     None when the export is small enough to stream now."""
-    threshold = export_jobs.background_threshold()
-    total = export_jobs.matching_responses(chosen, searched.search, up_to=threshold + 1)
-    if total <= threshold:
+    if not export_jobs.over_threshold(chosen, searched.search):
         return None
     args = export_jobs.job_args(chosen, search_args(searched.search))
-    job, new = export_jobs.request_export(file_format, args, total, current_user.id)
+    job, new = export_jobs.request_export(file_format, args, current_user.id)
     db.session.commit()
     if new:
         send_export_task(job)  # a lost task is sent again by the sweeper

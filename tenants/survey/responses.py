@@ -126,13 +126,14 @@ def own_score(
     return score_of_ratings(ratings), (min(ratings) if ratings else None)
 
 
-def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``Response`` for a search."""
+def search_conditions(search: ResponseSearch, comments: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``Response`` for a search; without the comment conditions when
+    ``comments`` is False (those are a subquery per response, the others read its columns)."""
     conditions: list[ColumnElement[bool]] = []
-    if search.text:
+    if comments and search.text:
         matching = Answer.value.ilike(like_pattern(search.text), escape="\\")
         conditions.append(_comments_of_outer_response().where(matching).exists())
-    elif search.with_comment:
+    elif comments and search.with_comment:
         conditions.append(_comments_of_outer_response().exists())
     if search.score_from is not None:
         conditions.append(Response.score >= search.score_from)
@@ -143,9 +144,12 @@ def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def filtered_conditions(filters: Filters, search: ResponseSearch) -> list[ColumnElement[bool]]:
-    """Every WHERE condition on ``Response`` for the filters and the comment search."""
-    return [*response_conditions(filters), *search_conditions(search)]
+def filtered_conditions(
+    filters: Filters, search: ResponseSearch, comments: bool = True
+) -> list[ColumnElement[bool]]:
+    """Every WHERE condition on ``Response`` for the filters and the search (see
+    ``search_conditions`` for ``comments``)."""
+    return [*response_conditions(filters), *search_conditions(search, comments)]
 
 
 def department_names() -> dict[int, str]:

@@ -92,7 +92,7 @@ def test_an_export_over_the_threshold_is_made_by_the_worker_stored_and_mailed(
     assert time.monotonic() - started < 1.0
     job_id = job_id_of(asked)
     job = wait_for_job(in_office, wolomin, job_id)
-    # the request counted up to the threshold + 1 only; the worker counted them all
+    # the worker counted them (the request only saw there were more than the threshold)
     assert (job.status, job.total, job.rows_done, job.attempts) == ("done", len(ours), 6, 1)
 
     page = admin.get(f"/panel/eksporty/{job_id}").get_data(as_text=True)
@@ -308,3 +308,19 @@ def test_export_jobs_are_invisible_to_the_app_role_without_an_office(
             assert cursor.fetchone() == (1,)
     finally:
         connection.close()
+
+
+def test_a_comment_search_is_decided_on_the_responses_before_the_search(
+    two_offices, store, logged_in, in_office, small_threshold
+):
+    """The request does not run the comment search (a subquery per response) to decide: over
+    the threshold before it, the worker makes the file, which holds only what it matches."""
+    wolomin, _ = two_offices
+    store(wolomin, THRESHOLD + 1, comment="Wszystko dobrze.")
+    (parking,) = store(wolomin, 1, comment="Brak miejsc na parkingu.")
+    admin = logged_in(wolomin)
+    job_id = job_id_of(admin.get(f"/panel/eksport.csv?{MARCH}&q=parking"))
+    job = wait_for_job(in_office, wolomin, job_id)
+    assert (job.status, job.total) == ("done", 1)
+    rows = job.content.decode("utf-8-sig").splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"{parking};")
