@@ -113,6 +113,9 @@ class BaseConfig:
     FAULT_TEST_RENDER_DELAY_SECONDS = float(os.environ.get("FAULT_TEST_RENDER_DELAY_SECONDS", "0"))
     # Reports larger than this are not attached; the e-mail carries a link to the panel.
     REPORT_ATTACHMENT_LIMIT = 8 * 1024 * 1024
+    # An export of more responses than this is made by a worker (progress on its page, a link
+    # e-mailed when ready); a smaller one is streamed at once.
+    EXPORT_BACKGROUND_THRESHOLD = int(os.environ.get("EXPORT_BACKGROUND_THRESHOLD", "20000"))
     # A failed e-mail is retried after 30 s, 60 s, 120 s, ... (at most an hour apart).
     EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "30"))
     RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge

@@ -111,5 +111,6 @@ def _import_models() -> None:
     import tenants.actions.models
     import tenants.audit.models
     import tenants.comments.models
+    import tenants.panel.models
     import tenants.reports.models
     import tenants.survey.models  # noqa: F401

@@ -28,6 +28,7 @@ from tenants.survey.counts import add_counts, counted_values
 from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
 from tenants.survey.departments import active_departments
 from tenants.survey.models import NO_DEPARTMENT, Answer, Response
+from tenants.survey.responses import own_score
 from tenants.survey.retention import EXACT_TIME_KEPT, date_only
 
 DEMO_OFFICES = [
@@ -303,6 +304,7 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
                 # as the daily retention task leaves it: older than 48 h, the day only
                 "submitted_at": submitted if now - submitted < EXACT_TIME_KEPT else date_only(day),
                 "answered_on": day,
+                **dict(zip(("score", "lowest_rating"), own_score(version, answers), strict=True)),
             }
         )
         answers_per_response.append(answers)

@@ -1,9 +1,10 @@
 """The staff menu, filled by the areas.
 
-An area adds its staff pages to the menu from its ``init_app``, naming its own blueprint and
-an endpoint inside it; it does not need to know where the composition mounts that blueprint
-(the panel nests the other areas' staff blueprints under ``/panel/``). The panel renders the
-menu with ``menu_for``.
+An area adds its staff pages to the menu from its ``init_app``, naming its own blueprint, an
+endpoint inside it and the group of the menu the link belongs to ("Wyniki", "Odpowiedzi",
+"Urząd", ...); it does not need to know where the composition mounts that blueprint (the panel
+nests the other areas' staff blueprints under ``/panel/``). The panel renders the menu, group
+by group, with ``grouped_menu_for``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,31 @@ _EXTENSION = "staff_menu"
 
 @dataclass(frozen=True)
 class MenuEntry:
-    """One link of the staff menu: ``endpoint`` inside ``blueprint``, shown at ``position``."""
+    """One link of the staff menu: ``endpoint`` inside ``blueprint``, shown in ``group`` at
+    ``position``."""
 
     blueprint: Blueprint
     endpoint: str
     label: str
     position: int
+    group: str
     admin_only: bool = False
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """A link as the menu shows it: the full endpoint and its label."""
+
+    endpoint: str
+    label: str
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    """A group of the staff menu with the links a staff member sees in it, in order."""
+
+    name: str
+    links: tuple[MenuLink, ...]
 
 
 def add_menu_entry(
@@ -33,19 +52,33 @@ def add_menu_entry(
     label: str,
     *,
     position: int,
+    group: str,
     admin_only: bool = False,
 ) -> None:
-    """Put a link to ``blueprint``'s ``endpoint`` in the staff menu (lower positions first)."""
+    """Put a link to ``blueprint``'s ``endpoint`` in the staff menu's ``group`` (lower
+    positions first; a group stands where its lowest position puts it)."""
     entries: list[MenuEntry] = app.extensions.setdefault(_EXTENSION, [])
-    entries.append(MenuEntry(blueprint, endpoint, label, position, admin_only))
+    entries.append(MenuEntry(blueprint, endpoint, label, position, group, admin_only))
     entries.sort(key=lambda entry: entry.position)
 
 
 def menu_for(app: Flask, is_admin: bool) -> list[tuple[str, str]]:
     """(full endpoint, label) of the links a staff member with this role sees, in order."""
-    mounted = {id(blueprint): name for name, blueprint in app.blueprints.items()}
     return [
-        (f"{mounted[id(entry.blueprint)]}.{entry.endpoint}", entry.label)
-        for entry in app.extensions.get(_EXTENSION, [])
-        if is_admin or not entry.admin_only
+        (link.endpoint, link.label)
+        for group in grouped_menu_for(app, is_admin)
+        for link in group.links
     ]
+
+
+def grouped_menu_for(app: Flask, is_admin: bool) -> list[MenuGroup]:
+    """The groups of links a staff member with this role sees: each group where its first
+    link's position puts it, the links in position order; a group with no visible link is
+    left out."""
+    mounted = {id(blueprint): name for name, blueprint in app.blueprints.items()}
+    groups: dict[str, list[MenuLink]] = {}
+    for entry in app.extensions.get(_EXTENSION, []):  # sorted by position
+        if is_admin or not entry.admin_only:
+            link = MenuLink(f"{mounted[id(entry.blueprint)]}.{entry.endpoint}", entry.label)
+            groups.setdefault(entry.group, []).append(link)
+    return [MenuGroup(name, tuple(links)) for name, links in groups.items()]

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl import Workbook
@@ -31,7 +32,8 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-Cell = str | int | date | datetime | None
+# A Decimal is a number with a fixed number of decimals (a score: 62.5), written as such.
+Cell = str | int | Decimal | date | datetime | None
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def csv_chunks(export: Export) -> Iterator[bytes]:
 
 
 def _csv_text(cell: Cell) -> str | int | None:
+    if isinstance(cell, Decimal):
+        return str(cell).replace(".", ",")  # the decimal comma Polish Excel reads as a number
     if isinstance(cell, datetime):
         return cell.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(cell, date):
@@ -116,6 +120,11 @@ def _xlsx_cell(sheet: Any, value: Cell) -> Any:
         # what XML forbids: a text stored before the text policy (or past it) still exports.
         cell = WriteOnlyCell(sheet, value=xml_safe(value))
         cell.data_type = "s"
+        return cell
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=float(value))
+        decimals = max(0, -int(value.as_tuple().exponent))
+        cell.number_format = "0." + "0" * decimals if decimals else "0"
         return cell
     if isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, value=value)

@@ -2,9 +2,10 @@
 // - [data-reset-after]: a kiosk's thank-you page opens a fresh form after N seconds, with a
 //   button to stop the countdown (WCAG 2.2.1: a time limit the user can turn off). Without
 //   JavaScript a <noscript> meta refresh does the same.
-// - [data-poll]: the report list re-reads itself every few seconds while a report is being
-//   made and replaces only that region, so the status changes without a reload and without
-//   moving the reader's focus.
+// - [data-poll]: the report list (and a background export's page) re-reads itself every few
+//   seconds while a report (an export) is being made and replaces only that region, so the
+//   status changes without a reload and without moving the reader's focus; when it is done,
+//   [data-poll-news] is announced.
 (function () {
   "use strict";
 
@@ -43,7 +44,7 @@
           } else {
             region.removeAttribute("data-poll");
             var news = document.getElementById(region.id + "-news");
-            if (news) news.textContent = "Lista raportów została zaktualizowana.";
+            if (news) news.textContent = region.getAttribute("data-poll-news") || "Lista raportów została zaktualizowana.";
           }
         })
         .catch(function () { window.setTimeout(poll, every); });

@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     from tenants.actions import tasks
     from tenants.actions.views import bp
 
-    add_menu_entry(app, bp, "index", "Działania", position=35)
+    add_menu_entry(app, bp, "index", "Działania", position=35, group="Działania")
     add_beat_entry(
         app,
         "remind-overdue-actions",

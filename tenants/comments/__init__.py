@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
     from tenants.comments.services import topic_counts
     from tenants.comments.views import bp
 
-    add_menu_entry(app, bp, "index", "Komentarze", position=15)
+    add_menu_entry(app, bp, "index", "Komentarze", position=15, group="Odpowiedzi")
     add_beat_entry(
         app,
         "send-alert-digests",

@@ -16,4 +16,4 @@ def init_app(app: Flask) -> None:
     from tenants.outreach.views import bp, public
 
     app.register_blueprint(public)
-    add_menu_entry(app, bp, "banner_kit", "Baner i kody QR", position=50)
+    add_menu_entry(app, bp, "banner_kit", "Baner i kody QR", position=65, group="Ankieta")

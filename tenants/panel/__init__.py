@@ -12,26 +12,29 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask
 
-from saas_platform.core.navigation import add_menu_entry, menu_for
+from saas_platform.core.navigation import MenuGroup, add_menu_entry, grouped_menu_for
 from saas_platform.core.security import login_manager
+from saas_platform.core.tasks import add_beat_entry
 
 if TYPE_CHECKING:
     from tenants.accounts.models import StaffUser
 
-# The panel's own pages in the staff menu: (endpoint, label, position, admin only). Other
-# areas add theirs (reports at 30, the banner kit at 50) from their own ``init_app``.
+# The panel's own pages in the staff menu: (endpoint, label, position, group, admin only).
+# Other areas add theirs (reports at 30, actions at 35, the banner kit at 65) from their own
+# ``init_app``. A group stands where its lowest position puts it.
 MENU = (
-    ("responses", "Odpowiedzi", 10, False),
-    ("moderation", "Do sprawdzenia", 20, False),
-    ("paper_entry", "Ankieta papierowa", 40, False),
-    ("survey_editor", "Ankieta", 60, False),
-    ("office_details", "Dane urzędu", 70, True),
-    ("statements_page", "Deklaracje i RODO", 75, True),
-    ("departments", "Wydziały", 80, True),
-    ("kiosks", "Kioski", 90, True),
-    ("staff_list", "Użytkownicy", 100, True),
-    ("audit_log", "Dziennik zmian", 110, True),
-    ("manual_page", "Instrukcja", 120, False),
+    ("dashboard", "Wyniki", 0, "Wyniki", False),
+    ("responses", "Odpowiedzi", 10, "Odpowiedzi", False),
+    ("moderation", "Do sprawdzenia", 20, "Odpowiedzi", False),
+    ("paper_entry", "Ankieta papierowa", 25, "Odpowiedzi", False),
+    ("survey_editor", "Ankieta", 60, "Ankieta", False),
+    ("kiosks", "Kioski", 68, "Ankieta", True),
+    ("office_details", "Dane urzędu", 70, "Urząd", True),
+    ("statements_page", "Deklaracje i RODO", 75, "Urząd", True),
+    ("departments", "Wydziały", 80, "Urząd", True),
+    ("staff_list", "Użytkownicy", 100, "Urząd", True),
+    ("audit_log", "Dziennik zmian", 110, "Urząd", True),
+    ("manual_page", "Instrukcja", 120, "Pomoc", False),
 )
 
 _nested: set[str] = set()
@@ -51,6 +54,7 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         results_views,
         statement_views,
         survey_views,
+        tasks,
         views,
     )
     from tenants.panel.blueprint import bp
@@ -62,13 +66,18 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
             _nested.add(pages.name)
     app.register_blueprint(bp)
     login_manager.login_view = "panel.login"
-    for endpoint, label, position, admin_only in MENU:
-        add_menu_entry(app, bp, endpoint, label, position=position, admin_only=admin_only)
+    add_beat_entry(
+        app, "sweep-stuck-exports", tasks.sweep_stuck_exports, app.config["REPORT_SWEEP_SECONDS"]
+    )
+    for endpoint, label, position, group, admin_only in MENU:
+        add_menu_entry(
+            app, bp, endpoint, label, position=position, group=group, admin_only=admin_only
+        )
 
     @app.context_processor
     def _staff_menu() -> dict[str, object]:
-        def panel_menu(user: StaffUser) -> list[tuple[str, str]]:
-            return menu_for(app, user.is_admin)
+        def panel_menu(user: StaffUser) -> list[MenuGroup]:
+            return grouped_menu_for(app, user.is_admin)
 
         return {"panel_menu": panel_menu, "incomplete_notices": incomplete_notices}
 

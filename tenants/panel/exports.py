@@ -7,13 +7,16 @@ to a temporary file that is then sent from disk in chunks (``saas_platform.core.
 which every export shares).
 
 Values are what the resident saw (option labels, "Tak"/"Nie", "nie dotyczy"), except ratings,
-which stay numbers 1–5 so that a spreadsheet can average them.
+which stay numbers 1–5 so that a spreadsheet can average them. The "wynik" column is the
+response's own score (0–100, one decimal, as the response list shows it; empty when it rated
+nothing).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -35,7 +38,7 @@ from tenants.survey.responses import (
 EXPORT_BATCH = 1000
 # The day only: a response keeps its time of day for 48 hours (survey.retention), and no
 # export shows it even then.
-FIXED_HEADERS = ("id", "data", "kanał", "wydział")
+FIXED_HEADERS = ("id", "data", "kanał", "wydział", "wynik")
 NOT_APPLICABLE_TEXT = "nie dotyczy"
 
 
@@ -83,6 +86,7 @@ def _batches(
             Response.channel,
             Response.department_id,
             Response.version_id,
+            Response.score,
         )
         .where(*filtered_conditions(filters, search))
         .order_by(Response.answered_on, Response.id)
@@ -106,10 +110,16 @@ def _batches(
                     response.answered_on,
                     channel_label(response.channel),
                     names.get(response.department_id, "") if response.department_id else "",
+                    _score(response.score),
                     *(_cell(version, key, given.get(key, [])) for key in keys),
                 ]
             )
         yield [[neutralise(cell) for cell in row] for row in rows]
+
+
+def _score(score: Decimal | float | None) -> Cell:
+    """The stored score as a one-decimal number (SQLite may hand back a float)."""
+    return "" if score is None else Decimal(str(score)).quantize(Decimal("0.1"))
 
 
 def _cell(version: VersionDef | None, key: str, values: list[str]) -> Cell:

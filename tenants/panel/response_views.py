@@ -1,52 +1,63 @@
-"""Individual responses: the list with a comment search, one response, and the exports."""
+"""Individual responses: the list with its search, filters and order, one response, the
+exports (streamed, or made in the background when large) and a background export's page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import abort, current_app, render_template, request, stream_with_context
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 
+from saas_platform.core.db import db
 from saas_platform.core.spreadsheets import XLSX_MIMETYPE, csv_chunks, file_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
-from saas_platform.core.text import search_text
 from saas_platform.core.web import page_number
+from tenants.panel import export_jobs
 from tenants.panel.blueprint import bp
 from tenants.panel.exports import build_export, export_filename
+from tenants.panel.models import ExportJob
+from tenants.panel.response_forms import (
+    SEARCH_ARGS,
+    SORT_ARGS,
+    ChosenSearch,
+    parse_search,
+    search_args,
+)
+from tenants.panel.tasks import send_export_task
 from tenants.survey import responses
 from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
+from tenants.survey.responses import MAX_ID
 
-SEARCH_MAX_LENGTH = 200
-LIST_ARGS = (*FILTER_ARGS, "q", "komentarz", "strona")
-
-
-def _search() -> responses.ResponseSearch:
-    return responses.ResponseSearch(
-        text=search_text(request.args.get("q") or "", SEARCH_MAX_LENGTH),
-        with_comment=request.args.get("komentarz") == "1",
-    )
-
-
-def _search_args(search: responses.ResponseSearch) -> dict[str, str]:
-    args = {"q": search.text} if search.text else {}
-    if search.with_comment:
-        args["komentarz"] = "1"
-    return args
+LIST_ARGS = (*FILTER_ARGS, *SEARCH_ARGS, *SORT_ARGS, "strona")
+REFRESH_SECONDS = 3
 
 
 @bp.get("/odpowiedzi", endpoint="responses")
 def responses_list():
-    """The filtered responses, newest first, page by page, searchable by comment."""
+    """The filtered responses, newest first (or sorted by a column), page by page, searchable
+    by comment, score and low ratings."""
     chosen = parse_filters(request.args, current_tenant.today())
-    search = _search()
-    page = responses.responses_page(chosen.filters, search, page_number())
+    searched = parse_search(request.args)
+    page = responses.responses_page(chosen.filters, searched.search, page_number(), searched.sort)
     html = render_template(
         "panel/responses.html",
         chosen=chosen,
-        search=search,
+        searched=searched,
+        search=searched.search,
+        errors={**chosen.errors, **searched.errors},
         page=page,
-        list_args={**chosen.args, **_search_args(search)},
+        list_args={**chosen.args, **searched.args},
+        export_args={**chosen.args, **searched.args},
     )
-    return html, 400 if chosen.errors else 200
+    return html, 400 if chosen.errors or searched.errors else 200
 
 
 @bp.get("/odpowiedzi/<int:response_id>")
@@ -59,11 +70,13 @@ def response_detail(response_id: int):
     return render_template("panel/response_detail.html", detail=detail, back_args=back)
 
 
-def _export_filters() -> tuple[ChosenFilters, responses.ResponseSearch]:
+def _export_filters() -> tuple[ChosenFilters, ChosenSearch]:
     chosen = parse_filters(request.args, current_tenant.today())
-    if chosen.errors:
-        abort(400, description="Nie przygotowano pliku: " + " ".join(chosen.errors.values()))
-    return chosen, _search()
+    searched = parse_search(request.args)
+    errors = {**chosen.errors, **searched.errors}
+    if errors:
+        abort(400, description="Nie przygotowano pliku: " + " ".join(errors.values()))
+    return chosen, searched
 
 
 def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
@@ -73,11 +86,27 @@ def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
     return response
 
 
+def _in_background(file_format: str, chosen: ChosenFilters, searched: ChosenSearch):
+    """A large export: its row, its task after the commit, and the page that follows it;
+    None when the export is small enough to stream now."""
+    if not export_jobs.over_threshold(chosen, searched.search):
+        return None
+    args = export_jobs.job_args(chosen, search_args(searched.search))
+    job, new = export_jobs.request_export(file_format, args, current_user.id)
+    db.session.commit()
+    if new:
+        send_export_task(job)  # a lost task is sent again by the sweeper
+    return redirect(url_for("panel.export_job", job_id=job.id), 303)
+
+
 @bp.get("/eksport.csv")
 def export_csv():
-    """The filtered responses as CSV, streamed batch by batch from a server-side cursor."""
-    chosen, search = _export_filters()
-    export = build_export(chosen.filters, search, current_tenant.timezone)
+    """The filtered responses as CSV, streamed batch by batch from a server-side cursor; a
+    large export is made in the background instead."""
+    chosen, searched = _export_filters()
+    if (background := _in_background("csv", chosen, searched)) is not None:
+        return background
+    export = build_export(chosen.filters, searched.search, current_tenant.timezone)
     return _download(
         stream_with_context(csv_chunks(export)),
         "text/csv",  # Werkzeug adds "; charset=utf-8" to a text/* type itself
@@ -87,11 +116,39 @@ def export_csv():
 
 @bp.get("/eksport.xlsx")
 def export_xlsx():
-    """The filtered responses as an Excel workbook, written to a temporary file, then streamed."""
-    chosen, search = _export_filters()
-    workbook = write_xlsx(build_export(chosen.filters, search, current_tenant.timezone))
+    """The filtered responses as an Excel workbook, written to a temporary file, then
+    streamed; a large export is made in the background instead."""
+    chosen, searched = _export_filters()
+    if (background := _in_background("xlsx", chosen, searched)) is not None:
+        return background
+    workbook = write_xlsx(build_export(chosen.filters, searched.search, current_tenant.timezone))
     return _download(
         file_chunks(workbook),
         XLSX_MIMETYPE,
         export_filename(current_tenant.slug, chosen.filters, "xlsx"),
     )
+
+
+def _job_or_404(job_id: int) -> ExportJob:
+    job = db.session.get(ExportJob, job_id) if 0 < job_id <= MAX_ID else None
+    if job is None:  # another office's export is invisible, as if it did not exist
+        abort(404)
+    return job
+
+
+@bp.get("/eksporty/<int:job_id>")
+def export_job(job_id: int):
+    """A background export: its progress while it is made (static/live.js re-reads it; a
+    link does without JavaScript), then the link to the file."""
+    job = _job_or_404(job_id)
+    return render_template("panel/export_job.html", job=job, refresh_seconds=REFRESH_SECONDS)
+
+
+@bp.get("/eksporty/<int:job_id>/plik")
+def export_job_file(job_id: int):
+    """The finished file of a background export."""
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        abort(404)
+    mimetype = XLSX_MIMETYPE if job.format == "xlsx" else "text/csv"
+    return _download(iter((job.content,)), mimetype, job.filename)

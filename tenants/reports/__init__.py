@@ -29,7 +29,7 @@ def init_app(app: Flask) -> None:
     from tenants.reports.public_views import bp as public_bp
     from tenants.reports.views import bp
 
-    add_menu_entry(app, bp, "index", "Raporty", position=30)
+    add_menu_entry(app, bp, "index", "Raporty", position=30, group="Raporty")
     app.register_blueprint(public_bp)
     add_beat_entry(
         app,

@@ -7,6 +7,7 @@ refuses a response that points at another office's version or department.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -167,6 +168,8 @@ class Response(TenantScoped, Model):
         _same_tenant_fk("version_id", "survey_versions"),
         _same_tenant_fk("department_id", "departments"),
         sa.CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+        sa.CheckConstraint("lowest_rating BETWEEN 1 AND 5", name="lowest_rating_range"),
         sa.Index(None, "tenant_id", "submitted_at"),
         sa.Index(None, "tenant_id", "answered_on"),
         # A department's responses: "may it be deleted?" and the foreign-key check on delete.
@@ -204,6 +207,11 @@ class Response(TenantScoped, Model):
     flag_reason: Mapped[str | None] = mapped_column(sa.String(32))
     # Staff excluded it from results: it stays stored but leaves every count.
     excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The response's own index of its 1–5 ratings, 0–100 to one decimal, and its lowest rating
+    # ("nie dotyczy" left out; NULL: it rated nothing), written with it: the staff's list sorts
+    # and filters by them without reading answers (survey.responses.own_score).
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1))
+    lowest_rating: Mapped[int | None] = mapped_column(sa.SmallInteger)
 
 
 class Answer(TenantScoped, Model):

@@ -11,12 +11,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    select,
+)
 
 from saas_platform.core.db import db
 from saas_platform.core.web import MAX_PAGE
-from tenants.survey.definition import QuestionDef, VersionDef, published_version
+from tenants.survey.definition import RATING_VALUES, QuestionDef, VersionDef, published_version
 from tenants.survey.filters import CHANNEL_LABELS, NO_DEPARTMENT_LABEL, Filters
 from tenants.survey.models import NO_DEPARTMENT, Answer, Department, Question, Response
 
@@ -27,11 +36,23 @@ COMMENT_SEPARATOR = " · "
 
 @dataclass(frozen=True)
 class ResponseSearch:
-    """Narrows the filtered responses to those with a comment, or a comment containing
-    ``text`` (any case)."""
+    """Narrows the filtered responses: to those with a comment, or a comment containing
+    ``text`` (any case); to a range of the response's own score (0–100, ends included, as
+    rounded to one decimal: what the list shows); to those that rated any item 1 or 2."""
 
     text: str = ""
     with_comment: bool = False
+    score_from: Decimal | None = None
+    score_to: Decimal | None = None
+    low_rating: bool = False
+
+
+# The orders the list offers: (sort key, descending) -> the ORDER BY columns. Only these keys
+# reach the query; the panel turns anything else into a message.
+SORT_KEYS = ("data", "wynik", "wydzial", "kanal")
+DEFAULT_SORT = ("data", True)
+LOWEST_LOW_RATING = 2  # "rated any item 1–2": the lowest rating is at most this
+SCORE_STEP = Decimal("0.1")
 
 
 def response_conditions(filters: Filters, excluded: bool = False) -> list[ColumnElement[bool]]:
@@ -79,19 +100,56 @@ def _comments_of_outer_response() -> Select:
     )
 
 
-def search_conditions(search: ResponseSearch) -> list[ColumnElement[bool]]:
-    """The WHERE conditions on ``Response`` for a comment search."""
-    if search.text:
+def score_of_ratings(ratings: Iterable[int]) -> Decimal | None:
+    """A response's own score from its 1–5 ratings: the satisfaction index of them,
+    (mean − 1) × 25 on the dashboard's 0–100 scale, rounded to one decimal (half away from
+    zero, as PostgreSQL rounds a numeric); None without a rating."""
+    ratings = list(ratings)
+    if not ratings:
+        return None
+    points = Decimal(25 * (sum(ratings) - len(ratings))) / len(ratings)
+    return points.quantize(SCORE_STEP, rounding=ROUND_HALF_UP)
+
+
+def own_score(
+    version: VersionDef, answers: Iterable[tuple[str, str]]
+) -> tuple[Decimal | None, int | None]:
+    """(score, lowest rating) of a response's answers, stored with it: its 1–5 ratings of the
+    version's rating questions, "nie dotyczy" left out; (None, None) when it rated nothing."""
+    ratings = [
+        int(value)
+        for key, value in answers
+        if value in RATING_VALUES
+        and (question := version.questions.get(key)) is not None
+        and question.kind == "rating"
+    ]
+    return score_of_ratings(ratings), (min(ratings) if ratings else None)
+
+
+def search_conditions(search: ResponseSearch, comments: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``Response`` for a search; without the comment conditions when
+    ``comments`` is False (those are a subquery per response, the others read its columns)."""
+    conditions: list[ColumnElement[bool]] = []
+    if comments and search.text:
         matching = Answer.value.ilike(like_pattern(search.text), escape="\\")
-        return [_comments_of_outer_response().where(matching).exists()]
-    if search.with_comment:
-        return [_comments_of_outer_response().exists()]
-    return []
+        conditions.append(_comments_of_outer_response().where(matching).exists())
+    elif comments and search.with_comment:
+        conditions.append(_comments_of_outer_response().exists())
+    if search.score_from is not None:
+        conditions.append(Response.score >= search.score_from)
+    if search.score_to is not None:
+        conditions.append(Response.score <= search.score_to)
+    if search.low_rating:
+        conditions.append(Response.lowest_rating <= LOWEST_LOW_RATING)
+    return conditions
 
 
-def filtered_conditions(filters: Filters, search: ResponseSearch) -> list[ColumnElement[bool]]:
-    """Every WHERE condition on ``Response`` for the filters and the comment search."""
-    return [*response_conditions(filters), *search_conditions(search)]
+def filtered_conditions(
+    filters: Filters, search: ResponseSearch, comments: bool = True
+) -> list[ColumnElement[bool]]:
+    """Every WHERE condition on ``Response`` for the filters and the search (see
+    ``search_conditions`` for ``comments``)."""
+    return [*response_conditions(filters), *search_conditions(search, comments)]
 
 
 def department_names() -> dict[int, str]:
@@ -138,6 +196,7 @@ class ResponseRow:
     department: str
     version_number: int | None
     comment: str
+    score: Decimal | None  # the response's own index, 0–100; None: it rated nothing
 
 
 @dataclass(frozen=True)
@@ -152,14 +211,44 @@ class ResponsePage:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def responses_page(filters: Filters, search: ResponseSearch, page: int) -> ResponsePage:
-    """One page of the filtered responses, newest first, each with its comments."""
+def _order(sort: str, descending: bool) -> list[ColumnElement[Any]]:
+    """ORDER BY for a sort key of ``SORT_KEYS``; ties newest first, then by id, so that the
+    pages never overlap. Responses without a score, or a department, come last."""
+    first: list[ColumnElement[Any]]
+    if sort == "wynik":
+        score = Response.score
+        first = [score.desc().nulls_last() if descending else score.asc().nulls_last()]
+    elif sort == "wydzial":
+        name = Department.name
+        first = [name.desc().nulls_last() if descending else name.asc().nulls_last()]
+    elif sort == "kanal":
+        label = case(CHANNEL_LABELS, value=Response.channel, else_=Response.channel)
+        first = [label.desc() if descending else label.asc()]
+    elif sort == "data":
+        first = [Response.answered_on.desc() if descending else Response.answered_on.asc()]
+    else:
+        raise ValueError(f"unknown sort key: {sort!r}")
+    newest: list[ColumnElement[Any]] = [Response.answered_on.desc(), Response.id.desc()]
+    if sort == "data" and not descending:
+        newest = [Response.id.asc()]
+    return [*first, *newest]
+
+
+def responses_page(
+    filters: Filters,
+    search: ResponseSearch,
+    page: int,
+    sort: tuple[str, bool] = DEFAULT_SORT,
+) -> ResponsePage:
+    """One page of the filtered responses in the ``sort`` order ((key of ``SORT_KEYS``,
+    descending); newest first by default), each with its comments and its own score."""
     page = min(max(page, 1), MAX_PAGE)
     where = filtered_conditions(filters, search)
     found = db.session.scalars(
         select(Response)
+        .outerjoin(Department, Department.id == Response.department_id)
         .where(*where)
-        .order_by(Response.answered_on.desc(), Response.id.desc())
+        .order_by(*_order(*sort))
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
@@ -178,9 +267,15 @@ def responses_page(filters: Filters, search: ResponseSearch, page: int) -> Respo
                 department=_department_name(response.department_id, names),
                 version_number=version.number if version else None,
                 comment=COMMENT_SEPARATOR.join(comments.get(response.id, ())),
+                score=_decimal(response.score),
             )
         )
     return ResponsePage(tuple(rows), page, len(found) > PAGE_SIZE, total)
+
+
+def _decimal(value: Decimal | float | None) -> Decimal | None:
+    """A stored score (SQLite may hand back a float) as a one-decimal Decimal."""
+    return None if value is None else Decimal(str(value)).quantize(SCORE_STEP)
 
 
 def _department_name(department_id: int | None, names: dict[int, str]) -> str:

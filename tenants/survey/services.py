@@ -25,6 +25,7 @@ from tenants.survey.models import (
     Answer,
     Response,
 )
+from tenants.survey.responses import own_score
 
 
 def answers_fingerprint(version: VersionDef, answers: Iterable[tuple[str, str]]) -> str:
@@ -113,6 +114,7 @@ def submit_response(
     day = answered_on or local_day(now, timezone)
     counted = sorted(counted_values(version, submission.answers))
     fingerprint = answers_fingerprint(version, submission.answers)
+    score, lowest_rating = own_score(version, submission.answers)
     # Paper forms are typed in by staff: a stack of identical ones is not a bot.
     burst_size = current_app.config["BURST_SIZE"] if submission.channel != "paper" else 0
     burst_since = now - timedelta(minutes=current_app.config["BURST_WINDOW_MINUTES"])
@@ -131,6 +133,8 @@ def submit_response(
             "count_keys": [k for k, _ in counted],
             "count_values": [v for _, v in counted],
             "fingerprint": fingerprint,
+            "score": score,
+            "lowest_rating": lowest_rating,
             "burst_size": burst_size,
             "burst_since": burst_since,
             "burst_reason": BURST_REASON,
@@ -159,6 +163,8 @@ def submit_response(
             answered_on=day,
             fingerprint=fingerprint,
             flag_reason=BURST_REASON if in_burst else None,
+            score=score,
+            lowest_rating=lowest_rating,
         )
         .on_conflict_do_nothing(index_elements=["tenant_id", "submission_key"])
         .returning(Response.id)
@@ -243,9 +249,11 @@ _STORE_RESPONSE_SQL = (
     """
     WITH new_response AS (
         INSERT INTO responses (tenant_id, version_id, department_id, channel, submission_key,
-                               submitted_at, answered_on, fingerprint, flag_reason)
+                               submitted_at, answered_on, fingerprint, score, lowest_rating,
+                               flag_reason)
         VALUES (:tenant_id, :version_id, CAST(:department_id AS integer), :channel,
                 :submission_key, :submitted_at, :answered_on, :fingerprint,
+                CAST(:score AS numeric), CAST(:lowest_rating AS smallint),
                 (SELECT CASE WHEN count(*) >= :burst_size AND :burst_size > 0
                              THEN CAST(:burst_reason AS text) END
                  FROM (SELECT 1 FROM responses

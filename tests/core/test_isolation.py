@@ -17,6 +17,7 @@ from tenants.actions.models import Action, ActionNote
 from tenants.comments.models import CommentTopic, DigestSubscription, DigestWindow
 from tenants.comments.services import triage
 from tenants.office.survey_editor import start_draft
+from tenants.panel.models import ExportJob
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
 from tenants.survey.models import Department, Response
@@ -27,7 +28,8 @@ from tests.conftest import APP_ROLE, PG_HOST
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
     staff member (with its link and audit entry), a report, a kiosk device, a survey draft,
-    an action with a note, a triaged comment and a digest subscription with a window each."""
+    an action with a note, a triaged comment, a digest subscription with a window and a
+    background export each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -58,6 +60,7 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
                     last_day=date(2026, 1, 1),
                 )
             )
+            db.session.add(ExportJob(format="csv", args={}, filename="odpowiedzi.csv", total=0))
             db.session.commit()
     return two_offices
 
