@@ -71,6 +71,8 @@ Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> 
 
 
 COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
+# What each count row also holds of its responses' overall ratings (migration 0032).
+OVERALL_SUM_COLUMNS = ("overall_n", "overall_sum", "overall_squares")
 
 
 class month_of(expression.FunctionElement[date]):
@@ -90,9 +92,12 @@ def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str
     return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
-def period_counts(filters: Filters, keys: Collection[str] | None = None) -> Subquery:
+def period_counts(
+    filters: Filters, keys: Collection[str] | None = None, with_overall: bool = False
+) -> Subquery:
     """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``;
-    only the question ``keys`` when given (an action's few items, not the whole survey).
+    only the question ``keys`` when given (an action's few items, not the whole survey);
+    with the ``OVERALL_SUM_COLUMNS`` too when ``with_overall``.
 
     Whole calendar months come from the monthly roll-up, the days before the first and after
     the last whole month from the daily counts (each row then carries its month): a year is
@@ -107,17 +112,19 @@ def period_counts(filters: Filters, keys: Collection[str] | None = None) -> Subq
     day_after = filters.date_to + timedelta(days=1)
     if day_after < after_whole and _any_day(day_after, after_whole):
         after_whole = month_start(month_index(filters.date_to))
+    columns = COUNT_COLUMNS + (OVERALL_SUM_COLUMNS if with_overall else ())
     if first_whole >= after_whole:  # no whole month inside the period
-        return _days(filters, filters.date_from, filters.date_to, keys).subquery("counts")
+        return _days(filters, filters.date_from, filters.date_to, keys, columns).subquery("counts")
     parts = [
-        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month).where(
+        select(*(MRC.__table__.c[name] for name in columns), MRC.month).where(
             MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters, keys)
         )
     ]
     if filters.date_from < first_whole:
-        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1), keys))
+        last = first_whole - timedelta(days=1)
+        parts.append(_days(filters, filters.date_from, last, keys, columns))
     if after_whole <= filters.date_to:
-        parts.append(_days(filters, after_whole, filters.date_to, keys))
+        parts.append(_days(filters, after_whole, filters.date_to, keys, columns))
     return union_all(*parts).subquery("counts")
 
 
@@ -128,10 +135,14 @@ def _any_day(first: date, before: date) -> bool:
 
 
 def _days(
-    filters: Filters, first: date, last: date, keys: Collection[str] | None = None
+    filters: Filters,
+    first: date,
+    last: date,
+    keys: Collection[str] | None = None,
+    columns: tuple[str, ...] = COUNT_COLUMNS,
 ) -> Select[*tuple[Any, ...]]:
-    columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
-    return select(*columns, month_of(RC.day).label("month")).where(
+    selected = (RC.__table__.c[name] for name in columns)
+    return select(*selected, month_of(RC.day).label("month")).where(
         RC.day >= first, RC.day <= last, *_narrowing(RC, filters, keys)
     )
 
@@ -250,3 +261,62 @@ def item_scores(filters: Filters, keys: Iterable[str]) -> dict[str, Score]:
         distribution = ratings.get(key, Counter())
         scores[key] = score_of(distribution, answered(distribution))
     return scores
+
+
+@dataclass(frozen=True)
+class PairSums:
+    """The sums a Pearson correlation needs between an item's rating x and the overall rating
+    y of the same response, over the responses that gave both a 1–5 rating."""
+
+    n: int = 0
+    sum_x: int = 0
+    sum_y: int = 0
+    sum_xy: int = 0
+    sum_xx: int = 0
+    sum_yy: int = 0
+
+    def plus(self, other: PairSums) -> PairSums:
+        return PairSums(
+            self.n + other.n,
+            self.sum_x + other.sum_x,
+            self.sum_y + other.sum_y,
+            self.sum_xy + other.sum_xy,
+            self.sum_xx + other.sum_xx,
+            self.sum_yy + other.sum_yy,
+        )
+
+
+def pairs_of_value(value: int, overall_n: int, overall_sum: int, overall_squares: int) -> PairSums:
+    """An item's rating ``value`` given by ``overall_n`` responses whose overall ratings sum to
+    ``overall_sum`` (squares: ``overall_squares``): x is the same for all of them."""
+    return PairSums(
+        n=overall_n,
+        sum_x=value * overall_n,
+        sum_y=overall_sum,
+        sum_xy=value * overall_sum,
+        sum_xx=value * value * overall_n,
+        sum_yy=overall_squares,
+    )
+
+
+def pair_sums(filters: Filters) -> dict[str, PairSums]:
+    """Rated item key -> its ``PairSums`` with the overall question over ``filters``, from the
+    count rows of its values 1–5 (the overall question itself included: it pairs with itself).
+    Items without a pair are left out."""
+    counts = period_counts(filters, with_overall=True).c
+    rows = db.session.execute(
+        select(counts.version_id, counts.question_key, counts.value)
+        .add_columns(*(func.sum(counts[name]) for name in OVERALL_SUM_COLUMNS))
+        .where(counts.value.in_(RATING_VALUES))
+        .group_by(counts.version_id, counts.question_key, counts.value)
+        .having(func.sum(counts.overall_n) > 0)
+    ).all()
+    versions = load_versions({row[0] for row in rows})
+    sums: dict[str, PairSums] = {}
+    for version_id, key, value, overall_n, overall_sum, overall_squares in rows:
+        question = versions[version_id].questions.get(key)
+        if question is None or question.kind != "rating":
+            continue
+        pairs = pairs_of_value(int(value), int(overall_n), int(overall_sum), int(overall_squares))
+        sums[key] = sums.get(key, PairSums()).plus(pairs)
+    return sums
