@@ -238,7 +238,7 @@ _DAILY_SUMS = f"""
     LEFT JOIN answers AS o
       ON o.tenant_id = r.tenant_id AND o.response_id = r.id
      AND o.question_key = '{OVERALL_KEY}' AND o.value IN {RATINGS}
-    WHERE r.excluded_at IS NULL
+    WHERE r.tenant_id = :tenant AND r.excluded_at IS NULL
     GROUP BY r.tenant_id, r.version_id, a.question_key, COALESCE(r.department_id, 0),
              r.channel, r.answered_on, a.value
     HAVING count(o.value) > 0
@@ -251,20 +251,34 @@ _DAILY_MATCH = (
 
 
 def _backfill(postgresql: bool) -> None:
+    """The sums of the days from the answers, then of the months from the days, office by
+    office: the owner is bound by the forced row-level security too (as in 0015)."""
+    connection = op.get_bind()
     sums = ", ".join(f"{c} = s.{c}" for c in SUMS)
-    op.execute(f"UPDATE response_counts AS rc SET {sums} FROM ({_DAILY_SUMS}) AS s WHERE {_DAILY_MATCH}")
     month = "CAST(date_trunc('month', day) AS date)" if postgresql else "date(day, 'start of month')"
     monthly_sums = f"""
         SELECT tenant_id, version_id, question_key, department_id, channel, {month} AS month,
                value, {", ".join(f"sum({c}) AS {c}" for c in SUMS)}
-        FROM response_counts
+        FROM response_counts WHERE tenant_id = :tenant
         GROUP BY tenant_id, version_id, question_key, department_id, channel, {month}, value
         HAVING sum(overall_n) > 0
     """
-    op.execute(
+    statements = [
+        f"UPDATE response_counts AS rc SET {sums} FROM ({_DAILY_SUMS}) AS s "
+        f"WHERE {_DAILY_MATCH}",
         f"UPDATE response_counts_monthly AS m SET {sums.replace('s.', 'd.')} "
-        f"FROM ({monthly_sums}) AS d WHERE {_MATCH}"
-    )
+        f"FROM ({monthly_sums}) AS d WHERE {_MATCH}",
+    ]
+    for (tenant_id,) in connection.execute(sa.text("SELECT id FROM tenants ORDER BY id")).all():
+        if postgresql:
+            connection.execute(
+                sa.text("SELECT set_config('app.tenant_id', :tenant, true)"),
+                {"tenant": str(tenant_id)},
+            )
+        for statement in statements:
+            connection.execute(sa.text(statement), {"tenant": tenant_id})
+    if postgresql:
+        connection.execute(sa.text("SELECT set_config('app.tenant_id', '', true)"))
 
 
 def upgrade():

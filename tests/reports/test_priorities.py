@@ -303,7 +303,7 @@ def test_top_priorities_are_important_items_with_a_low_index():
         return ItemScore(key, key, "a", "Obszar", score, None, False, False)
 
     strong = _sums([(y, y) for y in [1, 2, 3, 4, 5] * 10])  # r = 1
-    weak = _sums([(x, y) for x, y in zip([1, 2, 3, 4, 5] * 10, [3, 1, 4, 2, 5] * 10)])  # r = 0.3
+    weak = _sums(list(zip([1, 2, 3, 4, 5] * 10, [3, 1, 4, 2, 5] * 10, strict=True)))  # r = 0.3
     view = rank_priorities(
         [item("a", 40.0), item("b", 90.0), item("c", 45.0), item("d", 50.0)],
         {"a": strong, "b": strong, "c": weak, "d": _sums([(1, 1)] * 20)},
