@@ -108,6 +108,7 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
         year_earlier=summary.against_year_earlier(results),
         strongest=summary.strongest(results),
         weakest=summary.weakest(results),
+        priorities=summary.priorities(results),
         action_status=summary.action_status(request.period_start, request.period_end, today),
         with_comments=with_comments,
         comments=comments_service.comments(filters, COMMENT_LIMIT) if with_comments else [],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -79,6 +80,10 @@ def _random_fields(rng: random.Random, version, complete_answers, department: in
 
 @pytest.fixture
 def store_random(in_office, complete_answers):
+    return random_responses(in_office, complete_answers)
+
+
+def random_responses(in_office, complete_answers):
     """Factory: store ``count`` random responses in an office over ``DAYS`` days from
     ``FIRST_DAY``, in random departments and channels, through the survey's own check and
     service; returns their ids."""
@@ -316,3 +321,25 @@ def test_top_priorities_are_important_items_with_a_low_index():
     assert [i.key for i in view.top] == ["a"]
     assert [i.number for i in view.items] == [1, 2, 3, 4]
     assert view.items[-1].key == "d"
+
+
+def test_the_report_summary_names_the_top_priorities_and_its_methodology_the_method(
+    two_offices, store_random, in_office
+):
+    from tenants.reports.pdf import ReportRequest, report_html
+    from tenants.reports.summary import priorities
+
+    wolomin, sierpc = two_offices
+    store_random(wolomin, 120, seed=31)
+    store_random(sierpc, MIN_PAIRS - 1, seed=32)
+    request = ReportRequest(WHOLE.date_from, WHOLE.date_to)
+    with in_office(wolomin) as tenant:
+        view = priorities(compute_results(WHOLE, tenant.score_threshold))
+        assert view is not None and view.top
+        html = report_html(tenant, request, datetime(2025, 7, 1, tzinfo=UTC))
+    summary = html.split("<h2>Priorytety: co poprawić najpierw</h2>")[1].split("<h2>")[0]
+    assert [item.text for item in view.top] == re.findall(r"<tr><td>(.*?)</td>", summary)
+    assert "współczynnik korelacji Pearsona" in html.split("<h2>Metodologia</h2>")[1]
+    with in_office(sierpc) as tenant:
+        html = report_html(tenant, request, datetime(2025, 7, 1, tzinfo=UTC))
+    assert "Za mało danych: ważność pytania liczymy" in html
