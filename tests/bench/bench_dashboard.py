@@ -23,9 +23,10 @@ Run from the repository root (not collected by pytest):
 
 2. Starts the platform under gunicorn with production settings (``config/gunicorn.py``) and
    measures, with a logged-in staff session over HTTP, ``GET /panel/`` (the summary with
-   "Priorytety": default filters and every period preset) for the 1M and the 10k office: p50/p95 over ``--requests`` sequential
-   requests. In the same run it times the naive floor: a plain ``avg() ... GROUP BY`` over the
-   1M office's raw answers of this year, as the application role with the office set.
+   "Priorytety": default filters and every period preset) for the 1M and the 10k office:
+   p50/p95 over ``--requests`` sequential requests. In the same run it times the naive floor:
+   a plain ``avg() ... GROUP BY`` over the 1M office's raw answers of this year, as the
+   application role with the office set.
    Then, in the same gunicorn, the action register: ``/panel/`` of the 1M office is timed
    again right before and right after 200 actions (each linking 3 rated items; half done and
    implemented 120 days ago, half open, a quarter of those overdue) are added to it, and one
