@@ -21,8 +21,9 @@ order, so concurrent writers take their row locks in the same order and cannot d
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import CursorResult, bindparam, select
@@ -41,7 +42,8 @@ OVERALL_SUMS = ("overall_n", "overall_sum", "overall_squares")
 TALLY_COLUMNS = ("count", *OVERALL_SUMS)
 
 
-class Tally(NamedTuple):
+@dataclass(frozen=True)
+class Tally:
     """What a count row holds: responses, and of them the ones that rated the overall question
     1–5 (``overall_n``), the sum of that rating and the sum of its square."""
 
@@ -51,7 +53,16 @@ class Tally(NamedTuple):
     overall_squares: int = 0
 
     def plus(self, other: Tally) -> Tally:
-        return Tally(*(a + b for a, b in zip(self, other, strict=True)))
+        return Tally(
+            self.count + other.count,
+            self.overall_n + other.overall_n,
+            self.overall_sum + other.overall_sum,
+            self.overall_squares + other.overall_squares,
+        )
+
+    def columns(self) -> dict[str, int]:
+        """The row's values, by column name (``TALLY_COLUMNS``)."""
+        return {name: getattr(self, name) for name in TALLY_COLUMNS}
 
 
 def overall_rating(version: VersionDef, answers: Iterable[tuple[str, str]]) -> int | None:
@@ -120,7 +131,7 @@ def add_counts(tenant_id: int, increments: Mapping[CountKey, int | Tally]) -> No
         {
             "tenant_id": tenant_id,
             **dict(zip(COUNT_KEY_COLUMNS, key, strict=True)),
-            **_tally(added)._asdict(),
+            **_tally(added).columns(),
         }
         for key, added in sorted(increments.items())
     ]
@@ -182,7 +193,7 @@ def subtract_counts(tenant_id: int, keys: Iterable[CountKey], overall: int | Non
     rows = [
         {
             "k_tenant_id": tenant_id,
-            **{f"d_{name}": n for name, n in tally._asdict().items()},
+            **{f"d_{name}": n for name, n in tally.columns().items()},
             **{f"k_{c}": v for c, v in zip(COUNT_KEY_COLUMNS, key, strict=True)},
         }
         for key, tally in sorted(decrements.items())

@@ -879,15 +879,23 @@ def parse_args() -> argparse.Namespace:
         help="before each measurement, wait up to this many seconds for other load to stop",
     )
     parser.add_argument("--offices", type=int, default=3000, help="offices added for (c)")
+    parser.add_argument(
+        "--template",
+        choices=("short", "full"),
+        default="short",
+        help="the office's survey (a new office's default is the short one)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     return parser.parse_args()
 
 
-def setup_database(database: str) -> None:
+def setup_database(database: str, template: str = "short") -> None:
     print(f"Setting up the database {database} …")
     create_database(database)
     run_cli(database, "db", "upgrade")
-    run_cli(database, "tenants", "create", OFFICE_SLUG, "--name", OFFICE_NAME)
+    run_cli(
+        database, "tenants", "create", OFFICE_SLUG, "--name", OFFICE_NAME, "--template", template
+    )
     create_floor_table(database)
 
 
@@ -1046,8 +1054,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Benchmarking {revision} in {REPO_ROOT}")
     servers: list[Server] = []
     try:
-        setup_database(DATABASE)
-        setup_database(DATABASE_MANY)
+        setup_database(DATABASE, args.template)
+        setup_database(DATABASE_MANY, args.template)
         print(f"Registering {args.offices} more offices in {DATABASE_MANY} …")
         seconds = register_many_offices(DATABASE_MANY, args.offices)
         offices = count_offices(DATABASE_MANY)
