@@ -337,9 +337,9 @@ def test_the_report_summary_names_the_top_priorities_and_its_methodology_the_met
         view = priorities(compute_results(WHOLE, tenant.score_threshold))
         assert view is not None and view.top
         html = report_html(tenant, request, datetime(2025, 7, 1, tzinfo=UTC))
-    summary = html.split("<h2>Priorytety: co poprawić najpierw</h2>")[1].split("<h2>")[0]
-    assert [item.text for item in view.top] == re.findall(r"<tr><td>(.*?)</td>", summary)
-    assert "współczynnik korelacji Pearsona" in html.split("<h2>Metodologia</h2>")[1]
+    summary = html.split("<b>Priorytety – co poprawić najpierw</b>")[1].split("</p>")[0]
+    assert [item.text for item in view.top] == re.findall(r"„(.*?)” \(indeks", summary)
+    assert "korelacja Pearsona" in html.split("<h2>Metodologia</h2>")[1]
     with in_office(sierpc) as tenant:
         html = report_html(tenant, request, datetime(2025, 7, 1, tzinfo=UTC))
-    assert "Za mało danych: ważność pytania liczymy" in html
+    assert "za mało danych (ważność liczymy" in html
