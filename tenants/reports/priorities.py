@@ -19,7 +19,7 @@ Method (quoted on the dashboard and in the report's methodology):
   index): the ones that matter most and have the most room to improve. At most three.
 
 The computation is pure: ``rank_priorities`` takes the items' scores and their sums;
-``office_priorities`` reads the sums for a dashboard's or a report's results.
+``office_priorities`` takes the sums ``compute_results`` read with the totals (no query).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from math import sqrt
 
 from tenants.reports.stats import ItemScore, Results
 from tenants.survey.definition import OVERALL_QUESTION_KEY
-from tenants.survey.scores import PairSums, pair_sums
+from tenants.survey.scores import PairSums
 
 MIN_PAIRS = 30
 TOP_PRIORITIES = 3
@@ -199,8 +199,8 @@ def available(items: Iterable[ItemScore]) -> bool:
 
 
 def office_priorities(results: Results) -> Priorities | None:
-    """The view for ``results`` (its filters) in the current office; None when the period's
-    survey has no overall question."""
+    """The view for ``results`` (the sums its own query read); None when the period's survey
+    has no overall question."""
     if not available(results.items):
         return None
-    return rank_priorities(results.items, pair_sums(results.filters))
+    return rank_priorities(results.items, results.pair_sums)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -48,6 +48,8 @@ from tenants.survey.scores import (
     HIDDEN,
     MIN_GROUP,
     Distribution,
+    PairSums,
+    PairTotals,
     Score,
     Totals,
     answered,
@@ -55,6 +57,7 @@ from tenants.survey.scores import (
     load_versions,
     month_index,
     month_start,
+    pair_sums_of,
     period_counts,
     ratings_by_key,
     score_of,
@@ -174,6 +177,8 @@ class Results:
     monthly: tuple[GroupRow, ...]
     choices: tuple[ChoiceQuestion, ...]
     versions: tuple[int, ...]
+    # Rated item key -> the sums of its correlation with the overall question ("Priorytety").
+    pair_sums: Mapping[str, PairSums] = field(default_factory=dict)
 
     @property
     def versions_note(self) -> str | None:
@@ -183,8 +188,11 @@ class Results:
 
 def compute_results(filters: Filters, threshold: float) -> Results:
     """All results for ``filters`` in the current office; ``threshold`` flags weak items."""
-    counts = period_counts(filters)  # worked out once: the totals and the breakdowns read the same
-    totals = value_totals(counts)
+    # Worked out once: the totals and the breakdowns read the same. The totals' query also sums
+    # the overall ratings paired with each value ("Priorytety", ``reports.priorities``).
+    counts = period_counts(filters, with_overall=True)
+    pairs: PairTotals = {}
+    totals = value_totals(counts, pairs)
     previous_totals = value_totals(period_counts(previous_period(filters)))
     current_ids = {version_id for version_id, _ in totals}
     versions = load_versions(current_ids | {version_id for version_id, _ in previous_totals})
@@ -214,6 +222,7 @@ def compute_results(filters: Filters, threshold: float) -> Results:
         monthly=_months(filters, breakdowns["month"]),
         choices=_choices(current_versions, totals),
         versions=tuple(sorted(v.number for v in current_versions)),
+        pair_sums=pair_sums_of(pairs, versions),
     )
 
 

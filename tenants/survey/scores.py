@@ -164,16 +164,26 @@ def _narrowing(
     return conditions
 
 
-def value_totals(source: Subquery) -> Totals:
+# (version id, question key, value) -> the rows' overall_n, overall_sum, overall_squares
+PairTotals = dict[tuple[int, str, str], tuple[int, int, int]]
+
+
+def value_totals(source: Subquery, pairs: PairTotals | None = None) -> Totals:
+    """(version, key) -> value -> count over ``source``; with ``pairs`` (a ``period_counts``
+    made ``with_overall``), the same query also fills in each value's overall sums."""
     counts = source.c
+    columns = [counts.version_id, counts.question_key, counts.value, func.sum(counts.count)]
+    if pairs is not None:
+        columns += [func.sum(counts[name]) for name in OVERALL_SUM_COLUMNS]
     rows = db.session.execute(
-        select(
-            counts.version_id, counts.question_key, counts.value, func.sum(counts.count)
-        ).group_by(counts.version_id, counts.question_key, counts.value)
+        select(*columns).group_by(counts.version_id, counts.question_key, counts.value)
     )
     totals: Totals = defaultdict(dict)
-    for version_id, key, value, count in rows:
+    for row in rows:
+        version_id, key, value, count = row[:4]
         totals[(version_id, key)][value] = int(count)
+        if pairs is not None and row[4]:
+            pairs[(version_id, key, value)] = (int(row[4]), int(row[5]), int(row[6]))
     return totals
 
 
@@ -302,21 +312,19 @@ def pairs_of_value(value: int, overall_n: int, overall_sum: int, overall_squares
 def pair_sums(filters: Filters) -> dict[str, PairSums]:
     """Rated item key -> its ``PairSums`` with the overall question over ``filters``, from the
     count rows of its values 1–5 (the overall question itself included: it pairs with itself).
-    Items without a pair are left out."""
-    counts = period_counts(filters, with_overall=True).c
-    rows = db.session.execute(
-        select(counts.version_id, counts.question_key, counts.value)
-        .add_columns(*(func.sum(counts[name]) for name in OVERALL_SUM_COLUMNS))
-        .where(counts.value.in_(RATING_VALUES))
-        .group_by(counts.version_id, counts.question_key, counts.value)
-        .having(func.sum(counts.overall_n) > 0)
-    ).all()
-    versions = load_versions({row[0] for row in rows})
+    Items without a pair are left out. ``compute_results`` gets the same from its own query."""
+    pairs: PairTotals = {}
+    value_totals(period_counts(filters, with_overall=True), pairs)
+    return pair_sums_of(pairs, load_versions({version_id for version_id, _, _ in pairs}))
+
+
+def pair_sums_of(pairs: PairTotals, versions: Mapping[int, VersionDef]) -> dict[str, PairSums]:
+    """The ``PairSums`` of each rated item from its values' overall sums."""
     sums: dict[str, PairSums] = {}
-    for version_id, key, value, overall_n, overall_sum, overall_squares in rows:
+    for (version_id, key, value), (overall_n, overall_sum, squares) in pairs.items():
         question = versions[version_id].questions.get(key)
-        if question is None or question.kind != "rating":
+        if question is None or question.kind != "rating" or value not in RATING_VALUES:
             continue
-        pairs = pairs_of_value(int(value), int(overall_n), int(overall_sum), int(overall_squares))
-        sums[key] = sums.get(key, PairSums()).plus(pairs)
+        found = pairs_of_value(int(value), overall_n, overall_sum, squares)
+        sums[key] = sums.get(key, PairSums()).plus(found)
     return sums
