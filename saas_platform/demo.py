@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,10 +23,16 @@ from saas_platform.operator.models import PlatformOperator
 from tenants.accounts.models import StaffUser
 from tenants.actions.models import Action
 from tenants.comments.models import CommentTopic, CommentTopicLink, CommentTriage
-from tenants.survey.counts import add_counts, counted_values
-from tenants.survey.definition import NOT_APPLICABLE, live_version_id, published_version
+from tenants.survey.counts import CountKey, Tally, add_counts, response_increments
+from tenants.survey.definition import (
+    NOT_APPLICABLE,
+    OVERALL_QUESTION_KEY,
+    RATING_VALUES,
+    live_version_id,
+    published_version,
+)
 from tenants.survey.departments import active_departments
-from tenants.survey.models import NO_DEPARTMENT, Answer, Response
+from tenants.survey.models import Answer, Response
 from tenants.survey.responses import own_score
 from tenants.survey.retention import EXACT_TIME_KEPT, date_only
 
@@ -265,6 +270,23 @@ def _rating(rng: random.Random, centre: float) -> str:
     return str(max(1, min(5, round(rng.gauss(centre, 0.9)))))
 
 
+def _overall_following_items(
+    answers: list[tuple[str, str]], weak: dict[str, float], rng: random.Random
+) -> list[tuple[str, str]]:
+    """The answers with the overall rating replaced by a weighted mean of the item ratings
+    (weak items weigh three times as much) and some noise."""
+    weighted = [
+        (int(value), 3.0 if key in weak else 1.0)
+        for key, value in answers
+        if key != OVERALL_QUESTION_KEY and value in RATING_VALUES
+    ]
+    if not weighted:
+        return answers
+    mean = sum(v * w for v, w in weighted) / sum(w for _, w in weighted)
+    overall = str(max(1, min(5, round(rng.gauss(mean, 0.5)))))
+    return [(k, overall if k == OVERALL_QUESTION_KEY else v) for k, v in answers]
+
+
 def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng: random.Random):
     version = published_version(live_version_id())
     # a survey without the department question (the short one) records no department
@@ -274,7 +296,11 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
     channels = ["web"] * 55 + ["qr"] * 20 + ["banner"] * 15 + ["paper"] * 10
     centre = {key: 4.1 + weak.get(key, 0.0) + rng.uniform(-0.3, 0.3) for key in version.questions}
 
-    responses, answers_per_response, counts = [], [], Counter()
+    # The overall rating follows the items, the weak ones most, so "Priorytety" has a story to
+    # tell; its own generator leaves the rest of the demo as it was.
+    overall_rng = random.Random(tenant.id)
+    responses, answers_per_response = [], []
+    counts: dict[CountKey, Tally] = {}
     for _ in range(count):
         submitted = _random_moment(rng, now, zone)
         department = rng.choice(departments) if departments and rng.random() < 0.8 else None
@@ -293,6 +319,8 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
                 answers.extend((question.key, value) for value, _ in picked)
             elif question.kind == "text" and rng.random() < 0.12:
                 answers.append((question.key, rng.choice(COMMENTS)))
+        if version.overall_question is not None:
+            answers = _overall_following_items(answers, weak, overall_rng)
         day = local_day(submitted, tenant.timezone)
         responses.append(
             {
@@ -308,8 +336,8 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
             }
         )
         answers_per_response.append(answers)
-        for key, value in counted_values(version, answers):
-            counts[(version.id, key, department or NO_DEPARTMENT, channel, day, value)] += 1
+        for key, tally in response_increments(version, answers, department, channel, day).items():
+            counts[key] = counts.get(key, Tally(0)).plus(tally)
 
     ids = db.session.scalars(
         insert(Response).returning(Response.id, sort_by_parameter_order=True), responses

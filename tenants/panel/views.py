@@ -12,6 +12,7 @@ from tenants.actions.services import PlanLinks, plans_for
 from tenants.office import first_steps
 from tenants.panel.blueprint import admin_required, bp
 from tenants.reports.comments import comments
+from tenants.reports.priorities import office_priorities
 from tenants.reports.stats import Results, compute_results
 from tenants.survey.filters import parse_filters
 from tenants.survey.moderation import excluded_count
@@ -33,6 +34,7 @@ def dashboard():
         "panel/dashboard.html",
         chosen=chosen,
         results=results,
+        priorities=office_priorities(results),
         latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
         excluded=excluded_count(chosen.filters),
         item_plans=item_plans,

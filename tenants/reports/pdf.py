@@ -124,6 +124,7 @@ def report_context(tenant, request: ReportRequest, generated_at: datetime) -> di
         "year_earlier": summary.against_year_earlier(results),
         "strongest": summary.strongest(results),
         "weakest": summary.weakest(results),
+        "priorities": summary.priorities(results),
         "action_status": summary.action_status(request.period_start, request.period_end, today),
         "with_comments": with_comments,
         "topics": topic_counts(filters) if with_topics else None,

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -61,12 +61,15 @@ from tenants.survey.scores import (
     HIDDEN,
     MIN_GROUP,
     Distribution,
+    PairSums,
+    PairTotals,
     Score,
     Totals,
     answered,
     load_versions,
     month_index,
     month_start,
+    pair_sums_of,
     period_counts,
     ratings_by_key,
     score_of,
@@ -244,6 +247,9 @@ class Results:
     def overall_below_threshold(self) -> bool:
         return is_below(self.overall, self.threshold)
 
+    # Rated item key -> the sums of its correlation with the overall question ("Priorytety").
+    pair_sums: Mapping[str, PairSums] = field(default_factory=dict)
+
     @property
     def versions_note(self) -> str | None:
         """ "Okres obejmuje 2 wersje ankiety (v1, v2)" when the period spans several versions."""
@@ -256,8 +262,11 @@ def compute_results(
     """All results for ``filters`` in the current office; ``threshold`` flags weak items,
     changes are against the ``comparison`` period (see ``compared_period``)."""
     compared = compared_period(filters, comparison)
-    counts = period_counts(filters)  # worked out once: the totals and the breakdowns read the same
-    totals = value_totals(counts)
+    # Worked out once: the totals and the breakdowns read the same. The totals' query also sums
+    # the overall ratings paired with each value ("Priorytety", ``reports.priorities``).
+    counts = period_counts(filters, with_overall=True)
+    pairs: PairTotals = {}
+    totals = value_totals(counts, pairs)
     previous_totals = value_totals(period_counts(compared))
     current_ids = {version_id for version_id, _ in totals}
     versions = load_versions(current_ids | {version_id for version_id, _ in previous_totals})
@@ -289,6 +298,7 @@ def compute_results(
         versions=tuple(sorted(v.number for v in current_versions)),
         comparison=comparison,
         compared=compared,
+        pair_sums=pair_sums_of(pairs, versions),
     )
 
 

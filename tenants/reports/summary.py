@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tenants.actions.services import completed_between, open_actions
+from tenants.reports.priorities import Priorities, office_priorities
 from tenants.reports.stats import (
     ItemScore,
     Results,
@@ -98,6 +99,12 @@ def weakest(results: Results, count: int = SUMMARY_ITEMS) -> list[ItemScore]:
     """The shown items with the lowest index, worst first (none also named strongest)."""
     shown = [item for item in results.items if not item.score.hidden]
     return shown[: max(0, min(count, len(shown) - count))]
+
+
+def priorities(results: Results) -> Priorities | None:
+    """The report's "Priorytety": the importance–performance view of its period, whose
+    ``top`` names the items to improve first; None when the survey has no overall question."""
+    return office_priorities(results)
 
 
 def action_status(period_start: date, period_end: date, today: date) -> ActionStatus:

@@ -32,6 +32,10 @@ RATING_CHOICE_LABELS = (
     N_("5 – bardzo dobrze"),
 )
 NOT_APPLICABLE = "na"
+# The overall question of both templates ("Jak ogólnie oceniasz obsługę w urzędzie?"): the
+# count rows pair every answer with it ("Priorytety"). A version without a rating question of
+# this key has no overall rating and no priorities.
+OVERALL_QUESTION_KEY = "ogolna_satysfakcja"
 NOT_APPLICABLE_LABEL = N_("nie dotyczy / nie mam zdania")
 YES_NO_VALUES = ("tak", "nie")
 YES_NO_CHOICES = (("tak", N_("Tak")), ("nie", N_("Nie")))
@@ -234,6 +238,12 @@ class VersionDef:
     @cached_property
     def questions_by_field(self) -> dict[str, QuestionDef]:
         return {q.field_name: q for q in self.questions.values()}
+
+    @cached_property
+    def overall_question(self) -> QuestionDef | None:
+        """The overall rating question (``OVERALL_QUESTION_KEY``), if this version has it."""
+        question = self.questions.get(OVERALL_QUESTION_KEY)
+        return question if question is not None and question.kind == "rating" else None
 
     @cached_property
     def department_question(self) -> QuestionDef | None:

@@ -249,6 +249,8 @@ class ResponseCount(TenantScoped, Model):
         ),
         _same_tenant_fk("version_id", "survey_versions"),
         sa.CheckConstraint("count >= 0", name="count_not_negative"),
+        # (PostgreSQL only, migration 0032: SQLite would copy the table to add it.)
+        sa.CheckConstraint("overall_n >= 0 AND overall_n <= count", name="overall_pairs"),
         # Dashboards and reports read one office's period: day is their leading filter.
         sa.Index(None, "tenant_id", "day"),
     )
@@ -260,6 +262,12 @@ class ResponseCount(TenantScoped, Model):
     day: Mapped[date] = mapped_column(sa.Date)
     value: Mapped[str] = mapped_column(sa.String(64))
     count: Mapped[int] = mapped_column()
+    # Of the responses counted here: how many rated the overall question 1–5, and the sum of
+    # that rating and of its square. Paired with ``value`` they give the sums a correlation of
+    # an item with the overall question needs ("Priorytety", ``tenants.reports.priorities``).
+    overall_n: Mapped[int] = mapped_column(server_default="0")
+    overall_sum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    overall_squares: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
 
 class MonthlyResponseCount(TenantScoped, Model):
@@ -279,6 +287,8 @@ class MonthlyResponseCount(TenantScoped, Model):
         ),
         _same_tenant_fk("version_id", "survey_versions"),
         sa.CheckConstraint("count >= 0", name="count_not_negative"),
+        # (PostgreSQL only, migration 0032: SQLite would copy the table to add it.)
+        sa.CheckConstraint("overall_n >= 0 AND overall_n <= count", name="overall_pairs"),
         # Covering on PostgreSQL: a period's months are read by an index-only scan.
         sa.Index(
             None,
@@ -291,6 +301,9 @@ class MonthlyResponseCount(TenantScoped, Model):
                 "channel",
                 "value",
                 "count",
+                "overall_n",
+                "overall_sum",
+                "overall_squares",
             ],
         ),
     )
@@ -302,6 +315,9 @@ class MonthlyResponseCount(TenantScoped, Model):
     month: Mapped[date] = mapped_column(sa.Date)
     value: Mapped[str] = mapped_column(sa.String(64))
     count: Mapped[int] = mapped_column()
+    overall_n: Mapped[int] = mapped_column(server_default="0")
+    overall_sum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    overall_squares: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
 
 
 class KioskDevice(TenantScoped, Model):

@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 
 from saas_platform.core.db import db, utcnow
 from tenants.audit import services as audit
-from tenants.survey.counts import add_counts, response_count_keys, subtract_counts
+from tenants.survey.counts import (
+    CountKey,
+    Tally,
+    add_counts,
+    overall_rating,
+    response_count_keys,
+    response_tally,
+    subtract_counts,
+)
 from tenants.survey.definition import published_version
 from tenants.survey.filters import Filters
 from tenants.survey.models import FLAG_REASONS, Answer, Response
@@ -88,12 +96,14 @@ def _locked(response_id: int) -> Response:
     return response
 
 
-def _count_keys(response: Response) -> list[tuple]:
+def _count_keys(response: Response) -> tuple[list[CountKey], int | None]:
+    """The response's count keys and its overall rating (what its count rows hold of it)."""
     version = published_version(response.version_id)
-    answers = db.session.execute(
+    rows = db.session.execute(
         select(Answer.question_key, Answer.value).where(Answer.response_id == response.id)
     ).all()
-    return response_count_keys(version, response, [tuple(a) for a in answers])
+    answers = [(key, value) for key, value in rows]
+    return response_count_keys(version, response, answers), overall_rating(version, answers)
 
 
 def exclude_response(response_id: int) -> Response:
@@ -101,7 +111,8 @@ def exclude_response(response_id: int) -> Response:
     response = _locked(response_id)
     if response.excluded_at is not None:
         raise ModerationError("Ta odpowiedź jest już wyłączona z wyników.")
-    subtract_counts(response.tenant_id, _count_keys(response))
+    keys, overall = _count_keys(response)
+    subtract_counts(response.tenant_id, keys, overall)
     response.excluded_at = utcnow()
     audit.record(
         "response.exclude", "response", response.id,
@@ -115,7 +126,8 @@ def restore_response(response_id: int) -> Response:
     response = _locked(response_id)
     if response.excluded_at is None:
         raise ModerationError("Ta odpowiedź nie jest wyłączona z wyników.")
-    add_counts(response.tenant_id, _increments(_count_keys(response)))
+    keys, overall = _count_keys(response)
+    add_counts(response.tenant_id, _increments(keys, response_tally(overall)))
     before = {"excluded": True, "flag_reason": response.flag_reason}
     response.excluded_at = None
     response.flag_reason = None
@@ -124,10 +136,10 @@ def restore_response(response_id: int) -> Response:
     return response
 
 
-def _increments(keys: list[tuple]) -> dict[tuple, int]:
-    counted: dict[tuple, int] = {}
+def _increments(keys: list[CountKey], tally: Tally) -> dict[CountKey, Tally]:
+    counted: dict[CountKey, Tally] = {}
     for key in keys:
-        counted[key] = counted.get(key, 0) + 1
+        counted[key] = counted.get(key, Tally(0)).plus(tally)
     return counted
 
 

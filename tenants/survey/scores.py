@@ -72,6 +72,8 @@ Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> 
 
 
 COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
+# What each count row also holds of its responses' overall ratings (migration 0032).
+OVERALL_SUM_COLUMNS = ("overall_n", "overall_sum", "overall_squares")
 
 
 class month_of(expression.FunctionElement[date]):
@@ -91,9 +93,12 @@ def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str
     return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
 
 
-def period_counts(filters: Filters, keys: Collection[str] | None = None) -> Subquery:
+def period_counts(
+    filters: Filters, keys: Collection[str] | None = None, with_overall: bool = False
+) -> Subquery:
     """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``;
-    only the question ``keys`` when given (an action's few items, not the whole survey).
+    only the question ``keys`` when given (an action's few items, not the whole survey);
+    with the ``OVERALL_SUM_COLUMNS`` too when ``with_overall``.
 
     Whole calendar months come from the monthly roll-up, the days before the first and after
     the last whole month from the daily counts (each row then carries its month): a year is
@@ -108,17 +113,19 @@ def period_counts(filters: Filters, keys: Collection[str] | None = None) -> Subq
     day_after = filters.date_to + timedelta(days=1)
     if day_after < after_whole and _any_day(day_after, after_whole):
         after_whole = month_start(month_index(filters.date_to))
+    columns = COUNT_COLUMNS + (OVERALL_SUM_COLUMNS if with_overall else ())
     if first_whole >= after_whole:  # no whole month inside the period
-        return _days(filters, filters.date_from, filters.date_to, keys).subquery("counts")
+        return _days(filters, filters.date_from, filters.date_to, keys, columns).subquery("counts")
     parts = [
-        select(*(MRC.__table__.c[name] for name in COUNT_COLUMNS), MRC.month).where(
+        select(*(MRC.__table__.c[name] for name in columns), MRC.month).where(
             MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters, keys)
         )
     ]
     if filters.date_from < first_whole:
-        parts.append(_days(filters, filters.date_from, first_whole - timedelta(days=1), keys))
+        last = first_whole - timedelta(days=1)
+        parts.append(_days(filters, filters.date_from, last, keys, columns))
     if after_whole <= filters.date_to:
-        parts.append(_days(filters, after_whole, filters.date_to, keys))
+        parts.append(_days(filters, after_whole, filters.date_to, keys, columns))
     return union_all(*parts).subquery("counts")
 
 
@@ -129,10 +136,14 @@ def _any_day(first: date, before: date) -> bool:
 
 
 def _days(
-    filters: Filters, first: date, last: date, keys: Collection[str] | None = None
+    filters: Filters,
+    first: date,
+    last: date,
+    keys: Collection[str] | None = None,
+    columns: tuple[str, ...] = COUNT_COLUMNS,
 ) -> Select[*tuple[Any, ...]]:
-    columns = (RC.__table__.c[name] for name in COUNT_COLUMNS)
-    return select(*columns, month_of(RC.day).label("month")).where(
+    selected = (RC.__table__.c[name] for name in columns)
+    return select(*selected, month_of(RC.day).label("month")).where(
         RC.day >= first, RC.day <= last, *_narrowing(RC, filters, keys)
     )
 
@@ -154,16 +165,26 @@ def _narrowing(
     return conditions
 
 
-def value_totals(source: Subquery) -> Totals:
+# (version id, question key, value) -> the rows' overall_n, overall_sum, overall_squares
+PairTotals = dict[tuple[int, str, str], tuple[int, int, int]]
+
+
+def value_totals(source: Subquery, pairs: PairTotals | None = None) -> Totals:
+    """(version, key) -> value -> count over ``source``; with ``pairs`` (a ``period_counts``
+    made ``with_overall``), the same query also fills in each value's overall sums."""
     counts = source.c
+    columns = [counts.version_id, counts.question_key, counts.value, func.sum(counts.count)]
+    if pairs is not None:
+        columns += [func.sum(counts[name]) for name in OVERALL_SUM_COLUMNS]
     rows = db.session.execute(
-        select(
-            counts.version_id, counts.question_key, counts.value, func.sum(counts.count)
-        ).group_by(counts.version_id, counts.question_key, counts.value)
+        select(*columns).group_by(counts.version_id, counts.question_key, counts.value)
     )
     totals: Totals = defaultdict(dict)
-    for version_id, key, value, count in rows:
+    for row in rows:
+        version_id, key, value, count = row[:4]
         totals[(version_id, key)][value] = int(count)
+        if pairs is not None and row[4]:
+            pairs[(version_id, key, value)] = (int(row[4]), int(row[5]), int(row[6]))
     return totals
 
 
@@ -259,3 +280,60 @@ def item_scores(filters: Filters, keys: Iterable[str]) -> dict[str, Score]:
         distribution = ratings.get(key, Counter())
         scores[key] = score_of(distribution, answered(distribution))
     return scores
+
+
+@dataclass(frozen=True)
+class PairSums:
+    """The sums a Pearson correlation needs between an item's rating x and the overall rating
+    y of the same response, over the responses that gave both a 1–5 rating."""
+
+    n: int = 0
+    sum_x: int = 0
+    sum_y: int = 0
+    sum_xy: int = 0
+    sum_xx: int = 0
+    sum_yy: int = 0
+
+    def plus(self, other: PairSums) -> PairSums:
+        return PairSums(
+            self.n + other.n,
+            self.sum_x + other.sum_x,
+            self.sum_y + other.sum_y,
+            self.sum_xy + other.sum_xy,
+            self.sum_xx + other.sum_xx,
+            self.sum_yy + other.sum_yy,
+        )
+
+
+def pairs_of_value(value: int, overall_n: int, overall_sum: int, overall_squares: int) -> PairSums:
+    """An item's rating ``value`` given by ``overall_n`` responses whose overall ratings sum to
+    ``overall_sum`` (squares: ``overall_squares``): x is the same for all of them."""
+    return PairSums(
+        n=overall_n,
+        sum_x=value * overall_n,
+        sum_y=overall_sum,
+        sum_xy=value * overall_sum,
+        sum_xx=value * value * overall_n,
+        sum_yy=overall_squares,
+    )
+
+
+def pair_sums(filters: Filters) -> dict[str, PairSums]:
+    """Rated item key -> its ``PairSums`` with the overall question over ``filters``, from the
+    count rows of its values 1–5 (the overall question itself included: it pairs with itself).
+    Items without a pair are left out. ``compute_results`` gets the same from its own query."""
+    pairs: PairTotals = {}
+    value_totals(period_counts(filters, with_overall=True), pairs)
+    return pair_sums_of(pairs, load_versions({version_id for version_id, _, _ in pairs}))
+
+
+def pair_sums_of(pairs: PairTotals, versions: Mapping[int, VersionDef]) -> dict[str, PairSums]:
+    """The ``PairSums`` of each rated item from its values' overall sums."""
+    sums: dict[str, PairSums] = {}
+    for (version_id, key, value), (overall_n, overall_sum, squares) in pairs.items():
+        question = versions[version_id].questions.get(key)
+        if question is None or question.kind != "rating" or value not in RATING_VALUES:
+            continue
+        found = pairs_of_value(int(value), overall_n, overall_sum, squares)
+        sums[key] = sums.get(key, PairSums()).plus(found)
+    return sums

@@ -16,7 +16,13 @@ from saas_platform.core.db import db, insert_for_dialect, utcnow
 from saas_platform.core.tenancy.isolation import TENANT_SETTING_SQL, tenant_setting_ahead
 from saas_platform.core.tenancy.models import Tenant, local_day
 from tenants.survey import counts
-from tenants.survey.counts import add_counts, counted_values
+from tenants.survey.counts import (
+    add_counts,
+    counted_values,
+    overall_rating,
+    response_increments,
+    response_tally,
+)
 from tenants.survey.definition import VersionDef
 from tenants.survey.forms import SurveySubmission
 from tenants.survey.models import (
@@ -113,6 +119,7 @@ def submit_response(
     now = now or utcnow()
     day = answered_on or local_day(now, timezone)
     counted = sorted(counted_values(version, submission.answers))
+    tally = response_tally(overall_rating(version, submission.answers))
     fingerprint = answers_fingerprint(version, submission.answers)
     score, lowest_rating = own_score(version, submission.answers)
     # Paper forms are typed in by staff: a stack of identical ones is not a bot.
@@ -132,6 +139,9 @@ def submit_response(
             "answer_values": [v for _, v in submission.answers],
             "count_keys": [k for k, _ in counted],
             "count_values": [v for _, v in counted],
+            "overall_n": tally.overall_n,
+            "overall_sum": tally.overall_sum,
+            "overall_squares": tally.overall_squares,
             "fingerprint": fingerprint,
             "score": score,
             "lowest_rating": lowest_rating,
@@ -181,17 +191,9 @@ def submit_response(
         )
     add_counts(
         tenant_id,
-        {
-            (
-                version.id,
-                key,
-                submission.department_id or NO_DEPARTMENT,
-                submission.channel,
-                day,
-                value,
-            ): 1
-            for key, value in counted
-        },
+        response_increments(
+            version, submission.answers, submission.department_id, submission.channel, day
+        ),
     )
     return response_id
 

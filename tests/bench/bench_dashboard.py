@@ -15,16 +15,18 @@ Run from the repository root (not collected by pytest):
    - ``urzad-0001`` 1,000,000, ``urzad-0002`` 100,000 and ``urzad-0003`` 10,000 responses with
      every raw row: 25 rating answers each (~7 % "na"), a comment in ~10 %, a department in
      ~80 %, mixed channels; their ``response_counts`` computed from those raw rows with one
-     INSERT ... SELECT ... GROUP BY, keyed exactly as ``counted_values`` writes them.
+     INSERT ... SELECT ... GROUP BY, keyed exactly as ``counted_values`` writes them, with
+     the overall sums behind "Priorytety" (migration 0032).
    - the other 97 offices share the rest of the 10 million: response rows only, their ``'*'``
      counts computed from the responses and synthetic rating counts (one row per day, key and
      value, department 0, channel web), so that ``response_counts`` has a realistic bulk.
 
 2. Starts the platform under gunicorn with production settings (``config/gunicorn.py``) and
-   measures, with a logged-in staff session over HTTP, ``GET /panel/`` (default filters and the
-   last 12 months) for the 1M and the 10k office: p50/p95 over ``--requests`` sequential
-   requests. In the same run it times the naive floor: a plain ``avg() ... GROUP BY`` over the
-   1M office's raw answers of this year, as the application role with the office set.
+   measures, with a logged-in staff session over HTTP, ``GET /panel/`` (the summary with
+   "Priorytety": default filters and every period preset) for the 1M and the 10k office:
+   p50/p95 over ``--requests`` sequential requests. In the same run it times the naive floor:
+   a plain ``avg() ... GROUP BY`` over the 1M office's raw answers of this year, as the
+   application role with the office set.
    Then, in the same gunicorn, the action register: ``/panel/`` of the 1M office is timed
    again right before and right after 200 actions (each linking 3 rated items; half done and
    implemented 120 days ago, half open, a quarter of those overdue) are added to it, and one
@@ -66,6 +68,7 @@ import psycopg2
 import psycopg2.errors
 
 from saas_platform.core.roles import DATABASE_LEVEL_STATEMENTS, role_setup_sql
+from tenants.survey.filters import PERIOD_PRESETS
 
 DATABASE = os.environ.get("BENCH_DATA_DATABASE", "satysfakcja_bench_data")
 APP_URL = f"postgresql://{bs.APP_ROLE}@{bs.PG_HOST}/{DATABASE}"
@@ -315,36 +318,49 @@ ORDER BY r.id
 """
 
 # The counts the app would have written for the full offices: a '*' row per response and a
-# row per coded (non-text) answer, keyed (version, key, department or 0, channel, day, value).
+# row per coded (non-text) answer, keyed (version, key, department or 0, channel, day, value),
+# each with the overall sums of its responses (migration 0032: how many rated the overall
+# question 1–5, the sum of that rating and of its square).
 _FULL_COUNTS = """
 INSERT INTO response_counts (tenant_id, version_id, question_key, department_id, channel,
-                             day, value, count)
+                             day, value, count, overall_n, overall_sum, overall_squares)
 SELECT * FROM (
     SELECT r.tenant_id, r.version_id, a.question_key, coalesce(r.department_id, 0), r.channel,
-           r.answered_on AS day, a.value, count(*)
+           r.answered_on AS day, a.value, count(*), count(o.value),
+           coalesce(sum(o.value::int), 0), coalesce(sum(o.value::int * o.value::int), 0)
     FROM answers a
     JOIN responses r ON r.tenant_id = a.tenant_id AND r.id = a.response_id
     JOIN survey_questions q
       ON q.tenant_id = r.tenant_id AND q.version_id = r.version_id
      AND q.key = a.question_key AND q.kind <> 'text'
+    LEFT JOIN answers o
+      ON o.tenant_id = r.tenant_id AND o.response_id = r.id
+     AND o.question_key = 'ogolna_satysfakcja' AND o.value IN ('1', '2', '3', '4', '5')
     WHERE a.tenant_id IN (SELECT tenant_id FROM bench_plan WHERE full_rows)
     GROUP BY 1, 2, 3, 4, 5, 6, 7
     UNION ALL
     SELECT r.tenant_id, r.version_id, '*', coalesce(r.department_id, 0), r.channel,
-           r.answered_on, '', count(*)
+           r.answered_on, '', count(*), count(o.value),
+           coalesce(sum(o.value::int), 0), coalesce(sum(o.value::int * o.value::int), 0)
     FROM responses r
+    LEFT JOIN answers o
+      ON o.tenant_id = r.tenant_id AND o.response_id = r.id
+     AND o.question_key = 'ogolna_satysfakcja' AND o.value IN ('1', '2', '3', '4', '5')
     WHERE r.tenant_id IN (SELECT tenant_id FROM bench_plan)
     GROUP BY 1, 2, 4, 5, 6
 ) c
 ORDER BY day, 1
 """
 
-# What the triggers of migration 0006 keep: the daily counts summed per calendar month.
+# What the triggers of migrations 0006 and 0032 keep: the daily counts (and their overall
+# sums) summed per calendar month.
 _MONTHLY_COUNTS = """
 INSERT INTO response_counts_monthly (tenant_id, version_id, question_key, department_id,
-                                     channel, month, value, count)
+                                     channel, month, value, count, overall_n, overall_sum,
+                                     overall_squares)
 SELECT tenant_id, version_id, question_key, department_id, channel,
-       date_trunc('month', day)::date AS month, value, sum(count)
+       date_trunc('month', day)::date AS month, value, sum(count), sum(overall_n),
+       sum(overall_sum), sum(overall_squares)
 FROM response_counts
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
@@ -722,6 +738,7 @@ def time_page(client: bs.HttpClient, path: str, requests: int, warmup: int) -> d
         "requests": requests,
         "statuses": sorted(statuses),
         "responses_shown": responses_shown(page),
+        "shows_priorities": b'id="priorytety"' in page,
         "page_bytes": len(page),
         "foreign_cpu_share": foreign.share(),
     }
@@ -897,10 +914,9 @@ def ratio(a: float, b: float) -> float:
 def measure_dashboard(dataset: Dataset, args: argparse.Namespace) -> dict[str, Any]:
     big, small = dataset.office("1m"), dataset.office("10k")
     today = date.fromisoformat(dataset.today)
-    pages = {
-        "default": "/panel/",
-        "last_12_months": "/panel/?" + urlencode({"okres": "last_12_months"}),
-    }
+    # The summary, "Priorytety" included, for every period preset the filter offers.
+    pages = {"default": "/panel/"}
+    pages.update({name: "/panel/?" + urlencode({"okres": name}) for name in PERIOD_PRESETS})
     server = start_gunicorn("dashboard", production_env())
     results: dict[str, Any] = {"workers": len(worker_pids(server)), "pages": {}}
     try:
@@ -914,6 +930,7 @@ def measure_dashboard(dataset: Dataset, args: argparse.Namespace) -> dict[str, A
                     f"  GET {path:<28} {office.label:>5}: p50 {page['p50_ms']:7.1f} ms"
                     f"  p95 {page['p95_ms']:7.1f} ms  statuses {page['statuses']}"
                     f"  shows {page['responses_shown']}"
+                    f"{' with Priorytety' if page['shows_priorities'] else ' NO Priorytety'}"
                     f"  other load {page['foreign_cpu_share']:.0%}"
                 )
         # Correctness: the numbers shown equal the raw responses of the period.

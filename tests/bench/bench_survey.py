@@ -23,6 +23,8 @@ What it does, in one run:
    speed drifts by a quarter from one minute to the next, so each ratio is the median of the
    ratios of neighbouring rounds. p50 and p99 are the median round's.
 4. Checks that the stored responses equal the successful (303) POSTs exactly; exits 1 if not.
+   Counts the rows written per stored response (inserted, updated and deleted rows of every
+   table, triggers' included, from ``pg_stat_user_tables``).
 5. Prints a table, writes ``tests/bench/results/latest.json``, stops gunicorn and drops the
    databases. Missed targets are reported, not asserted.
 
@@ -81,10 +83,14 @@ GUNICORN_CONFIG = REPO_ROOT / "config" / "gunicorn.py"
 
 OWNER_ROLE = "bench_owner"
 APP_ROLE = "bench_app"
-DATABASE = "satysfakcja_bench"
+# BENCH_DATABASE names another database (e.g. two runs side by side on one machine).
+DATABASE = os.environ.get("BENCH_DATABASE", "satysfakcja_bench")
 # The same office among 3,000 others: a second database, served by a second server, so the two
 # can be measured in turns (their names share a prefix: ForeignLoad counts both as ours).
-DATABASE_MANY = "satysfakcja_bench_many"
+DATABASE_MANY = f"{DATABASE}_many"
+# PostgreSQL 15 backends report their table statistics at most every second while busy and
+# within 10 s of going idle: the rows written are read after this pause.
+STATS_FLUSH_SECONDS = 12.0
 PG_HOST = "127.0.0.1"
 SUPERUSER = "postgres"
 PLATFORM_DOMAIN = "bench.test"
@@ -184,7 +190,7 @@ def production_env(database: str) -> dict[str, str]:
     env.update(
         APP_ENV="production",
         DATABASE_URL=app_url(database),
-        REDIS_URL="redis://127.0.0.1:6379/0",
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
         SECRET_KEY=BENCH_SECRET_KEY,
         SECRETS_KEY=BENCH_SECRETS_KEY,
         PLATFORM_DOMAIN=PLATFORM_DOMAIN,
@@ -222,6 +228,17 @@ def count_responses(database: str, slug: str) -> int:
             (slug,),
         )
         return cur.fetchone()[0]
+
+
+def rows_written(database: str) -> int:
+    """Rows inserted, updated and deleted so far in the platform's tables, triggers' writes
+    included (``pg_stat_user_tables``; the floor's own table left out)."""
+    with pg_connect(database) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables"
+            " WHERE relname <> 'bench_floor'"
+        )
+        return int(cur.fetchone()[0])
 
 
 def count_offices(database: str) -> int:
@@ -304,11 +321,19 @@ def start_server(name: str, app_spec: str, extra_args: list[str], env: dict[str,
     )
     log.close()
     server = Server(name, port, process, log_path)
-    wait_until_ready(server)
+    try:
+        wait_until_ready(server)
+    except RuntimeError:
+        stop_server(server)  # not yet in the caller's list of servers to stop
+        raise
     return server
 
 
-def wait_until_ready(server: Server, timeout: float = 30.0) -> None:
+# On a machine shared with other work, booting every worker can take longer.
+START_TIMEOUT = float(os.environ.get("BENCH_START_TIMEOUT", "30"))
+
+
+def wait_until_ready(server: Server, timeout: float = START_TIMEOUT) -> None:
     path = "/hello" if server.name == "floor" else "/healthz"
     workers = configured_workers()
     deadline = time.monotonic() + timeout
@@ -854,15 +879,23 @@ def parse_args() -> argparse.Namespace:
         help="before each measurement, wait up to this many seconds for other load to stop",
     )
     parser.add_argument("--offices", type=int, default=3000, help="offices added for (c)")
+    parser.add_argument(
+        "--template",
+        choices=("short", "full"),
+        default="short",
+        help="the office's survey (a new office's default is the short one)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     return parser.parse_args()
 
 
-def setup_database(database: str) -> None:
+def setup_database(database: str, template: str = "short") -> None:
     print(f"Setting up the database {database} …")
     create_database(database)
     run_cli(database, "db", "upgrade")
-    run_cli(database, "tenants", "create", OFFICE_SLUG, "--name", OFFICE_NAME)
+    run_cli(
+        database, "tenants", "create", OFFICE_SLUG, "--name", OFFICE_NAME, "--template", template
+    )
     create_floor_table(database)
 
 
@@ -943,14 +976,27 @@ def merge_rounds(parts: list[dict[str, Any]], duration: float) -> dict[str, Any]
 def measure_one_office(
     survey: Server, floor: Server, load: LoadSettings, rounds: int
 ) -> tuple[dict[str, dict[str, Any]], int]:
-    """Phases (a) and (b), in rounds; returns the figures and the responses stored meanwhile."""
+    """Phases (a) and (b), in rounds; returns the figures and the responses stored meanwhile.
+    The survey POST's figures get the rows written per stored response (the survey GETs write
+    none), from ``pg_stat_user_tables``."""
+    time.sleep(STATS_FLUSH_SECONDS)  # what setting up wrote is reported before counting
     before = count_responses(DATABASE, OFFICE_SLUG)
+    rows_before = rows_written(DATABASE)
     scenarios = {
         key: (scenario, survey if scenario.name.startswith("survey") else floor)
         for key, scenario in SCENARIOS.items()
     }
     phases = measure_rounds(scenarios, load, rounds)
-    return phases, count_responses(DATABASE, OFFICE_SLUG) - before
+    stored = count_responses(DATABASE, OFFICE_SLUG) - before
+    time.sleep(STATS_FLUSH_SECONDS)
+    rows = rows_written(DATABASE) - rows_before
+    phases["survey_post"]["rows_written"] = rows
+    phases["survey_post"]["rows_per_response"] = round(rows / stored, 2) if stored else None
+    print(
+        f"  rows written per stored response: {rows} / {stored}"
+        f" = {phases['survey_post']['rows_per_response']}"
+    )
+    return phases, stored
 
 
 def measure_many_offices(
@@ -1008,8 +1054,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Benchmarking {revision} in {REPO_ROOT}")
     servers: list[Server] = []
     try:
-        setup_database(DATABASE)
-        setup_database(DATABASE_MANY)
+        setup_database(DATABASE, args.template)
+        setup_database(DATABASE_MANY, args.template)
         print(f"Registering {args.offices} more offices in {DATABASE_MANY} …")
         seconds = register_many_offices(DATABASE_MANY, args.offices)
         offices = count_offices(DATABASE_MANY)
