@@ -71,7 +71,7 @@ def test_the_sums_are_filled_from_the_answers_and_the_downgrade_removes_them(
         assert any(sums[1] for sums in days.values())
         assert sum(sums[1] for sums in days.values()) == sum(s[1] for s in months.values())
 
-        downgrade(revision="0021")
+        downgrade(revision="0031")  # the migration before 0032
         assert "overall_n" not in _columns("response_counts")
         assert "overall_sum" not in _columns("response_counts_monthly")
 
