@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import io
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.tenancy import tenant_scope
+from saas_platform.core.tenancy.models import Tenant
 from saas_platform.demo import create_demo_offices
 from tenants.reports.pdf import ReportRequest, build_report_pdf
 from tests.conftest import reset_platform
@@ -53,6 +55,25 @@ def demo_yearly_reports(migrated_app, owner_engine, tmp_path_factory) -> dict[st
     return paths
 
 
+@pytest.fixture(scope="module")
+def demo_twelve_month_reports(demo_yearly_reports, migrated_app, tmp_path_factory) -> list[Path]:
+    """The demo offices' reports for the last twelve months: compared with the twelve months
+    before, which the demo's two years of data cover in full, so every change is shown. (The
+    last full year's comparison year is mostly before the demo's data: few changes show there,
+    and whether one of them is positive is down to the random draw.)"""
+    tmp_path = tmp_path_factory.mktemp("twelve-months")
+    paths = []
+    with migrated_app.app_context():
+        for tenant in db.session.scalars(select(Tenant).order_by(Tenant.id)):
+            with tenant_scope(tenant):
+                today = tenant.today()
+                request = ReportRequest(today - timedelta(days=364), today)
+                path = tmp_path / f"{tenant.slug}.pdf"
+                path.write_bytes(build_report_pdf(tenant, request, utcnow()))
+                paths.append(path)
+    return paths
+
+
 def test_demo_yearly_report_without_comments_is_at_most_eight_pages(demo_yearly_reports):
     for path in demo_yearly_reports.values():
         info = poppler("pdfinfo", path)
@@ -79,7 +100,7 @@ def test_every_font_of_the_report_is_embedded(demo_yearly_reports):
         assert embedded_font_problems(path) == []
 
 
-def test_report_text_is_polish_with_signed_changes(demo_yearly_reports):
+def test_report_text_is_polish_with_polish_labels(demo_yearly_reports):
     for name, path in demo_yearly_reports.items():
         text = poppler("pdftotext", path, "-layout")
         words = text.split()
@@ -89,8 +110,14 @@ def test_report_text_is_polish_with_signed_changes(demo_yearly_reports):
         assert "Najmocniejsze strony" in text and "Najsłabsze strony" in text
         flowing = " ".join(poppler("pdftotext", path).split())
         assert "wobec tego samego okresu rok wcześniej" in flowing
+
+
+def test_positive_changes_carry_their_plus_sign(demo_twelve_month_reports):
+    for path in demo_twelve_month_reports:
+        words = poppler("pdftotext", path, "-layout").split()
         changes = [w for w in words if w[:1] in "+−" and w[1:2].isdigit()]
-        assert any(w.startswith("+") for w in changes), "no positive change carries its +"
+        assert any(w.startswith("+") for w in changes), f"{path.name}: no + among {changes}"
+        assert any(w.startswith("−") for w in changes), f"{path.name}: no − among {changes}"
 
 
 def test_manual_and_poster_carry_metadata_and_embed_every_font(two_offices, logged_in, tmp_path):
