@@ -45,6 +45,14 @@ def pdf_text(pdf: bytes) -> str:
     ).stdout.decode()
 
 
+def report_pdf(mail):
+    """The PDF of a report e-mail, which carries the report's two editions: the PDF for print
+    and the accessible HTML."""
+    parts = list(mail.iter_attachments())
+    assert sorted(part.get_content_type() for part in parts) == ["application/pdf", "text/html"]
+    return next(part for part in parts if part.get_content_type() == "application/pdf")
+
+
 def mails_for(topology: Topology, address: str) -> list:
     return [m for m in topology.mailbox.messages if address in m["X-Envelope-To"]]
 
@@ -85,7 +93,7 @@ def test_a_response_and_a_report_go_through_the_whole_topology(topology):
 
     (mail,) = topology.mailbox.wait_for(1, timeout=REPORT_MADE_WITHIN)
     assert office_a.staff_email in mail["X-Envelope-To"]
-    (attachment,) = list(mail.iter_attachments())
+    attachment = report_pdf(mail)
     pdf = attachment.get_content()
     assert pdf.startswith(b"%PDF") and len(pdf) == report["pdf_size"]
     text = pdf_text(pdf)
@@ -303,7 +311,7 @@ def test_worker_killed_with_sigkill_mid_render_makes_the_report_once(topology):
     report = wait_for_report(topology, office_a, report_id)
     assert report["attempts"] == 2  # taken once more after the running timeout, by the sweeper
     (mail,) = topology.mailbox.wait_for(1, timeout=REPORT_MADE_WITHIN)
-    (attachment,) = list(mail.iter_attachments())
+    attachment = report_pdf(mail)
     assert len(attachment.get_content()) == report["pdf_size"]
     time.sleep(4)  # two sweeps later: still exactly one report, one e-mail
     assert topology.report(office_a, report_id)["attempts"] == 2
@@ -356,7 +364,7 @@ def test_smtp_unreachable_the_report_is_kept_and_mailed_when_smtp_returns(topolo
     finally:
         topology.smtp.start()
     (mail,) = topology.mailbox.wait_for(1, timeout=60)
-    (attachment,) = list(mail.iter_attachments())
+    attachment = report_pdf(mail)
     assert len(attachment.get_content()) == report["pdf_size"]
     sent = topology.report(office_a, report_id)
     wait_until(
