@@ -39,8 +39,6 @@ def init_app(app: Flask) -> None:
     """The comments' menu entry, the digest task with its beat entry, the dashboard's and the
     account page's template helpers, audit labels."""
     from tenants.comments import tasks
-    from tenants.comments.digest import frequency_of
-    from tenants.comments.services import topic_counts
     from tenants.comments.views import bp
 
     add_menu_entry(app, bp, "index", "Komentarze", position=15, group="Odpowiedzi")
@@ -50,10 +48,6 @@ def init_app(app: Flask) -> None:
         tasks.send_alert_digests,
         crontab(hour=app.config["ALERT_DIGEST_HOUR"], minute=45),
     )
-    # The dashboard's and the account page's partials read these, so the panel's views (which
-    # others are reshaping) need no change for them.
-    app.jinja_env.globals["comment_topic_counts"] = topic_counts
-    app.jinja_env.globals["alert_digest_frequency"] = frequency_of
     register_labels(AUDIT_LABELS)
     register_fields(AUDIT_FIELDS)
     register_object_type("comment_topic", "temat komentarzy", _topic_names)

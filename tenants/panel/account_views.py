@@ -11,6 +11,7 @@ from saas_platform.core.security import known_device, limiter, remember_device, 
 from saas_platform.core.tenancy import current_tenant_id
 from tenants.accounts import services as staff
 from tenants.accounts.tasks import send_staff_link
+from tenants.comments.digest import frequency_of
 from tenants.panel.blueprint import bp, safe_next
 from tenants.panel.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 
@@ -154,4 +155,6 @@ def account():
                     "Hasło zostało zmienione. Inne sesje tego konta zostały zakończone.", "success"
                 )
                 return redirect(url_for("panel.account"))
-    return render_template("panel/account.html", form=form)
+    return render_template(
+        "panel/account.html", form=form, digest_frequency=frequency_of(current_user.id) or "none"
+    )

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant
 from tenants.actions.services import PlanLinks, plans_for
+from tenants.comments.services import topic_counts
 from tenants.office import first_steps
 from tenants.panel.blueprint import admin_required, bp
 from tenants.reports.comments import comments
@@ -35,6 +36,7 @@ def dashboard():
         chosen=chosen,
         results=results,
         priorities=office_priorities(results),
+        topic_counts=topic_counts(chosen.filters),
         latest_comments=comments(chosen.filters, limit=LATEST_COMMENTS),
         excluded=excluded_count(chosen.filters),
         item_plans=item_plans,
