@@ -326,6 +326,7 @@ def test_top_priorities_are_important_items_with_a_low_index():
 def test_the_report_summary_names_the_top_priorities_and_its_methodology_the_method(
     two_offices, store_random, in_office
 ):
+    from tenants.reports.html_edition import build_editions
     from tenants.reports.pdf import ReportRequest, report_html
     from tenants.reports.summary import priorities
 
@@ -340,6 +341,13 @@ def test_the_report_summary_names_the_top_priorities_and_its_methodology_the_met
     summary = html.split("<b>Priorytety – co poprawić najpierw</b>")[1].split("</p>")[0]
     assert [item.text for item in view.top] == re.findall(r"„(.*?)” \(indeks", summary)
     assert "korelacja Pearsona" in html.split("<h2>Metodologia</h2>")[1]
+    with in_office(wolomin) as tenant:  # the accessible edition names the same priorities
+        edition = build_editions(tenant, request, datetime(2025, 7, 1, tzinfo=UTC)).html
+    accessible = edition.split("<strong>Priorytety – co poprawić najpierw</strong>")[1]
+    assert [item.text for item in view.top] == re.findall(
+        r"„(.*?)” \(indeks", accessible.split("</p>")[0]
+    )
+    assert "korelacja Pearsona" in edition.split('id="metodologia"')[1]
     with in_office(sierpc) as tenant:
         html = report_html(tenant, request, datetime(2025, 7, 1, tzinfo=UTC))
     assert "za mało danych (ważność liczymy" in html
