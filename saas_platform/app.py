@@ -17,6 +17,7 @@ import tenants.accounts
 import tenants.actions
 import tenants.audit
 import tenants.comments
+import tenants.exports
 import tenants.office
 import tenants.outreach
 import tenants.panel
@@ -91,6 +92,7 @@ def create_app(overrides: Mapping | None = None) -> Flask:
     tenants.outreach.init_app(app)
     tenants.actions.init_app(app)
     tenants.comments.init_app(app)
+    tenants.exports.init_app(app)
     tenants.panel.init_app(
         app,
         staff_pages=(
@@ -111,6 +113,6 @@ def _import_models() -> None:
     import tenants.actions.models
     import tenants.audit.models
     import tenants.comments.models
-    import tenants.panel.models
+    import tenants.exports.models
     import tenants.reports.models
     import tenants.survey.models  # noqa: F401

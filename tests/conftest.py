@@ -19,6 +19,7 @@ import psycopg2
 import pytest
 from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher, profiles
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from cryptography.fernet import Fernet
 from flask_migrate import upgrade
@@ -265,6 +266,37 @@ def celery_worker(migrated_app):
         while not celery.control.ping(destination=[hostname], timeout=0.5):
             assert time.monotonic() < deadline, "the Celery worker did not start"
         yield
+
+
+@pytest.fixture
+def dead_broker():
+    """A Celery app whose broker cannot be reached: a task sent through it
+    (``dead_broker.tasks[task.name]``) is what the web sends while Redis is down, so ``enqueue``
+    returns False and the row stays queued for the sweeper."""
+    celery = Celery(
+        "dead",
+        set_as_current=False,
+        broker="redis://127.0.0.1:1/0",
+        broker_connection_retry=False,
+        broker_connection_max_retries=0,
+    )
+    celery.conf.broker_transport_options = {"max_retries": 0, "socket_connect_timeout": 0.5}
+    return celery
+
+
+def wait_for_worker(in_office, office, model, row_id: int, load=(), timeout: float = 60.0):
+    """The row a worker makes (a report, an export), once it is done or failed (or when
+    ``timeout`` seconds have passed), detached, with its deferred columns ``load`` read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with in_office(office):
+            row = db.session.get(model, row_id)
+            if row.status in ("done", "failed") or time.monotonic() > deadline:
+                if load:
+                    db.session.refresh(row, list(load))
+                db.session.expunge(row)
+                return row
+        time.sleep(0.2)
 
 
 def reset_platform(migrated_app, owner_engine) -> None:

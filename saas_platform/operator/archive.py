@@ -21,7 +21,7 @@ from saas_platform.core.spreadsheets import csv_chunks, write_xlsx
 from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, TenantDomain
 from tenants.accounts.models import StaffUser
-from tenants.panel.exports import build_export
+from tenants.exports.writer import build_export
 from tenants.reports.models import Report
 from tenants.survey.definition import published_version
 from tenants.survey.filters import Filters

@@ -1,8 +1,8 @@
 """The staff UI: login, dashboard, responses and exports, paper entry, moderation, the
 office's data, departments and survey editor, staff accounts, the audit log and the manual.
 
-Views, forms and exports only: the rules live in the areas the views call (accounts, audit,
-survey, office, reports). Nothing but the composition imports the panel.
+Views and forms only: the rules live in the areas the views call (accounts, audit, survey,
+office, reports, exports). Nothing but the composition imports the panel.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from flask import Blueprint, Flask
 
 from saas_platform.core.navigation import MenuGroup, add_menu_entry, grouped_menu_for
 from saas_platform.core.security import login_manager
-from saas_platform.core.tasks import add_beat_entry
 
 if TYPE_CHECKING:
     from tenants.accounts.models import StaffUser
@@ -54,7 +53,6 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
         results_views,
         statement_views,
         survey_views,
-        tasks,
         views,
     )
     from tenants.panel.blueprint import bp
@@ -66,9 +64,6 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
             _nested.add(pages.name)
     app.register_blueprint(bp)
     login_manager.login_view = "panel.login"
-    add_beat_entry(
-        app, "sweep-stuck-exports", tasks.sweep_stuck_exports, app.config["REPORT_SWEEP_SECONDS"]
-    )
     for endpoint, label, position, group, admin_only in MENU:
         add_menu_entry(
             app, bp, endpoint, label, position=position, group=group, admin_only=admin_only

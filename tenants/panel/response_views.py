@@ -17,23 +17,22 @@ from flask import (
 from flask_login import current_user
 
 from saas_platform.core.db import db
-from saas_platform.core.spreadsheets import XLSX_MIMETYPE, csv_chunks, file_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.web import page_number
-from tenants.panel import export_jobs
+from tenants.exports import services as exports
+from tenants.exports.models import ExportJob
+from tenants.exports.tasks import send_export_task
+from tenants.exports.writer import MIMETYPES, build_export, export_filename, file_in_chunks
 from tenants.panel.blueprint import bp
-from tenants.panel.exports import build_export, export_filename
-from tenants.panel.models import ExportJob
-from tenants.panel.response_forms import (
+from tenants.survey import responses
+from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
+from tenants.survey.response_search import (
     SEARCH_ARGS,
     SORT_ARGS,
     ChosenSearch,
     parse_search,
     search_args,
 )
-from tenants.panel.tasks import send_export_task
-from tenants.survey import responses
-from tenants.survey.filters import FILTER_ARGS, ChosenFilters, parse_filters
 from tenants.survey.responses import MAX_ID
 
 LIST_ARGS = (*FILTER_ARGS, *SEARCH_ARGS, *SORT_ARGS, "strona")
@@ -89,44 +88,43 @@ def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
 def _in_background(file_format: str, chosen: ChosenFilters, searched: ChosenSearch):
     """A large export: its row, its task after the commit, and the page that follows it;
     None when the export is small enough to stream now."""
-    if not export_jobs.over_threshold(chosen, searched.search):
+    if not exports.over_threshold(chosen, searched.search):
         return None
-    args = export_jobs.job_args(chosen, search_args(searched.search))
-    job, new = export_jobs.request_export(file_format, args, current_user.id)
+    args = exports.job_args(chosen, search_args(searched.search))
+    job, new = exports.request_export(file_format, args, current_user.id)
     db.session.commit()
     if new:
         send_export_task(job)  # a lost task is sent again by the sweeper
     return redirect(url_for("panel.export_job", job_id=job.id), 303)
 
 
+def _export(file_format: str):
+    chosen, searched = _export_filters()
+    if (background := _in_background(file_format, chosen, searched)) is not None:
+        return background
+    export = build_export(chosen.filters, searched.search, current_tenant.timezone)
+    chunks = file_in_chunks(export, file_format)
+    if file_format == "csv":  # read from the database as it is sent (XLSX is on disk by now)
+        chunks = stream_with_context(chunks)
+    return _download(
+        chunks,
+        MIMETYPES[file_format],
+        export_filename(current_tenant.slug, chosen.filters, file_format),
+    )
+
+
 @bp.get("/eksport.csv")
 def export_csv():
     """The filtered responses as CSV, streamed batch by batch from a server-side cursor; a
     large export is made in the background instead."""
-    chosen, searched = _export_filters()
-    if (background := _in_background("csv", chosen, searched)) is not None:
-        return background
-    export = build_export(chosen.filters, searched.search, current_tenant.timezone)
-    return _download(
-        stream_with_context(csv_chunks(export)),
-        "text/csv",  # Werkzeug adds "; charset=utf-8" to a text/* type itself
-        export_filename(current_tenant.slug, chosen.filters, "csv"),
-    )
+    return _export("csv")
 
 
 @bp.get("/eksport.xlsx")
 def export_xlsx():
     """The filtered responses as an Excel workbook, written to a temporary file, then
     streamed; a large export is made in the background instead."""
-    chosen, searched = _export_filters()
-    if (background := _in_background("xlsx", chosen, searched)) is not None:
-        return background
-    workbook = write_xlsx(build_export(chosen.filters, searched.search, current_tenant.timezone))
-    return _download(
-        file_chunks(workbook),
-        XLSX_MIMETYPE,
-        export_filename(current_tenant.slug, chosen.filters, "xlsx"),
-    )
+    return _export("xlsx")
 
 
 def _job_or_404(job_id: int) -> ExportJob:
@@ -150,5 +148,4 @@ def export_job_file(job_id: int):
     job = _job_or_404(job_id)
     if job.status != "done":
         abort(404)
-    mimetype = XLSX_MIMETYPE if job.format == "xlsx" else "text/csv"
-    return _download(iter((job.content,)), mimetype, job.filename)
+    return _download(iter((job.content,)), MIMETYPES[job.format], job.filename)

@@ -16,8 +16,8 @@ from tenants.accounts import services as staff
 from tenants.actions.models import Action, ActionNote
 from tenants.comments.models import CommentTopic, DigestSubscription, DigestWindow
 from tenants.comments.services import triage
+from tenants.exports.models import ExportJob
 from tenants.office.survey_editor import start_draft
-from tenants.panel.models import ExportJob
 from tenants.reports.services import request_report
 from tenants.survey.kiosk import create_kiosk
 from tenants.survey.models import Department, Response

@@ -8,8 +8,8 @@ import zipfile
 
 from openpyxl import load_workbook
 
+from tests.exports.test_exports_with_stored_noncharacters import store_past_the_form
 from tests.operator.signing_in import signed_in_operator
-from tests.panel.test_exports_with_stored_noncharacters import store_past_the_form
 
 
 def test_a_response_stored_with_a_noncharacter_still_exports_in_the_office_archive(

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from saas_platform.core.db import db
 from saas_platform.core.templating import pl_number, pl_percent
-from tenants.panel import exports
+from tenants.exports import writer
 from tenants.reports.pdf import ReportRequest, report_html
 from tenants.reports.stats import compute_results
 from tenants.survey.definition import live_version_id, published_version
@@ -474,7 +474,7 @@ def test_exports_read_responses_in_batches_with_one_answer_query_each(
     wolomin, _ = two_offices
     store(wolomin, 5)
     admin = logged_in(wolomin)
-    monkeypatch.setattr(exports, "EXPORT_BATCH", 2)
+    monkeypatch.setattr(writer, "EXPORT_BATCH", 2)
     statements: list[str] = []
 
     def remember(conn, cursor, statement, parameters, context, executemany):

@@ -9,7 +9,6 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from celery import Celery
 from sqlalchemy import func, select
 
 from saas_platform.core.db import db, utcnow
@@ -22,7 +21,7 @@ from tenants.reports.pdf import ReportRequest, build_report_pdf, html_to_pdf
 from tenants.reports.stats import compute_results
 from tenants.reports.tasks import dispatch_due_reports, render_report, sweep_stuck_reports
 from tenants.survey.filters import Filters
-from tests.conftest import csrf_token_of
+from tests.conftest import csrf_token_of, wait_for_worker
 
 POLISH_COMMENT = "Zażółć gęślą jaźń – świetna obsługa, dziękuję!"
 HOSTILE_COMMENT = '<img src="file:///etc/passwd"><style>body{display:none}</style><b>pogrubione</b>'
@@ -35,15 +34,8 @@ def pdf_text(pdf: bytes) -> str:
     return result.stdout.decode("utf-8")
 
 
-def wait_for_report(in_office, office, report_id: int, timeout: float = 60.0) -> Report:
-    deadline = time.monotonic() + timeout
-    while True:
-        with in_office(office):
-            report = db.session.get(Report, report_id)
-            if report.status in ("done", "failed") or time.monotonic() > deadline:
-                db.session.expunge(report)
-                return report
-        time.sleep(0.2)
+def wait_for_report(in_office, office, report_id: int) -> Report:
+    return wait_for_worker(in_office, office, Report, report_id)
 
 
 @pytest.fixture
@@ -252,17 +244,9 @@ def test_dispatcher_waits_for_the_platform_day(app, two_offices, in_office):
 
 
 def test_report_asked_while_the_broker_is_down_is_made_after_the_sweeper_runs(
-    app, offices_with_responses, logged_in, in_office
+    app, offices_with_responses, logged_in, in_office, dead_broker
 ):
     wolomin, _ = offices_with_responses
-    dead_broker = Celery(
-        "dead",
-        set_as_current=False,
-        broker="redis://127.0.0.1:1/0",
-        broker_connection_retry=False,
-        broker_connection_max_retries=0,
-    )
-    dead_broker.conf.broker_transport_options = {"max_retries": 0, "socket_connect_timeout": 0.5}
     with in_office(wolomin):
         report = Report(
             kind="on_demand", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31)

@@ -4,6 +4,7 @@ sweeper that sends again the exports the broker lost or a worker dropped."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from flask import current_app, render_template
@@ -16,8 +17,8 @@ from saas_platform.core.tenancy import current_tenant, tenant_scope
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.core.tenancy.services import office_url
 from tenants.accounts.models import StaffUser
-from tenants.panel import export_jobs
-from tenants.panel.models import ExportJob
+from tenants.exports import services
+from tenants.exports.models import ExportJob
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +28,33 @@ def send_export_task(job: ExportJob) -> bool:
     return enqueue(make_export, job_id=job.id, tenant_id=job.tenant_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+@shared_task(acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
 def make_export(job_id: int, tenant_id: int) -> None:
     """Make the file of one export. Idempotent: only a queued export is taken, atomically."""
-    job = export_jobs.claim(job_id)
+    job = services.claim(job_id)
     if job is None:
         return  # done already, being made by another worker, or gone
     db.session.commit()  # the page shows "in progress" while the file is made
     try:
-        export_jobs.count_all(job)
+        services.count_all(job)
         db.session.commit()
-        content = export_jobs.make_file(job)
+        content = services.make_file(job)
     except Exception as exc:  # any failure ends on the row, with its reason, never in limbo
         db.session.rollback()
         log.exception("export %s of office %s failed", job_id, tenant_id)
-        job = db.session.get(ExportJob, job_id)
-        export_jobs.mark_failed(job, exc)
+        services.mark_failed(db.session.get_one(ExportJob, job_id), exc)
         db.session.commit()
         return
-    job = db.session.get(ExportJob, job_id)
+    job = db.session.get_one(ExportJob, job_id)
     db.session.refresh(job)  # the progress was written beside this session
-    export_jobs.store_file(job, content)
+    services.store_file(job, content)
     db.session.commit()
     if job.email_status == "pending":
         enqueue(email_export_link, job_id=job.id, tenant_id=tenant_id)
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
-def email_export_link(self, job_id: int, tenant_id: int) -> None:
+@shared_task(bind=True, max_retries=8, acks_late=True)  # type: ignore[untyped-decorator]
+def email_export_link(self: Any, job_id: int, tenant_id: int) -> None:
     """E-mail the member who asked for a finished export the link to its page."""
     job = db.session.get(ExportJob, job_id)
     if job is None or job.status != "done" or job.email_status != "pending":
@@ -64,13 +64,16 @@ def email_export_link(self, job_id: int, tenant_id: int) -> None:
         job.email_status = "none"
         db.session.commit()
         return
+    office = current_tenant._get_current_object()
+    if office is None:  # the task's tenant_id sets it (FlaskTask)
+        return
     body = render_template(
         "email/export_ready.txt",
-        office=current_tenant,
+        office=office,
         job=job,
-        link=office_url(current_tenant, f"/panel/eksporty/{job.id}"),
+        link=office_url(office, f"/panel/eksporty/{job.id}"),
     )
-    subject = f"Plik z odpowiedziami jest gotowy – {current_tenant.name}"
+    subject = f"Plik z odpowiedziami jest gotowy – {office.name}"
     try:
         send_mail([member.email], subject, body)
     except OSError as exc:  # SMTP down or refusing: the file stays stored, the mail is retried
@@ -85,14 +88,14 @@ def email_export_link(self, job_id: int, tenant_id: int) -> None:
     db.session.commit()
 
 
-@shared_task
+@shared_task  # type: ignore[untyped-decorator]  # celery ships no types
 def sweep_stuck_exports() -> int:
     """Beat, every few minutes: send again the exports the broker lost or a worker dropped."""
     now = utcnow()
     resent = 0
     for office in list(db.session.scalars(select(Tenant).order_by(Tenant.id))):
         with tenant_scope(office):
-            for job in export_jobs.stuck_jobs(now):
+            for job in services.stuck_jobs(now):
                 job.status = "queued"
                 job.queued_at = now
                 db.session.commit()

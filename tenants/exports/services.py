@@ -4,7 +4,7 @@ worker, the file kept in the row and a link e-mailed when it is ready.
 The same pattern as a report (``tenants.reports.services``): ``request_export`` writes the
 row (the outbox), the task is sent after the commit, ``claim`` lets only one worker make it,
 and the sweeper sends again what the broker lost or a dead worker left running. The file is
-made by the same code as a streamed export (``tenants.panel.exports``), from the filters the
+made by the same writer as a streamed export (``tenants.exports.writer``), from the filters the
 page had, re-read by the same parsers: a background file holds what the page showed.
 """
 
@@ -13,25 +13,34 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from saas_platform.core.db import db, utcnow
-from saas_platform.core.spreadsheets import Cell, Export, csv_chunks, write_xlsx
-from saas_platform.core.tenancy import current_tenant
+from saas_platform.core.spreadsheets import Cell, Export
+from saas_platform.core.tenancy import TenantNotSet, current_tenant
 from saas_platform.core.tenancy.isolation import ensure_tenant_setting
-from tenants.panel.exports import build_export, export_filename
-from tenants.panel.models import ExportJob
-from tenants.panel.response_forms import parse_search
+from saas_platform.core.tenancy.models import Tenant
+from tenants.exports.models import ExportJob
+from tenants.exports.writer import build_export, export_filename, file_in_chunks
 from tenants.survey.filters import CUSTOM_PERIOD, ChosenFilters, parse_filters
 from tenants.survey.models import Response
+from tenants.survey.response_search import parse_search
 from tenants.survey.responses import ResponseSearch, filtered_conditions
 
 
 class ExportError(ValueError):
     """The export cannot be made as asked (its filters no longer fit the office's data)."""
+
+
+def _office() -> Tenant:
+    office = current_tenant._get_current_object()
+    if office is None:  # a request on an office's host or a task with its tenant_id sets it
+        raise TenantNotSet("an export is made for one office")
+    return office
 
 
 def matching_responses(chosen: ChosenFilters, search: ResponseSearch) -> int:
@@ -86,11 +95,12 @@ def request_export(
     for job in waiting:
         if job.args == args:
             return job, False
-    chosen = parse_filters(args, current_tenant.today())
+    office = _office()
+    chosen = parse_filters(args, office.today())
     job = ExportJob(
         format=file_format,
         args=args,
-        filename=export_filename(current_tenant.slug, chosen.filters, file_format),
+        filename=export_filename(office.slug, chosen.filters, file_format),
         total=0,  # counted by the worker (count_all)
         requested_by_id=requested_by_id,
         email_status="pending" if requested_by_id else "none",
@@ -103,7 +113,7 @@ def request_export(
 def claim(job_id: int) -> ExportJob | None:
     """Take a queued export for making, atomically: of two workers handed the same export
     (the sweeper re-sent it), only one gets it. None when it is not queued."""
-    claimed = db.session.execute(
+    claimed: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]  # an UPDATE's
         update(ExportJob)
         .where(ExportJob.id == job_id, ExportJob.status == "queued")
         .values(
@@ -118,12 +128,13 @@ def claim(job_id: int) -> ExportJob | None:
     if claimed.rowcount != 1:
         return None
     job = db.session.get(ExportJob, job_id)
-    db.session.refresh(job)
+    if job is not None:
+        db.session.refresh(job)
     return job
 
 
 def _filters_of(job: ExportJob) -> tuple[ChosenFilters, ResponseSearch]:
-    chosen = parse_filters(job.args, current_tenant.today())
+    chosen = parse_filters(job.args, _office().today())
     searched = parse_search(job.args)
     errors = {**chosen.errors, **searched.errors}
     if errors:
@@ -140,12 +151,9 @@ def count_all(job: ExportJob) -> None:
 def make_file(job: ExportJob) -> bytes:
     """The file of an export row, reporting progress batch by batch (see ``_progress``)."""
     chosen, search = _filters_of(job)
-    export = build_export(chosen.filters, search, current_tenant.timezone)
+    export = build_export(chosen.filters, search, _office().timezone)
     counted = Export(export.header, _progress(job.id, export.batches))
-    if job.format == "csv":
-        return b"".join(csv_chunks(counted))
-    with write_xlsx(counted) as workbook:
-        return workbook.read()
+    return b"".join(file_in_chunks(counted, job.format))
 
 
 def _progress(job_id: int, batches: Iterator[list[list[Cell]]]) -> Iterator[list[list[Cell]]]:

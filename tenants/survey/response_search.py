@@ -1,5 +1,6 @@
 """The response list's own query-string fields beside the result filters: the comment search,
-the score range, "rated any item 1–2" and the order.
+the score range, "rated any item 1–2" and the order. The panel's list reads them, and so does
+an export (``tenants.exports``), again in the worker for a background one.
 
 Like the result filters (``tenants.survey.filters``), a value that does not fit is never a
 server error: the field is left out and ``errors`` says, in Polish, what was wrong, every

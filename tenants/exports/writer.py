@@ -1,4 +1,6 @@
-"""The filtered responses as a spreadsheet: CSV for Polish Excel and XLSX.
+"""The filtered responses as a spreadsheet: CSV for Polish Excel and XLSX. The one writer of
+the responses' exports: the panel's streamed download, a background export's worker and the
+operator's office archive all take their rows and their file from here.
 
 One row per response. Neither format holds all responses in memory: the responses are read
 through a server-side cursor in batches of ``EXPORT_BATCH``, with the answers of a batch fetched
@@ -21,7 +23,15 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from saas_platform.core.db import db
-from saas_platform.core.spreadsheets import Cell, Export, neutralise
+from saas_platform.core.spreadsheets import (
+    XLSX_MIMETYPE,
+    Cell,
+    Export,
+    csv_chunks,
+    file_chunks,
+    neutralise,
+    write_xlsx,
+)
 from tenants.survey.definition import NOT_APPLICABLE, QuestionDef, VersionDef
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Response
@@ -40,10 +50,22 @@ EXPORT_BATCH = 1000
 # export shows it even then.
 FIXED_HEADERS = ("id", "data", "kanał", "wydział", "wynik")
 NOT_APPLICABLE_TEXT = "nie dotyczy"
+# Werkzeug adds "; charset=utf-8" to a text/* type itself
+MIMETYPES = {"csv": "text/csv", "xlsx": XLSX_MIMETYPE}
 
 
 def export_filename(slug: str, filters: Filters, extension: str) -> str:
+    """The download's file name: the office and the period."""
     return f"odpowiedzi-{slug}-{filters.date_from}-{filters.date_to}.{extension}"
+
+
+def file_in_chunks(export: Export, file_format: str) -> Iterator[bytes]:
+    """The file of ``export`` ("csv" or "xlsx") in chunks. CSV is made batch by batch as the
+    chunks are read (a streamed download keeps the request's context for it); XLSX is written
+    whole to a temporary file here, then read from it."""
+    if file_format == "csv":
+        return csv_chunks(export)
+    return file_chunks(write_xlsx(export))
 
 
 def question_columns(newest_first: list[VersionDef]) -> list[tuple[str, str]]:

@@ -45,7 +45,7 @@ class ExportJob(TenantScoped, Model):
     format: Mapped[str] = mapped_column(sa.String(8))
     # The filters and search as query-string arguments, the period as fixed dates: the worker
     # reads them with the same parsers as the page, so the file holds what the page showed.
-    args: Mapped[dict] = mapped_column(sa.JSON)
+    args: Mapped[dict[str, str]] = mapped_column(sa.JSON)
     filename: Mapped[str] = mapped_column(sa.String(200))
     # The responses to export, counted by the worker when it starts (0 until then)
     total: Mapped[int] = mapped_column()

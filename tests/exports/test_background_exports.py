@@ -14,20 +14,19 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg2
 import pytest
-from celery import Celery
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.dispatch import enqueue
-from tenants.panel.models import ExportJob
-from tenants.panel.tasks import make_export, sweep_stuck_exports
+from tenants.exports.models import ExportJob
+from tenants.exports.tasks import make_export, sweep_stuck_exports
 from tenants.survey.definition import live_version_id, published_version
 from tenants.survey.forms import check_submission
 from tenants.survey.models import Department
 from tenants.survey.services import submit_response
-from tests.conftest import APP_ROLE, PG_HOST
+from tests.conftest import APP_ROLE, PG_HOST, wait_for_worker
 
 MARCH = "okres=custom&od=2025-03-01&do=2025-03-31"
 IN_MARCH = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
@@ -60,16 +59,8 @@ def store(in_office, complete_answers):
     return store
 
 
-def wait_for_job(in_office, office, job_id: int, timeout: float = 60.0) -> ExportJob:
-    deadline = time.monotonic() + timeout
-    while True:
-        with in_office(office):
-            job = db.session.get(ExportJob, job_id)
-            if job.status in ("done", "failed") or time.monotonic() > deadline:
-                db.session.refresh(job, ["content"])
-                db.session.expunge(job)
-                return job
-        time.sleep(0.2)
+def wait_for_job(in_office, office, job_id: int) -> ExportJob:
+    return wait_for_worker(in_office, office, ExportJob, job_id, load=["content"])
 
 
 def job_id_of(response) -> int:
@@ -209,18 +200,10 @@ def test_asking_twice_for_the_same_export_while_it_waits_makes_one(
 
 
 def test_the_task_is_idempotent_and_the_sweeper_resends_what_the_broker_lost(
-    two_offices, store, in_office, small_threshold
+    two_offices, store, in_office, small_threshold, dead_broker
 ):
     wolomin, _ = two_offices
     store(wolomin, THRESHOLD + 1)
-    dead_broker = Celery(
-        "dead",
-        set_as_current=False,
-        broker="redis://127.0.0.1:1/0",
-        broker_connection_retry=False,
-        broker_connection_max_retries=0,
-    )
-    dead_broker.conf.broker_transport_options = {"max_retries": 0, "socket_connect_timeout": 0.5}
     with in_office(wolomin):
         job = ExportJob(
             format="csv",
