@@ -67,6 +67,9 @@ DEMO_OFFICES = [
         "controller_name": "Burmistrz Wołomina (demo)",
         "controller_address": "ul. Ogrodowa 4, 05-200 Wołomin",
         "iod_contact": "iod@wolomin.example",
+        # Wołomin publishes "Wyniki i zmiany" (/wyniki) with its implemented action; Sierpc
+        # keeps the page off, as every office does until it opts in.
+        "public_results": True,
     },
     {
         "slug": "sierpc",
@@ -167,7 +170,7 @@ def create_demo_offices(responses_per_office: int, seed: int) -> Iterator[tuple[
             _add_demo_responses(
                 tenant, spec["weak"], responses_per_office, random.Random(seed + tenant.id)
             )
-            _add_demo_actions(tenant, list(spec["weak"]))
+            _add_demo_actions(tenant, list(spec["weak"]), publish_done=tenant.public_results)
             _add_demo_triage(tenant, random.Random(seed + tenant.id))
         ensure_demo_logins(tenant)
         db.session.commit()
@@ -213,9 +216,10 @@ def _add_demo_triage(tenant: Tenant, rng: random.Random) -> None:
     )
 
 
-def _add_demo_actions(tenant: Tenant, weak_keys: list[str]) -> None:
+def _add_demo_actions(tenant: Tenant, weak_keys: list[str], publish_done: bool) -> None:
     """A small action register about the office's weak items: one in progress, one overdue,
-    one implemented two months ago (so its effect shows)."""
+    one implemented two months ago (so its effect shows), published on the office's
+    "Wyniki i zmiany" page when ``publish_done``."""
     today = tenant.today()
     first, second = weak_keys[0], weak_keys[-1]
     db.session.add_all(
@@ -242,6 +246,7 @@ def _add_demo_actions(tenant: Tenant, weak_keys: list[str]) -> None:
             ),
             Action(
                 title="Prostszy formularz wniosku",
+                description="Wniosek mieści się na jednej stronie, a obok leży wzór wypełnienia.",
                 kind="corrective",
                 item_keys=[second],
                 department_ids=[],
@@ -249,6 +254,7 @@ def _add_demo_actions(tenant: Tenant, weak_keys: list[str]) -> None:
                 due_date=today - timedelta(days=70),
                 implemented_on=today - timedelta(days=60),
                 status="done",
+                published=publish_done,
             ),
         ]
     )

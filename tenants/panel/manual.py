@@ -91,6 +91,15 @@ MANUAL_SCREENS = [
         shows="#report-list",
     ),
     Screen("dzialania", "/panel/dzialania", "Rejestr działań naprawczych i doskonalących"),
+    # the residents' page as a resident sees it, with the office's published action
+    Screen(
+        "wyniki-i-zmiany",
+        "/wyniki",
+        "Strona „Wyniki i zmiany” dla mieszkańców z opublikowanym działaniem",
+        who="guest",
+        height=900,
+        shows=".published-actions",  # the published actions, below the years and areas
+    ),
     Screen(
         "urzad",
         "/panel/urzad",

@@ -98,6 +98,19 @@ def test_demo_offices_have_their_own_departments_and_responses(embedded_app):
         assert seen_departments[0] != seen_departments[1]
 
 
+def test_wolomin_publishes_wyniki_i_zmiany_with_its_implemented_action_and_sierpc_does_not(
+    embedded_app,
+):
+    client = embedded_app.test_client()
+    wolomin = client.get("/wyniki", base_url="http://wolomin.localhost:5000")
+    assert wolomin.status_code == 200
+    html = wolomin.get_data(as_text=True)
+    assert "Wyniki i zmiany" in html
+    assert "Prostszy formularz wniosku" in html  # its implemented action, published
+    assert "Drugie stanowisko obsługi" not in html  # in progress: never on the page
+    assert client.get("/wyniki", base_url="http://sierpc.localhost:5000").status_code == 404
+
+
 def test_orm_layer_alone_keeps_offices_apart(embedded_app):
     with embedded_app.app_context():
         wolomin, sierpc = (
