@@ -42,8 +42,10 @@ REFRESH_SECONDS = 3
 @bp.get("/odpowiedzi", endpoint="responses")
 def responses_list():
     """The filtered responses, newest first (or sorted by a column), page by page, searchable
-    by comment, score and low ratings."""
-    chosen = parse_filters(request.args, current_tenant.today())
+    by comment, score and low ratings. A list compares with no other period: "porownanie" in
+    its address is left out, neither applied nor refused."""
+    without_comparison = {k: v for k, v in request.args.items() if k != "porownanie"}
+    chosen = parse_filters(without_comparison, current_tenant.today())
     searched = parse_search(request.args)
     page = responses.responses_page(chosen.filters, searched.search, page_number(), searched.sort)
     html = render_template(

@@ -230,6 +230,31 @@ def test_bad_score_or_order_is_a_polish_message_never_a_server_error(
         assert message in refused.get_data(as_text=True), export
 
 
+def test_the_response_list_offers_no_comparison_and_the_results_pages_do(
+    two_offices, store, logged_in
+):
+    wolomin, sierpc = two_offices
+    ours = store(wolomin, all_rated("4"))
+    theirs = store(sierpc, all_rated("2"))
+    for office, own, other in ((wolomin, ours, theirs), (sierpc, theirs, ours)):
+        staff = logged_in(office)
+        # a comparison in the list's address (a link from the dashboard) is neither applied,
+        # nor refused, nor carried on to the list's links and downloads
+        listing = staff.get(f"/panel/odpowiedzi?{MARCH}&porownanie=poprzedni")
+        assert listing.status_code == 200
+        html = listing.get_data(as_text=True)
+        assert 'name="porownanie"' not in html and "Porównaj z" not in html
+        assert "porownanie" not in html and "porównanie:" not in html
+        rows = re.findall(r'<th scope="row"><a href="[^"]+">(\d+)<', html)
+        assert rows == [str(own)] and str(other) not in rows
+        assert staff.get(f"/panel/odpowiedzi?{MARCH}&porownanie=x").status_code == 200
+        assert 'name="porownanie"' not in staff.get("/panel/komentarze").get_data(as_text=True)
+        dashboard = staff.get(f"/panel/?{MARCH}").get_data(as_text=True)
+        assert 'name="porownanie"' in dashboard and "Porównaj z" in dashboard
+        drilldown = staff.get(f"/panel/wyniki/pytanie/parking?{MARCH}").get_data(as_text=True)
+        assert 'name="porownanie"' in drilldown
+
+
 def test_both_exports_carry_the_score_and_honour_the_list_filters(two_offices, store, logged_in):
     wolomin, sierpc = two_offices
     low = store(wolomin, {**all_rated("3"), "parking": "4"})  # 51,0
