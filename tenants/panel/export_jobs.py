@@ -22,6 +22,7 @@ from saas_platform.core.db import db, utcnow
 from saas_platform.core.spreadsheets import Cell, Export, csv_chunks, write_xlsx
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.isolation import ensure_tenant_setting
+from tenants.accounts.models import StaffUser
 from tenants.panel.exports import build_export, export_filename
 from tenants.panel.models import ExportJob
 from tenants.panel.response_forms import parse_search
@@ -86,7 +87,7 @@ def request_export(
     for job in waiting:
         if job.args == args:
             return job, False
-    chosen = parse_filters(args, current_tenant.today())
+    chosen = parse_filters(args, current_tenant.today(), requester_scope(requested_by_id))
     job = ExportJob(
         format=file_format,
         args=args,
@@ -98,6 +99,23 @@ def request_export(
     db.session.add(job)
     db.session.flush()
     return job, True
+
+
+def requester_scope(requested_by_id: int | None) -> frozenset[int] | None:
+    """What the member who asked for an export may read, as it is when the file is made (a
+    manager's departments; None for the whole office). A member removed since, or one whose
+    account is gone, gets nothing rather than everything."""
+    if requested_by_id is None:  # asked for by no member (a script): the whole office
+        return None
+    user = db.session.get(StaffUser, requested_by_id)
+    if user is None or not user.is_active:
+        return frozenset()
+    return user.department_scope
+
+
+def visible_to(job: ExportJob, user: StaffUser) -> bool:
+    """Whether a member may see an export: a manager only their own, the others any."""
+    return user.department_scope is None or job.requested_by_id == user.id
 
 
 def claim(job_id: int) -> ExportJob | None:
@@ -123,7 +141,7 @@ def claim(job_id: int) -> ExportJob | None:
 
 
 def _filters_of(job: ExportJob) -> tuple[ChosenFilters, ResponseSearch]:
-    chosen = parse_filters(job.args, current_tenant.today())
+    chosen = parse_filters(job.args, current_tenant.today(), requester_scope(job.requested_by_id))
     searched = parse_search(job.args)
     errors = {**chosen.errors, **searched.errors}
     if errors:
