@@ -134,7 +134,7 @@ def demo_command(responses: int, seed: int) -> None:
     click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
     for tenant in offices:
         panel = office_url(tenant, "/panel/")
-        for role, _ in demo.DEMO_STAFF:
+        for role in demo.demo_roles(tenant.slug):
             click.echo(f"  {panel}  {demo.demo_staff_email(role, tenant.slug)}")
     click.echo(
         f"  {platform_url('/operator/')}  {demo.DEMO_OPERATOR_EMAIL}, "

@@ -421,9 +421,7 @@ def make_staff(in_office):
     """Factory: a staff member of ``office`` with a password set; returns the e-mail."""
     from tenants.accounts import services as staff
 
-    def make(
-        office: Office, role: str = "admin", email: str | None = None, departments=()
-    ) -> str:
+    def make(office: Office, role: str = "admin", email: str | None = None, departments=()) -> str:
         email = email or f"{role}@{office.slug}.example"
         with in_office(office):
             user, _ = staff.invite(email, role, department_ids=departments)

@@ -84,7 +84,7 @@ def staff_list():
         role_labels=ROLE_LABELS,
         department_names=names,
         departments_hint=DEPARTMENTS_HINT,
-    ), 422 if form.errors else 200
+    )
 
 
 @bp.route("/uzytkownicy/<int:user_id>", methods=["GET", "POST"])
@@ -107,7 +107,7 @@ def staff_edit(user_id: int):
         db.session.commit()
         flash("Zapisano zmiany.", "success")
         return redirect(url_for("panel.staff_list"))
-    return _staff_edit_page(form, user), 422 if form.errors else 200
+    return _staff_edit_page(form, user)
 
 
 def _staff_edit_page(form: StaffUpdateForm, member: StaffUser) -> str:

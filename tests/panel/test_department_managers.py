@@ -155,7 +155,7 @@ def test_every_panel_url_with_another_departments_or_offices_id_is_refused(
             a
             for a in rule.arguments
             if rule._converters[a].__class__.__name__ == "IntegerConverter"
-        ]  # noqa: E501
+        ]
         if not id_args:
             continue
         (arg,) = id_args
