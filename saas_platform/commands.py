@@ -134,7 +134,7 @@ def demo_command(responses: int, seed: int) -> None:
     click.echo(f"\nDemo logins (password for all: {demo.DEMO_PASSWORD}):")
     for tenant in offices:
         panel = office_url(tenant, "/panel/")
-        for role, _ in demo.DEMO_STAFF:
+        for role in demo.demo_roles(tenant.slug):
             click.echo(f"  {panel}  {demo.demo_staff_email(role, tenant.slug)}")
     click.echo(
         f"  {platform_url('/operator/')}  {demo.DEMO_OPERATOR_EMAIL}, "
@@ -166,14 +166,26 @@ def _office_or_fail(slug: str) -> Tenant:
 @click.option(
     "--role",
     required=True,
-    help=f"The member's role: {' or '.join(ROLES)} (analysts read results and reports).",
+    help=f"The member's role: {', '.join(ROLES)} (analysts read results and reports; "
+    "managers those of their departments).",
 )
 @click.option("--name", default="", help="The member's name, as the panel shows it.")
-def invite_staff_command(slug: str, email: str, role: str, name: str) -> None:
+@click.option(
+    "--department",
+    "department_ids",
+    type=int,
+    multiple=True,
+    help="A manager's department id (repeat for several; see: staff departments).",
+)
+def invite_staff_command(
+    slug: str, email: str, role: str, name: str, department_ids: tuple[int, ...]
+) -> None:
     """Invite a member of an office's staff; the invitation link goes by e-mail."""
     tenant = _office_or_fail(slug)
     try:
-        invitation = staffing.invite_member(None, None, tenant, email, role, name)
+        invitation = staffing.invite_member(
+            None, None, tenant, email, role, name, department_ids=department_ids
+        )
     except StaffError as exc:
         db.session.rollback()
         raise click.ClickException(f"{exc.english} Nothing was changed.") from exc
@@ -184,6 +196,14 @@ def invite_staff_command(slug: str, email: str, role: str, name: str) -> None:
     )
     if not current_app.config.get("MAIL_SERVER") and current_app.config.get("DEV_MAILBOX"):
         click.echo(f"Embedded mode: read it at {platform_url('/dev/poczta')}")
+
+
+@staff_group.command("departments")
+@click.option("--tenant", "slug", required=True, help="The office's slug (its subdomain).")
+def list_departments_command(slug: str) -> None:
+    """List an office's departments (id and name): what --department of a manager takes."""
+    for department_id, name in staffing.departments_of(_office_or_fail(slug)).items():
+        click.echo(f"{department_id}\t{name}")
 
 
 @staff_group.command("list")

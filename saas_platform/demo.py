@@ -20,7 +20,7 @@ from saas_platform.core.tenancy import tenant_scope
 from saas_platform.core.tenancy.models import Tenant, local_day
 from saas_platform.onboarding import create_tenant
 from saas_platform.operator.models import PlatformOperator
-from tenants.accounts.models import StaffUser
+from tenants.accounts.models import MANAGER, StaffDepartment, StaffUser
 from tenants.actions.models import Action
 from tenants.comments.models import CommentTopic, CommentTopicLink, CommentTriage
 from tenants.survey.counts import CountKey, Tally, add_counts, response_increments
@@ -32,7 +32,7 @@ from tenants.survey.definition import (
     published_version,
 )
 from tenants.survey.departments import active_departments
-from tenants.survey.models import Answer, Response
+from tenants.survey.models import Answer, Department, Response
 from tenants.survey.responses import own_score
 from tenants.survey.retention import EXACT_TIME_KEPT, date_only
 
@@ -113,6 +113,11 @@ DEMO_UNTRIAGED_DAYS = 14
 # who reads this file, which is the point of a demo and the reason they never go further.
 DEMO_PASSWORD = "demo-satysfakcja"
 DEMO_STAFF = (("admin", "Administrator (demo)"), ("analyst", "Analityk (demo)"))
+# A department manager's demo login, at the offices named here, leading these departments.
+DEMO_MANAGER_NAME = "Kierownik wydziału (demo)"
+DEMO_MANAGER_DEPARTMENTS = {
+    "wolomin": ("Biuro Obsługi Interesantów", "Wydział Podatków i Opłat Lokalnych"),
+}
 DEMO_OPERATOR_EMAIL = "operator@demo.example"
 DEMO_TOTP_SECRET = "DEMODEMODEMODEMODEMODEMODEMODEMO"  # base32; any authenticator app takes it
 
@@ -122,9 +127,17 @@ def demo_staff_email(role: str, slug: str) -> str:
     return f"{role}@{slug}.example"
 
 
+def demo_roles(slug: str) -> list[str]:
+    """The roles with a demo login at the demo office ``slug``."""
+    roles = [role for role, _ in DEMO_STAFF]
+    return roles + ([MANAGER] if slug in DEMO_MANAGER_DEPARTMENTS else [])
+
+
 def ensure_demo_logins(tenant: Tenant) -> None:
-    """The demo office's admin and analyst, with ``DEMO_PASSWORD``, unless they exist."""
+    """The demo office's admin and analyst (and manager, at the offices that have one), with
+    ``DEMO_PASSWORD``, unless they exist."""
     with tenant_scope(tenant):
+        _ensure_demo_manager(tenant)
         for role, name in DEMO_STAFF:
             email = demo_staff_email(role, tenant.slug)
             if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
@@ -137,6 +150,22 @@ def ensure_demo_logins(tenant: Tenant) -> None:
                     )
                 )
         db.session.flush()
+
+
+def _ensure_demo_manager(tenant: Tenant) -> None:
+    names = DEMO_MANAGER_DEPARTMENTS.get(tenant.slug)
+    email = demo_staff_email(MANAGER, tenant.slug)
+    if not names or db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
+        return
+    departments = db.session.scalars(select(Department.id).where(Department.name.in_(names)))
+    manager = StaffUser(
+        email=email,
+        role=MANAGER,
+        name=DEMO_MANAGER_NAME,
+        password_hash=hash_password(DEMO_PASSWORD),
+    )
+    manager.department_links = [StaffDepartment(department_id=d) for d in departments]
+    db.session.add(manager)
 
 
 def ensure_demo_operator() -> PlatformOperator:

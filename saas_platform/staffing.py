@@ -6,6 +6,7 @@ Services flush, never commit: the caller commits, then sends the invitation's ma
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from saas_platform.operator.services import record
 from tenants.accounts import services as staff
 from tenants.accounts.models import StaffUser
 from tenants.accounts.services import StaffError, StaffLink
+from tenants.survey.models import Department
 
 COMMAND_LINE = "wiersz poleceń"
 
@@ -42,6 +44,18 @@ def members_of(tenant: Tenant) -> list[StaffUser]:
         return list(db.session.scalars(select(StaffUser).order_by(StaffUser.email)))
 
 
+def departments_of(tenant: Tenant) -> dict[int, str]:
+    """The office's departments (inactive ones marked), id -> name, in the office's order:
+    what a manager may be given."""
+    with tenant_scope(tenant):
+        rows = db.session.execute(
+            select(Department.id, Department.name, Department.is_active).order_by(
+                Department.position, Department.name
+            )
+        )
+        return {i: name if active else f"{name} (nieaktywny)" for i, name, active in rows}
+
+
 def _via(operator_email: str | None) -> str:
     return f"operator {operator_email}" if operator_email else COMMAND_LINE
 
@@ -53,12 +67,18 @@ def invite_member(
     email: str,
     role: str,
     name: str = "",
+    department_ids: Iterable[int] = (),
 ) -> Invitation:
-    """Invite ``email`` into ``tenant`` with ``role`` (``operator_id`` None: the command line);
-    ``StaffError`` for an address already there, a role that does not exist, a bad address."""
+    """Invite ``email`` into ``tenant`` with ``role`` (``operator_id`` None: the command line)
+    and, for a manager, ``department_ids``; ``StaffError`` for an address already there, a role
+    that does not exist, a bad address, a manager without departments or with another's."""
     with tenant_scope(tenant):
-        user, link = staff.invite(email, role, name, via=_via(operator_email))
-    record(operator_id, "staff.invite", tenant.slug, email=user.email, role=role)
+        user, link = staff.invite(
+            email, role, name, via=_via(operator_email), department_ids=department_ids
+        )
+        departments = list(staff.department_names(user.department_ids).values())
+    extra = {"departments": departments} if departments else {}
+    record(operator_id, "staff.invite", tenant.slug, email=user.email, role=role, **extra)
     return Invitation(user.email, role, link)
 
 

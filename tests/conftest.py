@@ -453,10 +453,10 @@ def make_staff(in_office):
     """Factory: a staff member of ``office`` with a password set; returns the e-mail."""
     from tenants.accounts import services as staff
 
-    def make(office: Office, role: str = "admin", email: str | None = None) -> str:
+    def make(office: Office, role: str = "admin", email: str | None = None, departments=()) -> str:
         email = email or f"{role}@{office.slug}.example"
         with in_office(office):
-            user, _ = staff.invite(email, role)
+            user, _ = staff.invite(email, role, department_ids=departments)
             staff.set_password(user, STAFF_PASSWORD)
             db.session.commit()
         return email
@@ -474,8 +474,10 @@ def csrf_token_of(html: str) -> str:
 def logged_in(client_for, make_staff):
     """Factory: a client on the office's host, signed in as a new staff member."""
 
-    def make(office: Office, role: str = "admin", email: str | None = None) -> HostClient:
-        email = make_staff(office, role, email)
+    def make(
+        office: Office, role: str = "admin", email: str | None = None, departments=()
+    ) -> HostClient:
+        email = make_staff(office, role, email, departments)
         client = client_for(office)
         token = csrf_token_of(client.get("/panel/login").get_data(as_text=True))
         response = client.post(

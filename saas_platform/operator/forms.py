@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from tenants.accounts.models import ROLE_LABELS
+from tenants.panel.forms import department_field
 from tenants.survey.template import NEW_OFFICE_TEMPLATE, TEMPLATES
 
 REQUIRED = "To pole jest wymagane."
@@ -74,11 +76,9 @@ class StaffInviteForm(FlaskForm):
     email = EmailField("Adres e-mail", validators=[DataRequired(REQUIRED), Length(max=254)])
     name = StringField("Imię i nazwisko (opcjonalnie)", validators=[Optional(), Length(max=200)])
     # Not validated against the choices here: the account service names an unknown role.
-    role = SelectField(
-        "Rola",
-        choices=[("analyst", "analityk (przegląda wyniki i raporty)"), ("admin", "administrator")],
-        validate_choice=False,
-    )
+    role = SelectField("Rola", choices=list(ROLE_LABELS.items()), validate_choice=False)
+    # The view offers the office's departments; a manager needs at least one.
+    departments = department_field()
 
 
 class SuspendForm(FlaskForm):

@@ -45,10 +45,12 @@ from saas_platform.operator.forms import (
     SuspendForm,
 )
 from saas_platform.operator.models import PlatformAuditEntry, PlatformOperator
+from tenants.accounts.models import MANAGER, ROLE_LABELS
 from tenants.accounts.services import StaffError
 from tenants.accounts.tasks import send_staff_link
 from tenants.audit.labels import action_label
 from tenants.audit.naming import field_label, readable_value
+from tenants.panel.forms import DEPARTMENTS_HINT
 from tenants.survey.template import default_template
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -300,6 +302,8 @@ def office_staff(slug: str):
     """An office's staff accounts, and "Zaproś pracownika": the panel's own invitation."""
     tenant = _office_or_404(slug)
     form = StaffInviteForm()
+    departments = staffing.departments_of(tenant)
+    form.departments.choices = list(departments.items())
     if form.validate_on_submit():
         operator = current_operator()
         try:
@@ -310,10 +314,12 @@ def office_staff(slug: str):
                 form.email.data,
                 form.role.data,
                 form.name.data or "",
+                department_ids=form.departments.data or (),
             )
         except StaffError as exc:
             db.session.rollback()
-            form.email.errors.append(str(exc))
+            field = form.departments if form.role.data == MANAGER else form.email
+            field.errors = [*field.errors, str(exc)]
         else:
             db.session.commit()
             enqueue(send_staff_link, token_id=invitation.link.token_id, tenant_id=tenant.id)
@@ -324,6 +330,9 @@ def office_staff(slug: str):
         tenant=tenant,
         form=form,
         members=staffing.members_of(tenant),
+        role_labels=ROLE_LABELS,
+        department_names=departments,
+        departments_hint=DEPARTMENTS_HINT,
     ), (422 if form.errors else 200)
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 
 from saas_platform.core.security import login_manager
 from tenants.audit.labels import register_labels
-from tenants.audit.naming import register_fields, register_object_type
+from tenants.audit.naming import register_fields, register_object_type, register_value_labels
 
 AUDIT_LABELS = {
     "staff.invite": "Zaproszenie pracownika",
@@ -23,12 +23,16 @@ AUDIT_LABELS = {
 def init_app(app: Flask) -> None:
     """The session user loader, the mail task and the audit labels."""
     from tenants.accounts import tasks  # noqa: F401 - registers the Celery task
+    from tenants.accounts.models import ROLE_LABELS
     from tenants.accounts.services import load_staff_user
 
     login_manager.user_loader(load_staff_user)
     register_labels(AUDIT_LABELS)
     register_object_type("staff_user", "użytkownik", _staff_names)
-    register_fields({"email": "adres e-mail", "role": "rola", "is_active": "aktywny"})
+    register_fields(
+        {"email": "adres e-mail", "role": "rola", "is_active": "aktywny", "departments": "wydziały"}
+    )
+    register_value_labels("role", ROLE_LABELS)
 
 
 def _staff_names(ids: set[int]) -> dict[int, str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -21,7 +23,7 @@ from saas_platform.core.security import (
 )
 from saas_platform.core.tenancy import current_tenant, current_tenant_id
 from saas_platform.core.text import RefusedCharacter, clean_text, refusal_message
-from tenants.accounts.models import ROLES, StaffToken, StaffUser
+from tenants.accounts.models import MANAGER, ROLES, StaffDepartment, StaffToken, StaffUser
 from tenants.audit import services as audit
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -65,6 +67,96 @@ def check_role(role: str) -> None:
         )
 
 
+# The departments table as the account rules read it: ids and names only. ``survey`` owns the
+# model; ``accounts`` knows no area but ``audit``, so it names the table, not the class.
+_departments = sa.table(
+    "departments", sa.column("tenant_id"), sa.column("id"), sa.column("name"), sa.column("position")
+)
+
+
+def department_names(ids: Iterable[int]) -> dict[int, str]:
+    """The current office's departments among ``ids``: id -> name (unknown ids left out)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(_departments.c.id, _departments.c.name)
+        .where(_departments.c.tenant_id == current_tenant_id(), _departments.c.id.in_(wanted))
+        .order_by(_departments.c.position, _departments.c.name)
+    )
+    return {int(i): name for i, name in rows}
+
+
+def check_departments(role: str, department_ids: Iterable[int]) -> frozenset[int]:
+    """The departments a member of ``role`` is linked to: a manager's, checked (at least one,
+    each of this office); none for the other roles (any given are dropped)."""
+    if role != MANAGER:
+        return frozenset()
+    ids = frozenset(int(i) for i in department_ids)
+    if not ids:
+        raise StaffError(
+            "Kierownik wydziału musi mieć co najmniej jeden wydział: zaznacz wydziały, "
+            "których wyniki ma widzieć.",
+            "A department manager needs at least one department (--department ID).",
+        )
+    unknown = ids - department_names(ids).keys()
+    if unknown:
+        raise StaffError(
+            "Nie ma takiego wydziału w tym urzędzie.",
+            f"No department {', '.join(map(str, sorted(unknown)))} in this office.",
+        )
+    return ids
+
+
+def _link_departments(user: StaffUser, department_ids: frozenset[int]) -> None:
+    kept = [link for link in user.department_links if link.department_id in department_ids]
+    have = {link.department_id for link in kept}
+    user.department_links = kept + [
+        StaffDepartment(department_id=d) for d in sorted(department_ids - have)
+    ]
+
+
+def _department_labels(department_ids: Iterable[int]) -> list[str]:
+    """The departments as the audit log shows them: their names, in the office's order."""
+    return list(department_names(department_ids).values())
+
+
+def managers_of(department_id: int) -> list[StaffUser]:
+    """The current office's managers linked to a department (inactive accounts too)."""
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .join(
+                StaffDepartment,
+                sa.and_(
+                    StaffDepartment.tenant_id == StaffUser.tenant_id,
+                    StaffDepartment.user_id == StaffUser.id,
+                ),
+            )
+            .where(StaffDepartment.department_id == department_id)
+            .order_by(StaffUser.email)
+        )
+    )
+
+
+def follow_merged_department(source_id: int, target_id: int) -> None:
+    """A department merged into another: its managers get the target too (the responses moved
+    there), keeping the source (its history), audited as a change of their account."""
+    for user in managers_of(source_id):
+        before = _department_labels(user.department_ids)
+        _link_departments(user, user.department_ids | {target_id})
+        db.session.flush()
+        after = _department_labels(user.department_ids)
+        if after != before:
+            audit.record(
+                "staff.update",
+                "staff_user",
+                user.id,
+                before={"departments": before},
+                after={"departments": after, "via": "department.merge"},
+            )
+
+
 def find_by_email(email: str) -> StaffUser | None:
     """The current office's staff member with this e-mail address (None for what is no
     address at all: a NUL in it would not even reach the database)."""
@@ -75,11 +167,19 @@ def find_by_email(email: str) -> StaffUser | None:
     return db.session.scalar(select(StaffUser).where(StaffUser.email == email))
 
 
-def invite(email: str, role: str, name: str = "", via: str = "") -> tuple[StaffUser, StaffLink]:
+def invite(
+    email: str,
+    role: str,
+    name: str = "",
+    via: str = "",
+    department_ids: Iterable[int] = (),
+) -> tuple[StaffUser, StaffLink]:
     """Create an account without a password and an invitation link to set one. ``via`` names
-    who invited from outside the panel (an operator, the command line), for the office's log."""
+    who invited from outside the panel (an operator, the command line), for the office's log;
+    ``department_ids`` are a manager's departments (required for one, ignored otherwise)."""
     email = normalise_email(email)
     check_role(role)
+    departments = check_departments(role, department_ids)
     try:
         name = clean_text(name, single_line=True)[:200]
     except RefusedCharacter as refused:
@@ -98,9 +198,14 @@ def invite(email: str, role: str, name: str = "", via: str = "") -> tuple[StaffU
     if existing is not None:
         raise taken
     user = StaffUser(email=email, role=role, name=name)
+    _link_departments(user, departments)
     with duplicate_raises(taken):  # the same address invited a moment ago by another admin
         db.session.add(user)
-    after = {"email": email, "role": role} | ({"via": via} if via else {})
+    after: dict[str, object] = {"email": email, "role": role}
+    if departments:
+        after["departments"] = _department_labels(departments)
+    if via:
+        after["via"] = via
     audit.record("staff.invite", "staff_user", user.id, after=after)
     return user, issue_link(user, "invitation")
 
@@ -186,10 +291,19 @@ def active_admin_count() -> int:
     )
 
 
-def update_staff(user: StaffUser, role: str, is_active: bool, via: str = "") -> None:
-    """Change a member's role or active state; the last active admin always stays one.
-    ``via`` as for ``invite``."""
+def update_staff(
+    user: StaffUser,
+    role: str,
+    is_active: bool,
+    via: str = "",
+    department_ids: Iterable[int] | None = None,
+) -> None:
+    """Change a member's role, departments (a manager's; None keeps them) or active state; the
+    last active admin always stays one. ``via`` as for ``invite``."""
     check_role(role)
+    departments = check_departments(
+        role, user.department_ids if department_ids is None else department_ids
+    )
     loses_admin = user.is_admin and user.is_active and (role != "admin" or not is_active)
     if loses_admin and active_admin_count() <= 1:
         raise StaffError(
@@ -200,6 +314,11 @@ def update_staff(user: StaffUser, role: str, is_active: bool, via: str = "") -> 
     before, after = audit.changed_fields(
         user, ("role", "is_active"), {"role": role, "is_active": is_active}
     )
+    if departments != user.department_ids:
+        before["departments"] = _department_labels(user.department_ids)
+        after["departments"] = _department_labels(departments)
+        _link_departments(user, departments)
+        db.session.flush()
     if not after:
         return
     if "is_active" in after and not is_active:

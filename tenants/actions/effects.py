@@ -8,7 +8,7 @@ fewer responses than the small-group rule allows shows "za mało danych".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from tenants.actions.models import Action
@@ -50,20 +50,31 @@ class Effect:
     items: tuple[ItemEffect, ...]
 
 
-def windows(implemented_on: date, days: int) -> tuple[Filters, Filters]:
-    """The ``days`` days before the implementation day, and the ``days`` days from it."""
-    before = Filters(implemented_on - timedelta(days=days), implemented_on - timedelta(days=1))
-    after = Filters(implemented_on, implemented_on + timedelta(days=days - 1))
+def windows(
+    implemented_on: date, days: int, scope: frozenset[int] | None = None
+) -> tuple[Filters, Filters]:
+    """The ``days`` days before the implementation day, and the ``days`` days from it (within
+    ``scope``, a manager's departments; None: the whole office)."""
+    before = Filters(
+        implemented_on - timedelta(days=days), implemented_on - timedelta(days=1), scope=scope
+    )
+    after = Filters(implemented_on, implemented_on + timedelta(days=days - 1), scope=scope)
     return before, after
 
 
-def measure(action: Action, item_texts: dict[str, str], today: date) -> Effect | None:
-    """The effect of an implemented action on its linked items (None before implementation).
-    The after window is cut at ``today``: days that have not come hold no answers anyway."""
+def measure(
+    action: Action,
+    item_texts: dict[str, str],
+    today: date,
+    scope: frozenset[int] | None = None,
+) -> Effect | None:
+    """The effect of an implemented action on its linked items (None before implementation),
+    measured within ``scope`` (a manager sees their departments' figures only). The after
+    window is cut at ``today``: days that have not come hold no answers anyway."""
     if action.implemented_on is None:
         return None
-    before, after = windows(action.implemented_on, action.effect_window_days)
-    after_read = Filters(after.date_from, max(after.date_from, min(after.date_to, today)))
+    before, after = windows(action.implemented_on, action.effect_window_days, scope)
+    after_read = replace(after, date_to=max(after.date_from, min(after.date_to, today)))
     keys = list(action.item_keys)
     scores_before = item_scores(before, keys)
     scores_after = item_scores(after_read, keys)

@@ -33,9 +33,9 @@ HEADER = [
 ]
 
 
-def register_export(today: date) -> Export:
+def register_export(today: date, scope: frozenset[int] | None = None) -> Export:
     """The office's whole register, open actions by due date first."""
-    return Export(list(HEADER), _batches(services.register(), today))
+    return Export(list(HEADER), _batches(services.register(scope=scope), today))
 
 
 def _batches(actions: list[Action], today: date) -> Iterator[list[list[Cell]]]:

@@ -358,14 +358,22 @@ def notes_of(action: Action) -> list[ActionNote]:
     )
 
 
-def register(status: str | None = None) -> list[Action]:
-    """The office's actions, open ones by due date first, then the rest newest first."""
+def visible_to(action: Action, scope: frozenset[int] | None) -> bool:
+    """Whether a reader of ``scope`` sees an action: the whole office (None) every one; a
+    department manager those linked to one of their departments, not the office-wide ones
+    (no department) nor other departments' (they name other departments' weak items)."""
+    return scope is None or bool(scope.intersection(action.department_ids))
+
+
+def register(status: str | None = None, scope: frozenset[int] | None = None) -> list[Action]:
+    """The office's actions (those ``visible_to`` the reader of ``scope``), open ones by due
+    date first, then the rest newest first."""
     query = select(Action)
     if status is not None:
         query = query.where(Action.status == status)
     actions = db.session.scalars(query.order_by(Action.created_at.desc(), Action.id.desc()))
     return sorted(
-        actions,
+        (a for a in actions if visible_to(a, scope)),
         key=lambda a: (not a.is_open, a.due_date is None, a.due_date or date.max),
     )
 
@@ -392,19 +400,24 @@ class PlanLinks:
     item_keys: tuple[str, ...]
 
 
-def plans_for(groups: Mapping[str, Iterable[str]]) -> dict[str, PlanLinks]:
+def plans_for(
+    groups: Mapping[str, Iterable[str]], scope: frozenset[int] | None = None
+) -> dict[str, PlanLinks]:
     """For each row key of ``groups`` (an item, or an area with its items' keys), the actions
-    linking any of its items, newest first. One query of four columns for the whole page."""
+    linking any of its items (those ``visible_to`` the reader of ``scope``), newest first. One
+    query of five columns for the whole page."""
     wanted = {name: tuple(keys) for name, keys in groups.items()}
     if not wanted:
         return {}
     linked: dict[str, list[ActionLink]] = {name: [] for name in wanted}
     rows = db.session.execute(
-        select(Action.id, Action.title, Action.status, Action.item_keys).order_by(
-            Action.created_at.desc(), Action.id.desc()
-        )
+        select(
+            Action.id, Action.title, Action.status, Action.item_keys, Action.department_ids
+        ).order_by(Action.created_at.desc(), Action.id.desc())
     )
-    for action_id, title, status, item_keys in rows:
+    for action_id, title, status, item_keys, department_ids in rows:
+        if scope is not None and not scope.intersection(department_ids):
+            continue
         keys = set(item_keys)
         for name, group_keys in wanted.items():
             if keys.intersection(group_keys):

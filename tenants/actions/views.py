@@ -60,7 +60,8 @@ def _action_or_404(action_id: int) -> Action:
     if action_id > MAX_ID:
         abort(404)
     action = db.session.get(Action, action_id)  # other offices' actions are invisible
-    if action is None:
+    # and to a manager, those of no department of theirs (``services.visible_to``)
+    if action is None or not services.visible_to(action, current_user.department_scope):
         abort(404)
     return action
 
@@ -102,7 +103,7 @@ def register() -> ResponseReturnValue:
         status = None
     return render_template(
         "panel/actions.html",
-        actions=services.register(status),
+        actions=services.register(status, current_user.department_scope),
         chosen_status=status,
         today=_office().today(),
         **_choices(),
@@ -146,7 +147,7 @@ def _detail_page(
         "panel/action_detail.html",
         action=action,
         notes=services.notes_of(action),
-        effect=measure(action, items, today),
+        effect=measure(action, items, today, current_user.department_scope),
         today=today,
         note=note,
         note_limit=NOTE_LIMIT,
@@ -220,7 +221,7 @@ def export_register(fmt: str) -> ResponseReturnValue:
     if fmt not in ("csv", "xlsx"):
         abort(404)
     today = _office().today()
-    export = register_export(today)
+    export = register_export(today, current_user.department_scope)
     if fmt == "csv":
         chunks, mimetype = csv_chunks(export), "text/csv"
     else:

@@ -29,6 +29,8 @@ _TYPES: dict[str, ObjectType] = {}
 _FIELDS: dict[str, str] = {}
 # A field whose value is the id of an object of this type (``pre_change_report_id``).
 _REFERENCES: dict[str, str] = {}
+# A field whose stored values are codes staff read by a label ("role": "manager").
+_VALUE_LABELS: dict[str, dict[str, str]] = {}
 
 
 def register_object_type(object_type: str, noun: str, namer: Namer | None = None) -> None:
@@ -46,6 +48,11 @@ def register_fields(labels: Mapping[str, str], references: Mapping[str, str] | N
         if known != label:
             raise ValueError(f"audit field {name!r} is already named {known!r}")
     _REFERENCES.update(references or {})
+
+
+def register_value_labels(field: str, labels: Mapping[str, str]) -> None:
+    """The Polish labels of the coded values a field holds (a role's name for its code)."""
+    _VALUE_LABELS.setdefault(field, {}).update(labels)
 
 
 def field_label(name: str) -> str:
@@ -97,6 +104,8 @@ class ObjectNames:
         """A value before or after, as staff read it."""
         if field in _REFERENCES and isinstance(value, int):
             return self.of(_REFERENCES[field], value)
+        if isinstance(value, str) and value in _VALUE_LABELS.get(field, {}):
+            return _VALUE_LABELS[field][value]
         if field == "fields" and isinstance(value, list):
             return ", ".join(field_label(str(item)) for item in value)
         if isinstance(value, str) and action_label(value) != value:  # a change's reason

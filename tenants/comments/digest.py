@@ -11,7 +11,9 @@ when there was one ("since the last digest"), at most ``MAX_WINDOW_DAYS`` back. 
   began, each rounded to one decimal as the dashboard shows it; a hidden score (under five
   responses) crosses nothing.
 
-Responses staff excluded from the results are left out. Flushes only.
+Responses staff excluded from the results are left out. A department manager's digest tells
+only of their departments' responses and their items' index within them (``scope``, as
+``Filters.scope``). Flushes only.
 """
 
 from __future__ import annotations
@@ -203,31 +205,39 @@ def _bounds(office: Tenant, first_day: date, last_day: date) -> tuple[datetime, 
     return start, end
 
 
-def _arrived(office: Tenant, first_day: date, last_day: date) -> tuple[ColumnElement[bool], ...]:
+def _arrived(
+    office: Tenant, first_day: date, last_day: date, scope: frozenset[int] | None
+) -> tuple[ColumnElement[bool], ...]:
     start, end = _bounds(office, first_day, last_day)
+    within = () if scope is None else (Response.department_id.in_(sorted(scope)),)
     return (
         Response.submitted_at >= start,
         Response.submitted_at < end,
         Response.excluded_at.is_(None),
+        *within,
     )
 
 
-def _answers_of_arrived(office: Tenant, first_day: date, last_day: date) -> Select[int, date, str]:
+def _answers_of_arrived(
+    office: Tenant, first_day: date, last_day: date, scope: frozenset[int] | None
+) -> Select[int, date, str]:
     return (
         select(Answer.response_id, Response.answered_on, Answer.value)
         .join(
             Response, (Response.id == Answer.response_id) & (Response.tenant_id == Answer.tenant_id)
         )
-        .where(*_arrived(office, first_day, last_day))
+        .where(*_arrived(office, first_day, last_day, scope))
     )
 
 
-def _crossed(office: Tenant, first_day: date, last_day: date) -> list[CrossedItem]:
+def _crossed(
+    office: Tenant, first_day: date, last_day: date, scope: frozenset[int] | None
+) -> list[CrossedItem]:
     items = rated_items()
     span = timedelta(days=TREND_DAYS - 1)
     before_end = first_day - timedelta(days=1)
-    before = item_scores(Filters(before_end - span, before_end), items)
-    after = item_scores(Filters(last_day - span, last_day), items)
+    before = item_scores(Filters(before_end - span, before_end, scope=scope), items)
+    after = item_scores(Filters(last_day - span, last_day, scope=scope), items)
     threshold = office.score_threshold
     crossed = []
     for key, text in items.items():
@@ -240,13 +250,16 @@ def _crossed(office: Tenant, first_day: date, last_day: date) -> list[CrossedIte
     return crossed
 
 
-def digest_for(office: Tenant, first_day: date, last_day: date) -> Digest:
-    """What a digest over these days of the current office tells."""
+def digest_for(
+    office: Tenant, first_day: date, last_day: date, scope: frozenset[int] | None = None
+) -> Digest:
+    """What a digest over these days of the current office tells a reader of ``scope`` (a
+    manager's departments; None: the whole office)."""
     text_keys = select(Question.key).where(Question.kind == "text").distinct()
-    comments = _answers_of_arrived(office, first_day, last_day).where(
+    comments = _answers_of_arrived(office, first_day, last_day, scope).where(
         Answer.question_key.in_(text_keys), Answer.value != ""
     )
-    low = _answers_of_arrived(office, first_day, last_day).where(
+    low = _answers_of_arrived(office, first_day, last_day, scope).where(
         Answer.question_key == OVERALL_KEY, Answer.value.in_(LOW_RATINGS)
     )
     newest = (Response.submitted_at.desc(), Answer.response_id.desc())
@@ -262,6 +275,6 @@ def digest_for(office: Tenant, first_day: date, last_day: date) -> Digest:
         low_response_ids=[
             row[0] for row in db.session.execute(low.order_by(*newest).limit(LISTED))
         ],
-        crossed=_crossed(office, first_day, last_day),
+        crossed=_crossed(office, first_day, last_day, scope),
         threshold=office.score_threshold,
     )

@@ -177,15 +177,22 @@ def _text_keys() -> list[str]:
     return list(db.session.scalars(select(Question.key).where(Question.kind == "text").distinct()))
 
 
-def comment_text(response_id: int, question_key: str) -> str | None:
-    """The comment's text, or None when the office has no such comment."""
+def comment_text(
+    response_id: int, question_key: str, scope: frozenset[int] | None = None
+) -> str | None:
+    """The comment's text, or None when the office has no such comment (or it is a response
+    outside ``scope``, a manager's departments; see ``Filters.scope``)."""
     if question_key not in _text_keys():
         return None
-    return db.session.scalar(
-        select(Answer.value).where(
-            Answer.response_id == response_id, Answer.question_key == question_key
-        )
+    query = select(Answer.value).where(
+        Answer.response_id == response_id, Answer.question_key == question_key
     )
+    if scope is not None:
+        query = query.join(
+            Response,
+            (Response.tenant_id == Answer.tenant_id) & (Response.id == Answer.response_id),
+        ).where(Response.department_id.in_(sorted(scope)))
+    return db.session.scalar(query)
 
 
 def _topic_names(topic_ids: Collection[int]) -> list[str]:
@@ -193,10 +200,17 @@ def _topic_names(topic_ids: Collection[int]) -> list[str]:
     return [topic.name for topic in topics() if topic.id in topic_ids]
 
 
-def triage(response_id: int, question_key: str, status: str, topic_ids: Collection[int]) -> bool:
+def triage(
+    response_id: int,
+    question_key: str,
+    status: str,
+    topic_ids: Collection[int],
+    scope: frozenset[int] | None = None,
+) -> bool:
     """Set a comment's status and topics. Every topic must be one of the office's; nothing is
-    written when any is not. Returns whether anything changed (only a change is audited)."""
-    if comment_text(response_id, question_key) is None:
+    written when any is not; a comment outside ``scope`` (a manager's departments) is unknown.
+    Returns whether anything changed (only a change is audited)."""
+    if comment_text(response_id, question_key, scope) is None:
         raise UnknownComment("Nie ma takiego komentarza.")
     if status not in STATUSES:
         raise TriageError("Wybierz stan komentarza: nowy, przeczytany, przekazany albo wyjaśniony.")

@@ -53,8 +53,12 @@ def email_alert_digest(self: Any, window_id: int, tenant_id: int) -> str | None:
         db.session.rollback()
         return None
     member = db.session.get(StaffUser, window.user_id)
-    content = digest.digest_for(office, window.first_day, window.last_day)
-    if member is None or not member.is_active or content.is_empty:
+    if member is None or not member.is_active:
+        digest.finish_window(window, "empty")
+        db.session.commit()
+        return "empty"
+    content = digest.digest_for(office, window.first_day, window.last_day, member.department_scope)
+    if content.is_empty:
         digest.finish_window(window, "empty")
         db.session.commit()
         return "empty"

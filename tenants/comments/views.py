@@ -62,7 +62,7 @@ def _list_args() -> dict[str, str]:
 @bp.get("/komentarze")
 def index() -> ResponseReturnValue:
     """The period's comments, newest first, with their topics and status, filterable."""
-    chosen = parse_filters(request.args, _office().today())
+    chosen = parse_filters(request.args, _office().today(), current_user.department_scope)
     errors = dict(chosen.errors)
     topic_id = None
     if raw_topic := request.args.get(TOPIC_ARG):
@@ -100,7 +100,8 @@ def index() -> ResponseReturnValue:
 
 @bp.post("/komentarze/<int:response_id>/<question_key>")
 def triage(response_id: int, question_key: str) -> ResponseReturnValue:
-    """Set one comment's status and topics (admins and analysts alike)."""
+    """Set one comment's status and topics (admins and analysts alike; a manager those of
+    their departments' responses)."""
     if response_id > MAX_ID or len(question_key) > 64:
         abort(404)
     topic_ids = [bounded_int(raw, 1, MAX_ID) for raw in request.form.getlist(TOPIC_ARG)]
@@ -116,6 +117,7 @@ def triage(response_id: int, question_key: str) -> ResponseReturnValue:
             question_key,
             request.form.get("status", ""),
             [topic_id for topic_id in topic_ids if topic_id is not None],
+            current_user.department_scope,
         )
     except services.UnknownComment:
         db.session.rollback()

@@ -24,6 +24,7 @@ from saas_platform.core.spreadsheets import Cell, Export
 from saas_platform.core.tenancy import TenantNotSet, current_tenant
 from saas_platform.core.tenancy.isolation import ensure_tenant_setting
 from saas_platform.core.tenancy.models import Tenant
+from tenants.accounts.models import StaffUser
 from tenants.exports.models import ExportJob
 from tenants.exports.writer import build_export, export_filename, file_in_chunks
 from tenants.survey.filters import CUSTOM_PERIOD, ChosenFilters, parse_filters
@@ -96,7 +97,7 @@ def request_export(
         if job.args == args:
             return job, False
     office = _office()
-    chosen = parse_filters(args, office.today())
+    chosen = parse_filters(args, office.today(), requester_scope(requested_by_id))
     job = ExportJob(
         format=file_format,
         args=args,
@@ -108,6 +109,23 @@ def request_export(
     db.session.add(job)
     db.session.flush()
     return job, True
+
+
+def requester_scope(requested_by_id: int | None) -> frozenset[int] | None:
+    """What the member who asked for an export may read, as it is when the file is made (a
+    manager's departments; None for the whole office). A member removed since, or one whose
+    account is gone, gets nothing rather than everything."""
+    if requested_by_id is None:  # asked for by no member (a script): the whole office
+        return None
+    user = db.session.get(StaffUser, requested_by_id)
+    if user is None or not user.is_active:
+        return frozenset()
+    return user.department_scope
+
+
+def visible_to(job: ExportJob, user: StaffUser) -> bool:
+    """Whether a member may see an export: a manager only their own, the others any."""
+    return user.department_scope is None or job.requested_by_id == user.id
 
 
 def claim(job_id: int) -> ExportJob | None:
@@ -134,7 +152,7 @@ def claim(job_id: int) -> ExportJob | None:
 
 
 def _filters_of(job: ExportJob) -> tuple[ChosenFilters, ResponseSearch]:
-    chosen = parse_filters(job.args, _office().today())
+    chosen = parse_filters(job.args, _office().today(), requester_scope(job.requested_by_id))
     searched = parse_search(job.args)
     errors = {**chosen.errors, **searched.errors}
     if errors:

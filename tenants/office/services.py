@@ -20,6 +20,7 @@ from saas_platform.core.db import db, duplicate_raises
 from saas_platform.core.templating import COLOUR
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.tenancy.models import Tenant
+from tenants.accounts import services as staff
 from tenants.accounts.services import StaffError, acting_staff_id, normalise_email, staff_recipients
 from tenants.audit import services as audit
 from tenants.reports.models import Report
@@ -251,6 +252,13 @@ def delete_department(department: Department) -> None:
             f"Wydział „{department.name}” ma już odpowiedzi: nie można go usunąć, "
             "można go tylko wyłączyć."
         )
+    managers = staff.managers_of(department.id)
+    if managers:
+        raise OfficeError(
+            f"Wydział „{department.name}” ma kierowników ("
+            + ", ".join(m.display_name for m in managers)
+            + "): zmień najpierw ich wydziały na stronie Użytkownicy albo wyłącz wydział."
+        )
     before = {"name": department.name, "is_active": department.is_active}
     department_id = department.id
     with _refused_as(f"Wydział „{department.name}” ma już odpowiedzi: nie można go usunąć."):
@@ -301,6 +309,8 @@ def merge_departments(source: Department, target: Department) -> Report:
         .execution_options(synchronize_session=False)
     ).rowcount
     counts.move_department_counts(source.id, target.id)
+    # Its managers follow its responses to the target, and keep the source (its history).
+    staff.follow_merged_department(source.id, target.id)
     if source.is_active:
         source.is_active = False
     db.session.flush()

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 # The panel's own pages in the staff menu: (endpoint, label, position, group, admin only).
 # Other areas add theirs (reports at 30, actions at 35, the banner kit at 65) from their own
-# ``init_app``. A group stands where its lowest position puts it.
+# ``init_app``. A group stands where its lowest position puts it. The pages of
+# ``WHOLE_OFFICE_PAGES`` are not for a department manager (``whole_office_required``).
 MENU = (
     ("dashboard", "Wyniki", 0, "Wyniki", False),
     ("responses", "Odpowiedzi", 10, "Odpowiedzi", False),
@@ -35,6 +36,10 @@ MENU = (
     ("audit_log", "Dziennik zmian", 110, "Urząd", True),
     ("manual_page", "Instrukcja", 120, "Pomoc", False),
 )
+
+# Non-admin pages of the whole office's responses, one by one: a department manager gets a 403
+# there (the flagged responses of every department; paper forms of any department).
+WHOLE_OFFICE_PAGES = frozenset({"moderation", "paper_entry"})
 
 _nested: set[str] = set()
 
@@ -66,13 +71,20 @@ def init_app(app: Flask, staff_pages: Iterable[Blueprint] = ()) -> None:
     login_manager.login_view = "panel.login"
     for endpoint, label, position, group, admin_only in MENU:
         add_menu_entry(
-            app, bp, endpoint, label, position=position, group=group, admin_only=admin_only
+            app,
+            bp,
+            endpoint,
+            label,
+            position=position,
+            group=group,
+            admin_only=admin_only,
+            whole_office_only=endpoint in WHOLE_OFFICE_PAGES,
         )
 
     @app.context_processor
     def _staff_menu() -> dict[str, object]:
         def panel_menu(user: StaffUser) -> list[MenuGroup]:
-            return grouped_menu_for(app, user.is_admin)
+            return grouped_menu_for(app, user.is_admin, user.department_scope is None)
 
         return {"panel_menu": panel_menu, "incomplete_notices": incomplete_notices}
 

@@ -19,13 +19,14 @@ from saas_platform.core.spreadsheets import Cell, Export, json_cell, safe_row
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.web import csv_download, newest_first_page, page_number
 from tenants.accounts import services as staff
-from tenants.accounts.models import StaffUser
+from tenants.accounts.models import MANAGER, ROLE_LABELS, StaffUser
 from tenants.accounts.tasks import send_staff_link
 from tenants.audit.labels import action_label
 from tenants.audit.models import AuditEntry
 from tenants.audit.naming import ObjectNames, field_label
 from tenants.panel.blueprint import admin_required, bp
-from tenants.panel.forms import InviteForm, StaffUpdateForm
+from tenants.panel.forms import DEPARTMENTS_HINT, InviteForm, StaffUpdateForm
+from tenants.survey.models import Department
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_CSV_BATCH = 500
@@ -38,42 +39,81 @@ def _staff_member_or_404(user_id: int) -> StaffUser:
     return user
 
 
+def _department_choices(form: InviteForm | StaffUpdateForm) -> dict[int, str]:
+    """The office's departments (inactive ones marked) as the form's choices; id -> name."""
+    departments = db.session.execute(
+        select(Department.id, Department.name, Department.is_active).order_by(
+            Department.position, Department.name
+        )
+    ).all()
+    form.departments.choices = [
+        (i, name if active else f"{name} (nieaktywny)") for i, name, active in departments
+    ]
+    return {i: name for i, name, _ in departments}
+
+
 @bp.route("/uzytkownicy", methods=["GET", "POST"])
 @admin_required
 def staff_list():
-    """The office's staff, and the form that invites a new member."""
+    """The office's staff, and the form that invites a new member (a manager with the
+    departments whose results they read)."""
     form = InviteForm()
+    names = _department_choices(form)
     if form.validate_on_submit():
         try:
-            user, link = staff.invite(form.email.data, form.role.data, form.name.data or "")
+            user, link = staff.invite(
+                form.email.data,
+                form.role.data,
+                form.name.data or "",
+                department_ids=form.departments.data or (),
+            )
         except staff.StaffError as exc:
-            form.email.errors.append(str(exc))
+            db.session.rollback()
+            field = form.departments if form.role.data == MANAGER else form.email
+            field.errors = [*field.errors, str(exc)]
         else:
             db.session.commit()
             enqueue(send_staff_link, token_id=link.token_id, tenant_id=user.tenant_id)
             flash(f"Wysłano zaproszenie na adres {user.email}.", "success")
             return redirect(url_for("panel.staff_list"))
     members = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
-    return render_template("panel/staff_list.html", form=form, members=members)
+    return render_template(
+        "panel/staff_list.html",
+        form=form,
+        members=members,
+        role_labels=ROLE_LABELS,
+        department_names=names,
+        departments_hint=DEPARTMENTS_HINT,
+    )
 
 
 @bp.route("/uzytkownicy/<int:user_id>", methods=["GET", "POST"])
 @admin_required
 def staff_edit(user_id: int):
-    """Change a member's role or deactivate the account; resend an invitation."""
+    """Change a member's role (a manager's departments) or deactivate the account; resend an
+    invitation."""
     user = _staff_member_or_404(user_id)
-    form = StaffUpdateForm(obj=user)
+    form = StaffUpdateForm(obj=user, departments=sorted(user.department_ids))
+    _department_choices(form)
     if form.validate_on_submit():
         try:
-            staff.update_staff(user, form.role.data, form.is_active.data)
+            staff.update_staff(
+                user, form.role.data, form.is_active.data, department_ids=form.departments.data
+            )
         except staff.StaffError as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return render_template("panel/staff_edit.html", form=form, member=user), 409
+            return _staff_edit_page(form, user), 409
         db.session.commit()
         flash("Zapisano zmiany.", "success")
         return redirect(url_for("panel.staff_list"))
-    return render_template("panel/staff_edit.html", form=form, member=user)
+    return _staff_edit_page(form, user)
+
+
+def _staff_edit_page(form: StaffUpdateForm, member: StaffUser) -> str:
+    return render_template(
+        "panel/staff_edit.html", form=form, member=member, departments_hint=DEPARTMENTS_HINT
+    )
 
 
 @bp.post("/uzytkownicy/<int:user_id>/zaproszenie")

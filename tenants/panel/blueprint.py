@@ -37,6 +37,19 @@ def admin_required(view):
     return wrapped
 
 
+def whole_office_required(view):
+    """A page of the whole office's data: a department manager, who reads only their own
+    departments', gets a 403 (as an analyst does on admin pages)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user.department_scope is not None:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def safe_next(target: str | None) -> str:
     """Where to go after login: only a path inside this panel, never another host."""
     if target and target.startswith("/panel/") and not target.startswith("//"):

@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from saas_platform.core.db import db
 from saas_platform.core.text import RefusedCharacter, refusal_message
 from tenants.outreach.qr import qr_data_uri
-from tenants.panel.blueprint import admin_required, bp
+from tenants.panel.blueprint import admin_required, bp, whole_office_required
 from tenants.survey import moderation
 from tenants.survey.kiosk import create_kiosk, kiosks, revoke_kiosk
 from tenants.survey.models import KioskDevice
@@ -20,6 +20,7 @@ DECISIONS = {
 
 
 @bp.get("/do-sprawdzenia", endpoint="moderation")
+@whole_office_required
 def moderation_list():
     """Flagged responses waiting for a decision, and the excluded ones (analysts may look)."""
     return render_template(

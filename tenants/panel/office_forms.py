@@ -10,19 +10,17 @@ from wtforms import (
     EmailField,
     IntegerField,
     RadioField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
     ValidationError,
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas_platform.core.numbers import bounded_int
 from saas_platform.core.tenancy.models import REPORT_COMMENT_CHOICES, Tenant
 from tenants.office import services as office
-from tenants.panel.forms import REQUIRED
+from tenants.panel.forms import REQUIRED, CheckboxesField
 from tenants.reports.comments import COMMENT_LIMIT
 
 THRESHOLD_MESSAGE = "Podaj liczbę całkowitą od 0 do 100."
@@ -58,13 +56,6 @@ class RecipientsField(TextAreaField):
         if isinstance(self.data, list):
             return "\n".join(self.data)
         return super()._value()
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (only the offered ones are accepted)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _checked_by(rule):

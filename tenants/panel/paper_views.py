@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant
-from tenants.panel.blueprint import bp
+from tenants.panel.blueprint import bp, whole_office_required
 from tenants.survey import paper
 from tenants.survey.definition import VersionDef, live_version_id, published_version
 from tenants.survey.departments import active_departments
@@ -34,6 +34,7 @@ def _render(version: VersionDef | None, values: MultiDict, errors: list[FieldErr
 
 
 @bp.route("/ankieta-papierowa", methods=["GET", "POST"])
+@whole_office_required
 def paper_entry():
     """The live survey as a form for staff to copy a paper one into, one after another."""
     version_id = live_version_id()

@@ -45,7 +45,9 @@ def responses_list():
     by comment, score and low ratings. A list compares with no other period: "porownanie" in
     its address is left out, neither applied nor refused."""
     without_comparison = {k: v for k, v in request.args.items() if k != "porownanie"}
-    chosen = parse_filters(without_comparison, current_tenant.today())
+    chosen = parse_filters(
+        without_comparison, current_tenant.today(), current_user.department_scope
+    )
     searched = parse_search(request.args)
     page = responses.responses_page(chosen.filters, searched.search, page_number(), searched.sort)
     html = render_template(
@@ -64,7 +66,7 @@ def responses_list():
 @bp.get("/odpowiedzi/<int:response_id>")
 def response_detail(response_id: int):
     """One response with every answer, labelled as the resident saw it."""
-    detail = responses.response_detail(response_id)
+    detail = responses.response_detail(response_id, current_user.department_scope)
     if detail is None:
         abort(404)
     back = {name: request.args[name] for name in LIST_ARGS if request.args.get(name)}
@@ -72,7 +74,7 @@ def response_detail(response_id: int):
 
 
 def _export_filters() -> tuple[ChosenFilters, ChosenSearch]:
-    chosen = parse_filters(request.args, current_tenant.today())
+    chosen = parse_filters(request.args, current_tenant.today(), current_user.department_scope)
     searched = parse_search(request.args)
     errors = {**chosen.errors, **searched.errors}
     if errors:
@@ -131,7 +133,9 @@ def export_xlsx():
 
 def _job_or_404(job_id: int) -> ExportJob:
     job = db.session.get(ExportJob, job_id) if 0 < job_id <= MAX_ID else None
-    if job is None:  # another office's export is invisible, as if it did not exist
+    # Another office's export is invisible, as if it did not exist; so is another member's
+    # to a manager (it may hold other departments' responses).
+    if job is None or not exports.visible_to(job, current_user):
         abort(404)
     return job
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request
+from flask_login import current_user
 
 from saas_platform.core.tenancy import current_tenant
 from saas_platform.core.web import page_number
@@ -32,7 +33,7 @@ def question_results(key: str):
 def _drilldown(kind: str, key: str):
     if len(key) > MAX_KEY_LENGTH:
         abort(404)
-    chosen = parse_filters(request.args, current_tenant.today())
+    chosen = parse_filters(request.args, current_tenant.today(), current_user.department_scope)
     threshold = current_tenant.score_threshold
     detail = item_detail(kind, key, chosen.filters, threshold, chosen.comparison)
     if detail is None:  # no such area or rated question in this office
@@ -53,7 +54,7 @@ def _drilldown(kind: str, key: str):
     }
     if row.below_threshold or row.significantly_worse:
         flagged[f"{kind}:{key}"] = list(keys)
-    plans = plans_for(flagged)
+    plans = plans_for(flagged, current_user.department_scope)
     page_html = render_template(
         "panel/drilldown.html",
         chosen=chosen,

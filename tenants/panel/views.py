@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import current_tenant
@@ -28,7 +29,7 @@ def dashboard():
     tenant = current_tenant._get_current_object()
     if not request.args and not first_steps.has_responses():
         return render_template("panel/first_steps.html", steps=first_steps.first_steps(tenant))
-    chosen = parse_filters(request.args, current_tenant.today())
+    chosen = parse_filters(request.args, current_tenant.today(), current_user.department_scope)
     results = compute_results(chosen.filters, current_tenant.score_threshold, chosen.comparison)
     item_plans, area_plans = _weak_plans(results)
     page = render_template(
@@ -75,7 +76,7 @@ def _weak_plans(results: Results) -> tuple[dict[str, PlanLinks], dict[str, PlanL
             if area.below_threshold or area.significantly_worse
         }
     )
-    plans = plans_for(groups)
+    plans = plans_for(groups, current_user.department_scope)
     return (
         {name.removeprefix("item:"): p for name, p in plans.items() if name.startswith("item:")},
         {name.removeprefix("area:"): p for name, p in plans.items() if name.startswith("area:")},

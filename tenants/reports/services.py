@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.observability.metrics import REPORT_RENDER_SECONDS
@@ -36,6 +37,20 @@ class Period:
     start: date
     end: date
     frequency: str
+
+
+def scope_conditions(scope: frozenset[int] | None) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on ``Report`` for a reader of ``scope`` (see ``visible_to``)."""
+    if scope is None:
+        return []
+    return [Report.department_id.in_(sorted(scope))]
+
+
+def visible_to(report: Report, scope: frozenset[int] | None) -> bool:
+    """Whether a reader of ``scope`` may see a report. The whole office (None) sees every one;
+    a department manager only the reports of one of their departments: not the office-wide
+    ones, which are the whole office's data (and other departments' figures in them)."""
+    return scope is None or (report.department_id is not None and report.department_id in scope)
 
 
 def validate_period(start: date, end: date, department_id: int | None, today: date) -> None:

@@ -30,7 +30,8 @@ LIST_SIZE = 50
 
 def _report_or_404(report_id: int) -> Report:
     report = db.session.get(Report, report_id)  # other offices' reports are invisible
-    if report is None:
+    # A manager reads only reports of their own departments (``services.visible_to``).
+    if report is None or not services.visible_to(report, current_user.department_scope):
         abort(404)
     return report
 
@@ -48,21 +49,29 @@ def _requested_period(form: ReportRequestForm) -> tuple[date, date]:
 
 def _department_id(form: ReportRequestForm) -> int | None:
     value = form.department.data or ""
+    scope = current_user.department_scope
     if not value:
+        if scope is not None:  # a manager's report is always of one of their departments
+            raise services.ReportError("Wybierz jeden ze swoich wydziałów.")
         return None
     if not is_id(value):
         raise services.ReportError("Nie ma takiego wydziału.")
+    if scope is not None and int(value) not in scope:
+        raise services.ReportError("Ten wydział nie należy do Twoich wydziałów.")
     return int(value)
 
 
 @bp.route("/raporty", methods=["GET", "POST"], endpoint="index")
 def reports():
-    """The office's reports, newest first, and the form to ask for a new one."""
+    """The office's reports, newest first, and the form to ask for a new one (a manager's:
+    those of their departments, and a form offering only those)."""
     form = ReportRequestForm()
-    departments = db.session.scalars(
-        select(Department).order_by(Department.position, Department.name)
-    ).all()
-    form.department.choices = [("", "wszystkie wydziały")] + [
+    scope = current_user.department_scope
+    query = select(Department).order_by(Department.position, Department.name)
+    if scope is not None:
+        query = query.where(Department.id.in_(sorted(scope)))
+    departments = db.session.scalars(query).all()
+    form.department.choices = ([("", "wszystkie wydziały")] if scope is None else []) + [
         (str(d.id), d.name) for d in departments
     ]
     status = 200
@@ -96,7 +105,10 @@ def reports():
     elif form.errors:
         status = 422
     listed = db.session.scalars(
-        select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(LIST_SIZE)
+        select(Report)
+        .where(*services.scope_conditions(scope))
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(LIST_SIZE)
     ).all()
     return render_template(
         "panel/reports.html",

@@ -2,6 +2,10 @@
 the responses list and the exports.
 
 Read from the query string and checked against this office's departments and survey versions.
+A department manager's filters always carry their departments as ``Filters.scope``: every
+query built from ``Filters`` (the counts in ``scores``, the responses in ``responses``) adds
+``department_id IN scope``, so no page, export or report made from them can reach another
+department's data, whatever the query string says.
 A value that does not fit is never a server error: its filter falls back to the default and
 ``errors`` says, in Polish, what was wrong. The pages then show the defaults with the message
 (status 400); the exports refuse with the message, rather than hand over a file of other data.
@@ -45,17 +49,32 @@ DEFAULT_COMPARISON = YEAR_EARLIER
 
 @dataclass(frozen=True)
 class Filters:
-    """What the results cover: an inclusive range of local days, optionally narrowed."""
+    """What the results cover: an inclusive range of local days, optionally narrowed.
+
+    ``scope`` is what the reader may see at all: None for the whole office, or the departments
+    of a department manager (never the responses that named none). Unlike ``department_id``, a
+    choice on a page, it is who is asking; comparisons (``dataclasses.replace``) keep it."""
 
     date_from: date
     date_to: date
     department_id: int | None = None  # NO_DEPARTMENT: responses that named none
     channel: str | None = None
     version_id: int | None = None
+    scope: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         if self.date_to < self.date_from:
             raise ValueError("date_to is before date_from")
+        outside = self.department_id is not None and self.department_id not in (
+            self.scope if self.scope is not None else (self.department_id,)
+        )
+        if outside:
+            raise ValueError("department_id is outside the scope")
+
+    @property
+    def scope_ids(self) -> list[int] | None:
+        """The scope's departments in order (for an SQL ``IN``), or None for the whole office."""
+        return None if self.scope is None else sorted(self.scope)
 
 
 def period_preset(name: str, today: date) -> tuple[date, date]:
@@ -127,6 +146,14 @@ class ChosenFilters:
         return COMPARISON_CHOICES[self.comparison]
 
     @property
+    def scope_names(self) -> list[str] | None:
+        """The departments the results are limited to (a manager's, by name), or None for
+        the whole office."""
+        if self.filters.scope is None:
+            return None
+        return [label for _, label in self.choices.departments]
+
+    @property
     def department_label(self) -> str | None:
         return _label(self.choices.departments, self.args.get("wydzial"))
 
@@ -143,13 +170,15 @@ def _label(pairs: tuple[tuple[str, str], ...], value: str | None) -> str | None:
     return dict(pairs).get(value) if value else None
 
 
-def filter_choices() -> FilterChoices:
-    """The current office's departments (inactive ones too), channels and published versions."""
-    departments = db.session.execute(
-        select(Department.id, Department.name, Department.is_active).order_by(
-            Department.position, Department.name
-        )
-    ).all()
+def filter_choices(scope: frozenset[int] | None = None) -> FilterChoices:
+    """The current office's departments (inactive ones too; within ``scope`` only, and then
+    without "no department"), channels and published versions."""
+    query = select(Department.id, Department.name, Department.is_active).order_by(
+        Department.position, Department.name
+    )
+    if scope is not None:
+        query = query.where(Department.id.in_(sorted(scope)))
+    departments = db.session.execute(query).all()
     versions = db.session.execute(
         select(SurveyVersion.id, SurveyVersion.number, SurveyVersion.title)
         .where(SurveyVersion.published_at.is_not(None))
@@ -163,16 +192,22 @@ def filter_choices() -> FilterChoices:
                 (str(i), name if active else f"{name} (nieaktywny)")
                 for i, name, active in departments
             ),
-            (NO_DEPARTMENT_ARG, NO_DEPARTMENT_LABEL),
+            *(() if scope is not None else ((NO_DEPARTMENT_ARG, NO_DEPARTMENT_LABEL),)),
         ),
         channels=tuple(CHANNEL_LABELS.items()),
         versions=tuple((str(i), f"wersja {number}: {title}") for i, number, title in versions),
     )
 
 
-def parse_filters(args: Mapping[str, str], today: date) -> ChosenFilters:
-    """The filters asked for in ``args`` (a query string), checked; see the module docstring."""
-    choices = filter_choices()
+def parse_filters(
+    args: Mapping[str, str], today: date, scope: frozenset[int] | None
+) -> ChosenFilters:
+    """The filters asked for in ``args`` (a query string), checked; see the module docstring.
+
+    ``scope`` is the reader's (``StaffUser.department_scope``): None for the whole office, or a
+    manager's departments, which the filters then always carry; another department in
+    ``wydzial`` is refused like an unknown one. No default, so no caller can forget it."""
+    choices = filter_choices(scope)
     form = {name: (args.get(name) or "").strip()[:40] for name in FILTER_ARGS}
     errors: dict[str, str] = {}
 
@@ -189,7 +224,11 @@ def parse_filters(args: Mapping[str, str], today: date) -> ChosenFilters:
                 NO_DEPARTMENT if form["wydzial"] == NO_DEPARTMENT_ARG else int(form["wydzial"])
             )
         else:
-            errors["wydzial"] = "Nie ma takiego wydziału w tym urzędzie; pokazano wszystkie."
+            errors["wydzial"] = (
+                "Nie ma takiego wydziału w tym urzędzie; pokazano wszystkie."
+                if scope is None
+                else "Ten wydział nie należy do Twoich wydziałów; pokazano wszystkie Twoje."
+            )
 
     channel = None
     if form["kanal"]:
@@ -218,7 +257,7 @@ def parse_filters(args: Mapping[str, str], today: date) -> ChosenFilters:
             )
 
     return ChosenFilters(
-        filters=Filters(date_from, date_to, department_id, channel, version_id),
+        filters=Filters(date_from, date_to, department_id, channel, version_id, scope),
         comparison=comparison,
         period=period,
         form=form,

@@ -69,11 +69,19 @@ def response_conditions(filters: Filters, excluded: bool = False) -> list[Column
         conditions.append(Response.department_id.is_(None))
     elif filters.department_id is not None:
         conditions.append(Response.department_id == filters.department_id)
+    if filters.scope_ids is not None:  # a manager's departments: never another's, nor "none"
+        conditions.append(Response.department_id.in_(filters.scope_ids))
     if filters.channel is not None:
         conditions.append(Response.channel == filters.channel)
     if filters.version_id is not None:
         conditions.append(Response.version_id == filters.version_id)
     return conditions
+
+
+def in_scope(department_id: int | None, scope: frozenset[int] | None) -> bool:
+    """Whether a response naming ``department_id`` (None: no department) is within ``scope``
+    (None: the whole office; else a manager's departments, which never include "none")."""
+    return scope is None or (department_id is not None and department_id in scope)
 
 
 def like_pattern(text: str) -> str:
@@ -336,12 +344,13 @@ class ResponseDetail:
     sections: tuple[AnsweredSection, ...]
 
 
-def response_detail(response_id: int) -> ResponseDetail | None:
-    """One response of the current office with every question of its version, or None."""
+def response_detail(response_id: int, scope: frozenset[int] | None = None) -> ResponseDetail | None:
+    """One response of the current office with every question of its version, or None (also
+    for one outside ``scope``, a manager's departments: see ``Filters.scope``)."""
     if not 0 < response_id <= MAX_ID:
         return None
     response = db.session.get(Response, response_id)  # other offices' responses are invisible
-    if response is None:
+    if response is None or not in_scope(response.department_id, scope):
         return None
     version = published_version(response.version_id)
     if version is None:

@@ -158,6 +158,8 @@ def _narrowing(
         conditions.append(model.question_key.in_(sorted(keys)))
     if filters.department_id is not None:
         conditions.append(model.department_id == filters.department_id)
+    if filters.scope_ids is not None:  # a manager's departments: never another's, nor "none"
+        conditions.append(model.department_id.in_(filters.scope_ids))
     if filters.channel is not None:
         conditions.append(model.channel == filters.channel)
     if filters.version_id is not None:

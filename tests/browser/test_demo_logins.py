@@ -1,6 +1,6 @@
 """The logins ``satysfakcja demo`` prints work in a real browser: each demo office's admin and
-analyst sign in at their own office (and only there), and the demo operator signs in to the
-console with the printed TOTP secret."""
+analyst (and Wołomin's department manager) sign in at their own office (and only there), and
+the demo operator signs in to the console with the printed TOTP secret."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pytest
 from saas_platform.core.db import db
 from saas_platform.core.tenancy.models import Tenant
 from saas_platform.demo import (
+    DEMO_MANAGER_DEPARTMENTS,
     DEMO_OPERATOR_EMAIL,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
+    demo_roles,
     demo_staff_email,
     ensure_demo_logins,
     ensure_demo_operator,
@@ -49,6 +51,19 @@ def test_each_demo_office_s_printed_logins_open_its_panel_in_a_browser(demo_logi
         assert page.url == demo_logins.url(slug, "/panel/")
         assert page.locator("h1").first.is_visible()
         context.close()
+
+
+def test_the_demo_manager_sees_the_dashboard_of_their_departments(demo_logins, chromium):
+    wolomin = demo_logins.slugs[0]
+    assert "manager" in demo_roles(wolomin)
+    context = chromium.new_context(locale="pl-PL")
+    page = context.new_page()
+    _sign_in(page, demo_logins, wolomin, demo_staff_email("manager", wolomin))
+    assert page.url == demo_logins.url(wolomin, "/panel/")
+    scope = page.locator("#zakres-wydzialow").inner_text()
+    assert scope.startswith("Wyniki wydziałów:")
+    assert all(name in scope for name in DEMO_MANAGER_DEPARTMENTS[wolomin])
+    context.close()
 
 
 def test_a_demo_login_does_not_open_the_other_demo_office(demo_logins, chromium):

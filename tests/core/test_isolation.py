@@ -28,8 +28,8 @@ from tests.conftest import APP_ROLE, PG_HOST
 def offices_with_data(two_offices, client_for, complete_answers, in_office):
     """Both offices with a row in every tenant table: a response, a custom domain, an invited
     staff member (with its link and audit entry), a report, a kiosk device, a survey draft,
-    an action with a note, a triaged comment, a digest subscription with a window and a
-    background export each."""
+    an action with a note, a triaged comment, a digest subscription with a window, a
+    background export and a department manager's link each."""
     for office in two_offices:
         client = client_for(office)
         assert (
@@ -38,6 +38,10 @@ def offices_with_data(two_offices, client_for, complete_answers, in_office):
         with in_office(office):
             db.session.add(TenantDomain(host=f"ankieta.{office.slug}.pl"))
             staff.invite(f"kierownik@{office.slug}.example", "admin")
+            first_department = db.session.scalar(select(Department.id).order_by(Department.id))
+            staff.invite(
+                f"wydzial@{office.slug}.example", "manager", department_ids=[first_department]
+            )
             request_report("on_demand", date(2026, 1, 1), date(2026, 3, 31))
             create_kiosk(f"Tablet w urzędzie {office.slug}")
             start_draft("live")

@@ -106,7 +106,7 @@ def test_cli_deactivates_a_member_audited_on_both_sides(app, two_offices, make_s
         (["invite", "--tenant", "nieznany", "--email", "a@b.example", "--role", "admin"],
          "No office with the slug 'nieznany'"),
         (["invite", "--tenant", "wolomin", "--email", "a@b.example", "--role", "sekretarz"],
-         "Unknown role 'sekretarz'; the roles are: admin, analyst."),
+         "Unknown role 'sekretarz'; the roles are: admin, analyst, manager."),
         (["invite", "--tenant", "wolomin", "--email", "nie-adres", "--role", "admin"],
          "Not a valid e-mail address."),
         (["invite", "--tenant", "wolomin", "--email", "ADMIN@wolomin.example", "--role", "admin"],
