@@ -811,6 +811,21 @@ def rating_keys(office: Office) -> list[str]:
         return [row[0] for row in cur.fetchall()]
 
 
+def drilldown_paths(office: Office) -> dict[str, str]:
+    """The drill-down pages of the office's first rated question and of its area."""
+    with bs.pg_connect(DATABASE) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT q.key, s.key FROM survey_questions q"
+            " JOIN survey_sections s ON s.id = q.section_id"
+            " JOIN survey_versions v ON v.id = q.version_id AND v.published_at IS NOT NULL"
+            " WHERE q.tenant_id = %s AND q.kind = 'rating' ORDER BY s.position, q.position"
+            " LIMIT 1",
+            (office.id,),
+        )
+        question, area = cur.fetchone()
+    return {"question": f"/panel/wyniki/pytanie/{question}", "area": f"/panel/wyniki/obszar/{area}"}
+
+
 def time_in_tenant(
     office: Office, sql: str, params: dict, repeats: int, explain: bool = False
 ) -> dict[str, Any]:
@@ -979,6 +994,20 @@ def measure_dashboard(dataset: Dataset, args: argparse.Namespace) -> dict[str, A
                 f"  shows {page['responses_shown']}"
                 f"  other load {page['foreign_cpu_share']:.0%}"
             )
+        # The drill-down pages of one question and of its area, this year and the last 12 months.
+        for office in (big, small):
+            for kind, path in drilldown_paths(office).items():
+                for name, query in (("default", ""), ("last_12_months", "?okres=last_12_months")):
+                    key = f"drilldown_{kind}/{name}/{office.label}"
+                    client = clients[office.label]
+                    page = time_page(client, path + query, args.requests, args.warmup)
+                    results["pages"][key] = page
+                    print(
+                        f"  GET {kind + ' ' + name:<28} {office.label:>5}:"
+                        f" p50 {page['p50_ms']:7.1f} ms"
+                        f"  p95 {page['p95_ms']:7.1f} ms  statuses {page['statuses']}"
+                        f"  other load {page['foreign_cpu_share']:.0%}"
+                    )
         # Correctness: the numbers shown equal the raw responses of the period.
         checks = {}
         for office in (big, small):
@@ -1142,8 +1171,60 @@ def measure_actions(dataset: Dataset, args: argparse.Namespace) -> dict[str, Any
     return results
 
 
+EXPORT_REQUEST_REPEATS = 5
+
+
+def measure_export_requests(dataset: Dataset) -> dict[str, Any]:
+    """The export request of every day of the 1M and the 100k office, with the production
+    threshold: over it, the request only writes the job's row and sends its task (no worker
+    runs here, so the job stays queued and is deleted before the next repeat). The issue's
+    limit is the first byte within 1 s."""
+    server = start_gunicorn("export-requests", production_env())
+    query = urlencode({"okres": "custom", "od": dataset.first_day.isoformat(), "do": dataset.today})
+    results: dict[str, Any] = {}
+    try:
+        offices = [dataset.office("1m"), dataset.office("100k")]
+        clients = {o.label: login(server.port, o) for o in offices}
+        for extension in ("csv", "xlsx"):
+            for office in offices:
+                first_bytes, statuses = [], set()
+                for _ in range(EXPORT_REQUEST_REPEATS):
+                    with tempfile.TemporaryDirectory() as tmp:
+                        status, first_byte, _total, _size = download(
+                            server.port,
+                            clients[office.label],
+                            f"/panel/eksport.{extension}?{query}",
+                            Path(tmp) / "answer",
+                        )
+                    first_bytes.append(first_byte * 1000)
+                    statuses.add(status)
+                    with bs.pg_connect(DATABASE) as conn, conn.cursor() as cur:
+                        cur.execute("DELETE FROM export_jobs WHERE tenant_id = %s", (office.id,))
+                r = {
+                    "p50_ms": pct(first_bytes, 0.5),
+                    "max_ms": max(first_bytes),
+                    "statuses": sorted(statuses),
+                    "responses": office.responses,
+                }
+                results[f"{extension}/{office.label}"] = r
+                print(
+                    f"  {extension:<4} request {office.label:>5}:"
+                    f" first byte p50 {r['p50_ms']:.0f} ms,"
+                    f" max {r['max_ms']:.0f} ms, statuses {r['statuses']}"
+                )
+        results["log_problems"] = server.log_problems()[:20]
+    finally:
+        bs.stop_server(server)
+    return results
+
+
 def measure_exports(dataset: Dataset) -> dict[str, Any]:
-    server = start_gunicorn("exports", production_env(), workers=1)
+    """Streamed downloads, memory sampled. The threshold is raised for this gunicorn so that
+    the 100k office's file streams too (in production it goes to a worker): the point is that
+    the streaming path's memory stays flat as the file grows."""
+    env = production_env()
+    env["EXPORT_BACKGROUND_THRESHOLD"] = str(10**9)
+    server = start_gunicorn("exports", env, workers=1)
     results: dict[str, Any] = {}
     try:
         small, mid = dataset.office("10k"), dataset.office("100k")
@@ -1231,7 +1312,12 @@ def summarise(
     pages = dashboard["pages"]
     floor = dashboard["naive_floor"]["p50_ms"]
     summary = {}
-    for name in ("default", "last_12_months"):
+    # Every page measured in both offices: the summary for every period preset, the drill-down
+    # pages (and, when measured, a department manager's summary).
+    names = [key.removesuffix("/1m") for key in pages if key.endswith("/1m")]
+    for name in names:
+        if f"{name}/10k" not in pages:
+            continue
         big, small = pages[f"{name}/1m"]["p50_ms"], pages[f"{name}/10k"]["p50_ms"]
         summary[f"dashboard_p50_ms_1m/{name}"] = {
             "value": big,
@@ -1281,6 +1367,14 @@ def summarise(
         "target": f"< {TARGETS['action_effect_p50_ms_max']:.0f}",
         "met": value < TARGETS["action_effect_p50_ms_max"],
     }
+    for key, request in exports["requests"].items():
+        if key == "log_problems":
+            continue
+        summary[f"export_request_first_byte_ms/{key}"] = {
+            "value": request["max_ms"],
+            "target": "< 1000 (max)",
+            "met": request["max_ms"] < 1000,
+        }
     for extension in ("csv", "xlsx"):
         big = exports[f"{extension}/100k"]["rss_growth_mb_sampled"]
         small = exports[f"{extension}/10k"]["rss_growth_mb_sampled"]
@@ -1316,6 +1410,8 @@ def run(args: argparse.Namespace) -> int:
         actions = measure_actions(dataset, args)
         print("Exports …")
         exports = measure_exports(dataset)
+        print("Export requests (production threshold) …")
+        exports["requests"] = measure_export_requests(dataset)
         plans = {}
         for label in ("1m", "10k"):
             print(f"EXPLAIN ANALYZE of the dashboard's statements ({label}, this year) …")
