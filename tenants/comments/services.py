@@ -10,7 +10,6 @@ from typing import Any
 
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import aliased
 
 from saas_platform.core.db import db, duplicate_raises
 from saas_platform.core.text import RefusedCharacter, clean_text, refusal_message
@@ -27,6 +26,7 @@ from tenants.comments.models import (
 from tenants.survey.filters import Filters
 from tenants.survey.models import Answer, Department, Question, Response
 from tenants.survey.responses import response_conditions
+from tenants.survey.scores import comment_total
 
 PAGE_SIZE = 25
 
@@ -350,29 +350,26 @@ def comment_page(
 def topic_counts(filters: Filters) -> TopicCounts:
     """How many of the period's comments have each topic, none, and each status.
 
-    Two passes: the period's comments once, grouped by status (on the comments' index, no
-    comment text read), and the topic links of the triaged ones, which join the responses by
-    their key. The cost follows the number of comments in the period, not of answers."""
-    triaged = aliased(CommentTriage)
-    status = func.coalesce(triaged.status, "new")
-    per_status = db.session.execute(
-        select(status, func.count())
-        .select_from(Answer)
+    The total comes from the running counts (``survey.scores.comment_total``: the comments of
+    the period's responses, summed over its months), so it costs the same at a million
+    responses as at a thousand. A comment is "nowy" until staff triage it, so only the
+    triaged ones are read: their statuses, and their topic links, joined to the responses by
+    their key. What is not triaged (or triaged back to "nowy") is new."""
+    total = comment_total(filters)
+    triaged_rows = db.session.execute(
+        select(CommentTriage.status, func.count())
         .join(
-            Response, (Response.id == Answer.response_id) & (Response.tenant_id == Answer.tenant_id)
+            Response,
+            (Response.id == CommentTriage.response_id)
+            & (Response.tenant_id == CommentTriage.tenant_id),
         )
-        .outerjoin(
-            triaged,
-            (triaged.tenant_id == Answer.tenant_id)
-            & (triaged.response_id == Answer.response_id)
-            & (triaged.question_key == Answer.question_key),
-        )
-        .where(Answer.question_key.in_(_text_keys()), *response_conditions(filters))
-        .group_by(status)
+        .where(CommentTriage.status != "new", *response_conditions(filters))
+        .group_by(CommentTriage.status)
     ).all()
     by_status = dict.fromkeys(STATUSES, 0)
-    for name, count in per_status:
+    for name, count in triaged_rows:
         by_status[name] = count
+    by_status["new"] = max(0, total - sum(by_status.values()))
     linked = (
         select(CommentTopicLink.topic_id, CommentTopicLink.triage_id)
         .join(CommentTriage, CommentTriage.id == CommentTopicLink.triage_id)
@@ -390,7 +387,6 @@ def topic_counts(filters: Filters) -> TopicCounts:
         ).all()
     )
     with_topic = db.session.scalar(select(func.count(func.distinct(linked.c.triage_id)))) or 0
-    total = sum(by_status.values())
     return TopicCounts(
         comments=total,
         topics=[TopicCount(t.id, t.name, counted.get(t.id, 0)) for t in topics()],

@@ -4,7 +4,9 @@ A count row is keyed by (office, version, question key, department, channel, day
 holds how many counted responses gave that value; ``RESPONSES_KEY`` rows count the responses
 themselves. It also holds, of those responses, how many rated the overall question 1–5 and the
 sum of that rating and of its square (``OVERALL_SUMS``, migration 0032): the joint counts
-"Priorytety" correlates an item with the overall question from, at no extra row.
+"Priorytety" correlates an item with the overall question from, at no extra row. A
+``RESPONSES_KEY`` row also holds how many comments (open-text answers) its responses left
+(``comments``, migration 0037), so a period's comment total is read from the counts too.
 Dashboards and reports read only these rows, so they must move in the same transaction as the
 responses they count:
 
@@ -14,14 +16,15 @@ responses they count:
 - merging departments moves them (``move_department_counts``).
 
 The monthly roll-up (``monthly_response_counts``) follows by database triggers (migrations
-0006, 0010, and 0032, which carries the overall sums too). Rows are always written in key
-order, so concurrent writers take their row locks in the same order and cannot deadlock.
+0006, 0010, 0032, which carries the overall sums too, and 0037, the comments). Rows are
+always written in key order, so concurrent writers take their row locks in the same order
+and cannot deadlock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, cast
 
@@ -39,18 +42,20 @@ COUNT_KEY_COLUMNS = ("version_id", "question_key", "department_id", "channel", "
 CountKey = tuple[int, str, int, str, date, str]
 # What a count row adds up besides ``count`` (see ``Tally``).
 OVERALL_SUMS = ("overall_n", "overall_sum", "overall_squares")
-TALLY_COLUMNS = ("count", *OVERALL_SUMS)
+TALLY_COLUMNS = ("count", *OVERALL_SUMS, "comments")
 
 
 @dataclass(frozen=True)
 class Tally:
     """What a count row holds: responses, and of them the ones that rated the overall question
-    1–5 (``overall_n``), the sum of that rating and the sum of its square."""
+    1–5 (``overall_n``), the sum of that rating and the sum of its square; on a
+    ``RESPONSES_KEY`` row also their comments (0 on every other row)."""
 
     count: int
     overall_n: int = 0
     overall_sum: int = 0
     overall_squares: int = 0
+    comments: int = 0
 
     def plus(self, other: Tally) -> Tally:
         return Tally(
@@ -58,6 +63,7 @@ class Tally:
             self.overall_n + other.overall_n,
             self.overall_sum + other.overall_sum,
             self.overall_squares + other.overall_squares,
+            self.comments + other.comments,
         )
 
     def columns(self) -> dict[str, int]:
@@ -77,22 +83,39 @@ def overall_rating(version: VersionDef, answers: Iterable[tuple[str, str]]) -> i
 
 
 def response_tally(overall: int | None) -> Tally:
-    """What one response adds to each of its count rows, given its overall rating."""
+    """What one response adds to each of its count rows, given its overall rating (its
+    comments go to the ``RESPONSES_KEY`` row only: see ``tallies_by_key``)."""
     if overall is None:
         return Tally(1)
     return Tally(1, 1, overall, overall * overall)
 
 
+def comments_of(version: VersionDef, answers: Iterable[tuple[str, str]]) -> int:
+    """How many comments (open-text answers) a response left."""
+    return sum(1 for key, _ in answers if version.questions[key].kind == "text")
+
+
+def tallies_by_key(keys: Iterable[CountKey], tally: Tally, comments: int) -> dict[CountKey, Tally]:
+    """One response's count keys with what it adds to each: ``tally`` everywhere, and its
+    ``comments`` on the ``RESPONSES_KEY`` row. A key met twice adds twice."""
+    counted: dict[CountKey, Tally] = {}
+    for key in keys:
+        added = replace(tally, comments=comments) if key[1] == RESPONSES_KEY else tally
+        counted[key] = counted.get(key, Tally(0)).plus(added)
+    return counted
+
+
 # The count rows of one new response, as a part of the statement that stores it: the
 # statement's CTE ``new_response`` and its parameters (``count_keys``/``count_values`` in key
-# order, and the response's ``Tally`` as ``overall_n``, ``overall_sum``, ``overall_squares``)
-# feed it.
+# order, the response's ``Tally`` as ``overall_n``, ``overall_sum``, ``overall_squares``, and
+# its comments as ``comments``, which only the ``RESPONSES_KEY`` row takes) feed it.
 NEW_RESPONSE_COUNTS_SQL = """
         INSERT INTO response_counts (tenant_id, version_id, question_key, department_id,
                                      channel, day, value, count,
-                                     overall_n, overall_sum, overall_squares)
+                                     overall_n, overall_sum, overall_squares, comments)
         SELECT :tenant_id, :version_id, c.key, :count_department, :channel, :answered_on,
-               c.value, 1, :overall_n, :overall_sum, :overall_squares
+               c.value, 1, :overall_n, :overall_sum, :overall_squares,
+               CASE WHEN c.key = '*' THEN CAST(:comments AS integer) ELSE 0 END
         FROM new_response,
              unnest(CAST(:count_keys AS text[]), CAST(:count_values AS text[])) AS c(key, value)
         ORDER BY c.key, c.value
@@ -100,7 +123,8 @@ NEW_RESPONSE_COUNTS_SQL = """
         DO UPDATE SET count = response_counts.count + EXCLUDED.count,
                       overall_n = response_counts.overall_n + EXCLUDED.overall_n,
                       overall_sum = response_counts.overall_sum + EXCLUDED.overall_sum,
-                      overall_squares = response_counts.overall_squares + EXCLUDED.overall_squares
+                      overall_squares = response_counts.overall_squares + EXCLUDED.overall_squares,
+                      comments = response_counts.comments + EXCLUDED.comments
     """
 
 
@@ -151,11 +175,12 @@ def response_increments(
 ) -> dict[CountKey, Tally]:
     """What one response adds to the counts: each of its count keys, with its tally."""
     answers = list(answers)
-    tally = response_tally(overall_rating(version, answers))
-    return {
-        (version.id, key, department_id or NO_DEPARTMENT, channel, day, value): tally
+    keys = [
+        (version.id, key, department_id or NO_DEPARTMENT, channel, day, value)
         for key, value in counted_values(version, answers)
-    }
+    ]
+    tally = response_tally(overall_rating(version, answers))
+    return tallies_by_key(keys, tally, comments_of(version, answers))
 
 
 def response_count_keys(
@@ -175,18 +200,17 @@ def response_count_keys(
     ]
 
 
-def subtract_counts(tenant_id: int, keys: Iterable[CountKey], overall: int | None = None) -> None:
+def subtract_counts(
+    tenant_id: int, keys: Iterable[CountKey], overall: int | None = None, comments: int = 0
+) -> None:
     """Take one response from each count key (an excluded response, whose overall rating is
-    ``overall``); rows that reach zero are removed.
+    ``overall`` and which left ``comments``); rows that reach zero are removed.
 
     Never inserts: a key that is not counted is a broken invariant, and the CHECKs on the
     count and its pairs refuse to go below zero rather than hide it.
     """
     table = ResponseCount.__table__
-    taken = response_tally(overall)
-    decrements: dict[CountKey, Tally] = {}
-    for key in keys:
-        decrements[key] = decrements.get(key, Tally(0)).plus(taken)
+    decrements = tallies_by_key(keys, response_tally(overall), comments)
     if not decrements:
         return
     match = [table.c[name] == bindparam(f"k_{name}") for name in COUNT_KEY_COLUMNS]

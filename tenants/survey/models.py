@@ -251,6 +251,7 @@ class ResponseCount(TenantScoped, Model):
         sa.CheckConstraint("count >= 0", name="count_not_negative"),
         # (PostgreSQL only, migration 0032: SQLite would copy the table to add it.)
         sa.CheckConstraint("overall_n >= 0 AND overall_n <= count", name="overall_pairs"),
+        sa.CheckConstraint("comments >= 0", name="comments_not_negative"),  # (0037, as above)
         # Dashboards and reports read one office's period: day is their leading filter.
         sa.Index(None, "tenant_id", "day"),
     )
@@ -268,6 +269,9 @@ class ResponseCount(TenantScoped, Model):
     overall_n: Mapped[int] = mapped_column(server_default="0")
     overall_sum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     overall_squares: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    # On a ``RESPONSES_KEY`` row: the comments (open-text answers) its responses left, so a
+    # period's comment total comes from the counts (migration 0037); 0 on every other row.
+    comments: Mapped[int] = mapped_column(server_default="0")
 
 
 class MonthlyResponseCount(TenantScoped, Model):
@@ -289,6 +293,7 @@ class MonthlyResponseCount(TenantScoped, Model):
         sa.CheckConstraint("count >= 0", name="count_not_negative"),
         # (PostgreSQL only, migration 0032: SQLite would copy the table to add it.)
         sa.CheckConstraint("overall_n >= 0 AND overall_n <= count", name="overall_pairs"),
+        sa.CheckConstraint("comments >= 0", name="comments_not_negative"),  # (0037, as above)
         # Covering on PostgreSQL: a period's months are read by an index-only scan.
         sa.Index(
             None,
@@ -318,6 +323,7 @@ class MonthlyResponseCount(TenantScoped, Model):
     overall_n: Mapped[int] = mapped_column(server_default="0")
     overall_sum: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     overall_squares: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
+    comments: Mapped[int] = mapped_column(server_default="0")
 
 
 class KioskDevice(TenantScoped, Model):

@@ -13,12 +13,13 @@ from saas_platform.core.db import db, utcnow
 from tenants.audit import services as audit
 from tenants.survey.counts import (
     CountKey,
-    Tally,
     add_counts,
+    comments_of,
     overall_rating,
     response_count_keys,
     response_tally,
     subtract_counts,
+    tallies_by_key,
 )
 from tenants.survey.definition import published_version
 from tenants.survey.filters import Filters
@@ -96,14 +97,19 @@ def _locked(response_id: int) -> Response:
     return response
 
 
-def _count_keys(response: Response) -> tuple[list[CountKey], int | None]:
-    """The response's count keys and its overall rating (what its count rows hold of it)."""
+def _count_keys(response: Response) -> tuple[list[CountKey], int | None, int]:
+    """The response's count keys, its overall rating and its comments (what its count rows
+    hold of it)."""
     version = published_version(response.version_id)
     rows = db.session.execute(
         select(Answer.question_key, Answer.value).where(Answer.response_id == response.id)
     ).all()
     answers = [(key, value) for key, value in rows]
-    return response_count_keys(version, response, answers), overall_rating(version, answers)
+    return (
+        response_count_keys(version, response, answers),
+        overall_rating(version, answers),
+        comments_of(version, answers),
+    )
 
 
 def exclude_response(response_id: int) -> Response:
@@ -111,8 +117,8 @@ def exclude_response(response_id: int) -> Response:
     response = _locked(response_id)
     if response.excluded_at is not None:
         raise ModerationError("Ta odpowiedź jest już wyłączona z wyników.")
-    keys, overall = _count_keys(response)
-    subtract_counts(response.tenant_id, keys, overall)
+    keys, overall, comments = _count_keys(response)
+    subtract_counts(response.tenant_id, keys, overall, comments)
     response.excluded_at = utcnow()
     audit.record(
         "response.exclude", "response", response.id,
@@ -126,21 +132,14 @@ def restore_response(response_id: int) -> Response:
     response = _locked(response_id)
     if response.excluded_at is None:
         raise ModerationError("Ta odpowiedź nie jest wyłączona z wyników.")
-    keys, overall = _count_keys(response)
-    add_counts(response.tenant_id, _increments(keys, response_tally(overall)))
+    keys, overall, comments = _count_keys(response)
+    add_counts(response.tenant_id, tallies_by_key(keys, response_tally(overall), comments))
     before = {"excluded": True, "flag_reason": response.flag_reason}
     response.excluded_at = None
     response.flag_reason = None
     db.session.flush()
     audit.record("response.restore", "response", response.id, before=before, after={})
     return response
-
-
-def _increments(keys: list[CountKey], tally: Tally) -> dict[CountKey, Tally]:
-    counted: dict[CountKey, Tally] = {}
-    for key in keys:
-        counted[key] = counted.get(key, Tally(0)).plus(tally)
-    return counted
 
 
 def keep_response(response_id: int) -> Response:

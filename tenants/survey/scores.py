@@ -27,7 +27,7 @@ from saas_platform.core.db import db
 from saas_platform.core.numbers import round_half_away
 from tenants.survey.definition import NOT_APPLICABLE, RATING_VALUES, VersionDef, published_version
 from tenants.survey.filters import Filters
-from tenants.survey.models import MonthlyResponseCount, ResponseCount
+from tenants.survey.models import RESPONSES_KEY, MonthlyResponseCount, ResponseCount
 
 MIN_GROUP = 5
 Z_95 = 1.96
@@ -94,11 +94,15 @@ def _month_of_sqlite(element: month_of, compiler: SQLCompiler, **kw: Any) -> str
 
 
 def period_counts(
-    filters: Filters, keys: Collection[str] | None = None, with_overall: bool = False
+    filters: Filters,
+    keys: Collection[str] | None = None,
+    with_overall: bool = False,
+    with_comments: bool = False,
 ) -> Subquery:
     """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``;
     only the question ``keys`` when given (an action's few items, not the whole survey);
-    with the ``OVERALL_SUM_COLUMNS`` too when ``with_overall``.
+    with the ``OVERALL_SUM_COLUMNS`` too when ``with_overall``, and ``comments`` when
+    ``with_comments``.
 
     Whole calendar months come from the monthly roll-up, the days before the first and after
     the last whole month from the daily counts (each row then carries its month): a year is
@@ -113,7 +117,11 @@ def period_counts(
     day_after = filters.date_to + timedelta(days=1)
     if day_after < after_whole and _any_day(day_after, after_whole):
         after_whole = month_start(month_index(filters.date_to))
-    columns = COUNT_COLUMNS + (OVERALL_SUM_COLUMNS if with_overall else ())
+    columns = (
+        COUNT_COLUMNS
+        + (OVERALL_SUM_COLUMNS if with_overall else ())
+        + (("comments",) if with_comments else ())
+    )
     if first_whole >= after_whole:  # no whole month inside the period
         return _days(filters, filters.date_from, filters.date_to, keys, columns).subquery("counts")
     parts = [
@@ -165,6 +173,14 @@ def _narrowing(
     if filters.version_id is not None:
         conditions.append(model.version_id == filters.version_id)
     return conditions
+
+
+def comment_total(filters: Filters) -> int:
+    """How many comments (open-text answers) the counted responses of the period and filters
+    left, from their ``RESPONSES_KEY`` count rows: the cost follows the period's months, not
+    its comments. Comments of responses that retention has since deleted still count."""
+    source = period_counts(filters, keys=(RESPONSES_KEY,), with_comments=True)
+    return int(db.session.scalar(select(func.coalesce(func.sum(source.c.comments), 0))) or 0)
 
 
 # (version id, question key, value) -> the rows' overall_n, overall_sum, overall_squares

@@ -18,6 +18,7 @@ from saas_platform.core.tenancy.models import Tenant, local_day
 from tenants.survey import counts
 from tenants.survey.counts import (
     add_counts,
+    comments_of,
     counted_values,
     overall_rating,
     response_increments,
@@ -142,6 +143,7 @@ def submit_response(
             "overall_n": tally.overall_n,
             "overall_sum": tally.overall_sum,
             "overall_squares": tally.overall_squares,
+            "comments": comments_of(version, submission.answers),
             "fingerprint": fingerprint,
             "score": score,
             "lowest_rating": lowest_rating,

@@ -221,38 +221,63 @@ def production_env(redis_db: int = REDIS_DB) -> dict[str, str]:
 
 
 def register(env: dict[str, str], slugs: list[str], staff: list[str]) -> None:
-    """Register the offices with the app's own service, and a staff admin and a department
-    manager (of the first ``MANAGER_DEPARTMENTS`` departments) in ``staff`` (runs in a child
-    process)."""
+    """Register the offices with the app's own service, and their staff (``add_staff``) in
+    ``staff`` (runs in a child process)."""
     os.environ.clear()
     os.environ.update(env)
-    from sqlalchemy import select
-
     from saas_platform.app import create_app
     from saas_platform.core.db import db
-    from saas_platform.core.tenancy import tenant_scope
     from saas_platform.onboarding import create_tenant
-    from tenants.accounts import services as staff_service
-    from tenants.survey.models import Department
 
     app = create_app()
     with app.app_context():
         for i, slug in enumerate(slugs, start=1):
-            tenant = create_tenant(slug, f"Urząd Gminy Testowej nr {i}")
-            if slug in staff:
-                with tenant_scope(tenant):
-                    user, _ = staff_service.invite(f"admin@{slug}.example", "admin")
-                    staff_service.set_password(user, STAFF_PASSWORD)
-                    departments = db.session.scalars(
-                        select(Department.id).order_by(Department.position, Department.id)
-                    ).all()
-                    manager, _ = staff_service.invite(
-                        f"manager@{slug}.example",
-                        "manager",
-                        department_ids=departments[:MANAGER_DEPARTMENTS],
-                    )
-                    staff_service.set_password(manager, STAFF_PASSWORD)
+            create_tenant(slug, f"Urząd Gminy Testowej nr {i}")
             db.session.commit()
+        _add_staff(staff)
+
+
+def add_staff(env: dict[str, str], slugs: list[str]) -> None:
+    """The staff of existing offices (a reused dataset made before a role existed gets it;
+    runs in a child process)."""
+    os.environ.clear()
+    os.environ.update(env)
+    from saas_platform.app import create_app
+
+    with create_app().app_context():
+        _add_staff(slugs)
+
+
+def _add_staff(slugs: list[str]) -> None:
+    """A staff admin and a department manager (of the first ``MANAGER_DEPARTMENTS``
+    departments) in each office of ``slugs`` that lacks them."""
+    from sqlalchemy import select
+
+    from saas_platform.core.db import db
+    from saas_platform.core.tenancy import tenant_scope
+    from saas_platform.core.tenancy.models import Tenant
+    from tenants.accounts import services as staff_service
+    from tenants.accounts.models import StaffUser
+    from tenants.survey.models import Department
+
+    for slug in slugs:
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        with tenant_scope(tenant):
+            existing = set(db.session.scalars(select(StaffUser.email)))
+            if f"admin@{slug}.example" not in existing:
+                user, _ = staff_service.invite(f"admin@{slug}.example", "admin")
+                staff_service.set_password(user, STAFF_PASSWORD)
+            if f"manager@{slug}.example" not in existing:
+                departments = db.session.scalars(
+                    select(Department.id).order_by(Department.position, Department.id)
+                ).all()
+                manager, _ = staff_service.invite(
+                    f"manager@{slug}.example",
+                    "manager",
+                    department_ids=departments[:MANAGER_DEPARTMENTS],
+                )
+                staff_service.set_password(manager, STAFF_PASSWORD)
+        db.session.commit()
 
 
 def _loader():
@@ -341,14 +366,16 @@ ORDER BY r.id
 # The counts the app would have written for the full offices: a '*' row per response and a
 # row per coded (non-text) answer, keyed (version, key, department or 0, channel, day, value),
 # each with the overall sums of its responses (migration 0032: how many rated the overall
-# question 1–5, the sum of that rating and of its square).
+# question 1–5, the sum of that rating and of its square); the '*' rows with the comments of
+# their responses (migration 0037).
 _FULL_COUNTS = """
 INSERT INTO response_counts (tenant_id, version_id, question_key, department_id, channel,
-                             day, value, count, overall_n, overall_sum, overall_squares)
+                             day, value, count, overall_n, overall_sum, overall_squares,
+                             comments)
 SELECT * FROM (
     SELECT r.tenant_id, r.version_id, a.question_key, coalesce(r.department_id, 0), r.channel,
            r.answered_on AS day, a.value, count(*), count(o.value),
-           coalesce(sum(o.value::int), 0), coalesce(sum(o.value::int * o.value::int), 0)
+           coalesce(sum(o.value::int), 0), coalesce(sum(o.value::int * o.value::int), 0), 0
     FROM answers a
     JOIN responses r ON r.tenant_id = a.tenant_id AND r.id = a.response_id
     JOIN survey_questions q
@@ -362,7 +389,12 @@ SELECT * FROM (
     UNION ALL
     SELECT r.tenant_id, r.version_id, '*', coalesce(r.department_id, 0), r.channel,
            r.answered_on, '', count(*), count(o.value),
-           coalesce(sum(o.value::int), 0), coalesce(sum(o.value::int * o.value::int), 0)
+           coalesce(sum(o.value::int), 0), coalesce(sum(o.value::int * o.value::int), 0),
+           coalesce(sum((SELECT count(*) FROM answers t
+                         JOIN survey_questions tq
+                           ON tq.tenant_id = t.tenant_id AND tq.version_id = r.version_id
+                          AND tq.key = t.question_key AND tq.kind = 'text'
+                         WHERE t.tenant_id = r.tenant_id AND t.response_id = r.id)), 0)
     FROM responses r
     LEFT JOIN answers o
       ON o.tenant_id = r.tenant_id AND o.response_id = r.id
@@ -373,15 +405,15 @@ SELECT * FROM (
 ORDER BY day, 1
 """
 
-# What the triggers of migrations 0006 and 0032 keep: the daily counts (and their overall
-# sums) summed per calendar month.
+# What the triggers of migrations 0006, 0032 and 0037 keep: the daily counts (and their
+# overall sums and comments) summed per calendar month.
 _MONTHLY_COUNTS = """
 INSERT INTO response_counts_monthly (tenant_id, version_id, question_key, department_id,
                                      channel, month, value, count, overall_n, overall_sum,
-                                     overall_squares)
+                                     overall_squares, comments)
 SELECT tenant_id, version_id, question_key, department_id, channel,
        date_trunc('month', day)::date AS month, value, sum(count), sum(overall_n),
-       sum(overall_sum), sum(overall_squares)
+       sum(overall_sum), sum(overall_squares), sum(comments)
 FROM response_counts
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 """
@@ -569,6 +601,13 @@ def obtain_dataset(scale: float, reuse: bool) -> Dataset:
             if existing.today != date.today().isoformat():
                 print("  note: built on another day; 'this year' and the ranges shift with it")
             upgrade_database()  # a dataset kept from an older revision gets the new columns
+            process = multiprocessing.get_context("spawn").Process(
+                target=add_staff, args=(cli_env(), [o.slug for o in existing.offices if o.full])
+            )
+            process.start()
+            process.join()
+            if process.exitcode != 0:
+                raise RuntimeError(f"adding the staff failed (exit code {process.exitcode})")
             return existing
         print(f"No reusable {DATABASE} of scale {scale:g}; building it")
     return build_dataset(scale)
