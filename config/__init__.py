@@ -116,6 +116,12 @@ class BaseConfig:
     # An export of more responses than this is made by a worker (progress on its page, a link
     # e-mailed when ready); a smaller one is streamed at once.
     EXPORT_BACKGROUND_THRESHOLD = int(os.environ.get("EXPORT_BACKGROUND_THRESHOLD", "20000"))
+    # An XLSX workbook is written whole before its first byte can go (about 0.3 s per 1,000
+    # responses here): past this many it is made by a worker too, so every export request
+    # answers within a second.
+    EXPORT_XLSX_BACKGROUND_THRESHOLD = int(
+        os.environ.get("EXPORT_XLSX_BACKGROUND_THRESHOLD", "3000")
+    )
     # A failed e-mail is retried after 30 s, 60 s, 120 s, ... (at most an hour apart).
     EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "30"))
     RATELIMIT_STRATEGY = "moving-window"  # no double burst at a fixed window's edge

@@ -50,21 +50,25 @@ def matching_responses(chosen: ChosenFilters, search: ResponseSearch) -> int:
     return db.session.scalar(select(func.count(Response.id)).where(*where)) or 0
 
 
-def over_threshold(chosen: ChosenFilters, search: ResponseSearch) -> bool:
+def over_threshold(chosen: ChosenFilters, search: ResponseSearch, file_format: str) -> bool:
     """Whether the export goes to a worker: more than the threshold responses match the
     filters that read the response's own columns (period, department, channel, version,
     score, low rating). The comment conditions are left out and counting stops past the
     threshold, so the request deciding it costs the same at a million responses as at the
     threshold; an export that only its comment search makes small is made by a worker too."""
-    threshold = background_threshold()
+    threshold = background_threshold(file_format)
     where = filtered_conditions(chosen.filters, search, comments=False)
     matching = select(Response.id).where(*where).limit(threshold + 1).subquery()
     return (db.session.scalar(select(func.count()).select_from(matching)) or 0) > threshold
 
 
-def background_threshold() -> int:
-    """An export of more responses than this is made by a worker rather than streamed."""
-    return int(current_app.config["EXPORT_BACKGROUND_THRESHOLD"])
+def background_threshold(file_format: str) -> int:
+    """An export of more responses than this is made by a worker rather than streamed: a CSV
+    streams as it is read, an XLSX is written whole first, so its limit is lower."""
+    threshold = int(current_app.config["EXPORT_BACKGROUND_THRESHOLD"])
+    if file_format == "xlsx":
+        return min(threshold, int(current_app.config["EXPORT_XLSX_BACKGROUND_THRESHOLD"]))
+    return threshold
 
 
 def job_args(chosen: ChosenFilters, search_args: dict[str, str]) -> dict[str, str]:

@@ -92,7 +92,7 @@ def _download(chunks: Iterator[bytes], mimetype: str, filename: str):
 def _in_background(file_format: str, chosen: ChosenFilters, searched: ChosenSearch):
     """A large export: its row, its task after the commit, and the page that follows it;
     None when the export is small enough to stream now."""
-    if not exports.over_threshold(chosen, searched.search):
+    if not exports.over_threshold(chosen, searched.search, file_format):
         return None
     args = exports.job_args(chosen, search_args(searched.search))
     job, new = exports.request_export(file_format, args, current_user.id)

@@ -178,6 +178,7 @@ def _breakdowns(counts: Any, versions: dict[int, VersionDef]) -> dict[str, dict[
         select(c.version_id, c.question_key, c.department_id, c.channel, c.month, c.value)
         .add_columns(func.sum(c.count))
         .group_by(c.version_id, c.question_key, c.department_id, c.channel, c.month, c.value)
+        .having(func.sum(c.count) != 0)  # a month read whole less days may sum to none
     )
     # dimension -> group -> question key -> value -> count
     found: dict[str, defaultdict[Any, defaultdict[str, Distribution]]] = {

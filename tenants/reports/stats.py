@@ -344,6 +344,7 @@ def _breakdowns(source: Subquery, versions: Iterable[VersionDef]) -> dict[str, B
         .add_columns(func.sum(counts.count))
         .where(_rating_filter(versions, counts))
         .group_by(counts.department_id, counts.channel, counts.month, counts.value)
+        .having(func.sum(counts.count) != 0)  # a month read whole less days may sum to none
     )
     # The groups are whatever the rows hold: department ids, channels and months.
     responses: dict[str, Counter[Any]] = {name: Counter() for name in BREAKDOWNS}

@@ -254,6 +254,10 @@ class ResponseCount(TenantScoped, Model):
         sa.CheckConstraint("comments >= 0", name="comments_not_negative"),  # (0037, as above)
         # Dashboards and reports read one office's period: day is their leading filter.
         sa.Index(None, "tenant_id", "day"),
+        # A few items over some days (an action's effect windows, a drill-down page, the
+        # responses' own rows behind the comment total): the keys lead, not every key's day.
+        # No counted column in it, so a count's update can stay a heap-only one.
+        sa.Index(None, "tenant_id", "question_key", "day"),
     )
 
     version_id: Mapped[int] = mapped_column()

@@ -72,6 +72,8 @@ Totals = dict[tuple[int, str], dict[str, int]]  # (version id, question key) -> 
 
 
 COUNT_COLUMNS = ("version_id", "question_key", "department_id", "channel", "value", "count")
+# The columns that add up (and are taken away): the count, the overall sums, the comments.
+NUMBER_COLUMNS = frozenset({"count", "overall_n", "overall_sum", "overall_squares", "comments"})
 # What each count row also holds of its responses' overall ratings (migration 0032).
 OVERALL_SUM_COLUMNS = ("overall_n", "overall_sum", "overall_squares")
 
@@ -102,44 +104,81 @@ def period_counts(
     """The counts of the period and filters, as rows of ``COUNT_COLUMNS`` and ``month``;
     only the question ``keys`` when given (an action's few items, not the whole survey);
     with the ``OVERALL_SUM_COLUMNS`` too when ``with_overall``, and ``comments`` when
-    ``with_comments``.
+    ``with_comments``. Rows are to be summed (a key may come in several rows, some negative):
+    every reader groups and sums them, and leaves out what sums to zero.
 
-    Whole calendar months come from the monthly roll-up, the days before the first and after
-    the last whole month from the daily counts (each row then carries its month): a year is
-    twelve rows per key, a custom range adds at most two partial months of days. A partial
-    month counts as whole when the office has no counts on its days outside the period, which
-    is always so for the current month of a period ending today.
+    Whole calendar months come from the monthly roll-up. A month the period covers only in
+    part comes from whichever side has fewer days: the days inside it, from the daily counts,
+    or the whole month less the days outside it (daily rows with their numbers negated). So
+    no period reads more than about half a month of daily rows at each end: "the last 12
+    months" from the 5th reads the month and takes away its first four days, where reading
+    its days would be 27. A partial month counts as whole when the office has no counts on
+    its days outside the period, which is always so for the current month of a period ending
+    today.
     """
-    first_whole = month_start(month_index(filters.date_from))
-    if first_whole < filters.date_from and _any_day(first_whole, filters.date_from):
-        first_whole = month_start(month_index(filters.date_from) + 1)
-    after_whole = month_start(month_index(filters.date_to) + 1)
-    day_after = filters.date_to + timedelta(days=1)
-    if day_after < after_whole and _any_day(day_after, after_whole):
-        after_whole = month_start(month_index(filters.date_to))
+    date_from, date_to = filters.date_from, filters.date_to
     columns = (
         COUNT_COLUMNS
         + (OVERALL_SUM_COLUMNS if with_overall else ())
         + (("comments",) if with_comments else ())
     )
-    if first_whole >= after_whole:  # no whole month inside the period
-        return _days(filters, filters.date_from, filters.date_to, keys, columns).subquery("counts")
-    parts = [
-        select(*(MRC.__table__.c[name] for name in columns), MRC.month).where(
-            MRC.month >= first_whole, MRC.month < after_whole, *_narrowing(MRC, filters, keys)
+    first_month, last_month = month_index(date_from), month_index(date_to)
+    months_from, months_after = month_start(first_month), month_start(last_month + 1)
+    day = timedelta(days=1)
+    # The days of the touched months outside the period, at each end, when any hold counts.
+    before = (months_from, date_from - day) if months_from < date_from else None
+    after = (date_to + day, months_after - day) if date_to + day < months_after else None
+    if before and not _any_day(*before):
+        before = None
+    if after and not _any_day(*after):
+        after = None
+    added: list[tuple[date, date]] = []  # daily rows read as they are
+    taken: list[tuple[date, date]] = []  # daily rows taken away from a month read whole
+    if first_month == last_month:
+        outside = sum(_length(r) for r in (before, after) if r)
+        if outside and outside >= _length((date_from, date_to)):
+            added.append((date_from, date_to))
+            months_from = months_after  # no whole month
+        else:
+            taken.extend(r for r in (before, after) if r)
+    else:
+        if before:
+            inside = (date_from, month_start(first_month + 1) - day)
+            if _length(before) < _length(inside):
+                taken.append(before)
+            else:
+                added.append(inside)
+                months_from = month_start(first_month + 1)
+        if after:
+            inside = (month_start(last_month), date_to)
+            if _length(after) < _length(inside):
+                taken.append(after)
+            else:
+                added.append(inside)
+                months_after = month_start(last_month)
+    parts: list[Select[*tuple[Any, ...]]] = []
+    if months_from < months_after:
+        parts.append(
+            select(*(MRC.__table__.c[name] for name in columns), MRC.month).where(
+                MRC.month >= months_from,
+                MRC.month < months_after,
+                *_narrowing(MRC, filters, keys),
+            )
         )
-    ]
-    if filters.date_from < first_whole:
-        last = first_whole - timedelta(days=1)
-        parts.append(_days(filters, filters.date_from, last, keys, columns))
-    if after_whole <= filters.date_to:
-        parts.append(_days(filters, after_whole, filters.date_to, keys, columns))
+    parts += [_days(filters, first, last, keys, columns) for first, last in added]
+    parts += [_days(filters, first, last, keys, columns, negated=True) for first, last in taken]
+    if len(parts) == 1:
+        return parts[0].subquery("counts")
     return union_all(*parts).subquery("counts")
 
 
-def _any_day(first: date, before: date) -> bool:
-    """Whether the office has any counts from ``first`` up to the day before ``before``."""
-    found = select(RC.day).where(RC.day >= first, RC.day < before).limit(1)
+def _length(days: tuple[date, date]) -> int:
+    return (days[1] - days[0]).days + 1
+
+
+def _any_day(first: date, last: date) -> bool:
+    """Whether the office has any counts from ``first`` to ``last``."""
+    found = select(RC.day).where(RC.day >= first, RC.day <= last).limit(1)
     return db.session.scalar(found) is not None
 
 
@@ -149,8 +188,15 @@ def _days(
     last: date,
     keys: Collection[str] | None = None,
     columns: tuple[str, ...] = COUNT_COLUMNS,
+    negated: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    selected = (RC.__table__.c[name] for name in columns)
+    """The daily rows of ``first`` to ``last``; ``negated``: their numbers with a minus, to
+    take them away from their month read whole."""
+    table = RC.__table__.c
+    selected = (
+        (-table[name]).label(name) if negated and name in NUMBER_COLUMNS else table[name]
+        for name in columns
+    )
     return select(*selected, month_of(RC.day).label("month")).where(
         RC.day >= first, RC.day <= last, *_narrowing(RC, filters, keys)
     )
@@ -195,7 +241,9 @@ def value_totals(source: Subquery, pairs: PairTotals | None = None) -> Totals:
     if pairs is not None:
         columns += [func.sum(counts[name]) for name in OVERALL_SUM_COLUMNS]
     rows = db.session.execute(
-        select(*columns).group_by(counts.version_id, counts.question_key, counts.value)
+        select(*columns)
+        .group_by(counts.version_id, counts.question_key, counts.value)
+        .having(func.sum(counts.count) != 0)
     )
     totals: Totals = defaultdict(dict)
     for row in rows:

@@ -307,3 +307,23 @@ def test_a_comment_search_is_decided_on_the_responses_before_the_search(
     assert (job.status, job.total) == ("done", 1)
     rows = job.content.decode("utf-8-sig").splitlines()
     assert len(rows) == 2 and rows[1].startswith(f"{parking};")
+
+
+def test_an_xlsx_goes_to_the_worker_at_a_lower_threshold_than_a_csv(
+    two_offices, store, logged_in, in_office, app, monkeypatch
+):
+    # A workbook is written whole before its first byte; a CSV streams as it is read.
+    wolomin, sierpc = two_offices
+    store(wolomin, 5)
+    store(sierpc, 7)
+    monkeypatch.setitem(app.config, "EXPORT_BACKGROUND_THRESHOLD", 20000)
+    monkeypatch.setitem(app.config, "EXPORT_XLSX_BACKGROUND_THRESHOLD", 4)
+    admin = logged_in(wolomin, "admin")
+    streamed = admin.get(f"/panel/eksport.csv?{MARCH}")
+    assert streamed.status_code == 200 and streamed.get_data(as_text=True).count("\n") == 6
+    job = wait_for_job(in_office, wolomin, job_id_of(admin.get(f"/panel/eksport.xlsx?{MARCH}")))
+    assert (job.format, job.status, job.total) == ("xlsx", "done", 5)
+    monkeypatch.setitem(app.config, "EXPORT_XLSX_BACKGROUND_THRESHOLD", 5)
+    workbook = admin.get(f"/panel/eksport.xlsx?{MARCH}")
+    assert workbook.status_code == 200
+    assert load_workbook(io.BytesIO(workbook.get_data())).active.max_row == 6

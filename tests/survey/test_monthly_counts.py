@@ -255,3 +255,34 @@ def test_a_partial_month_is_read_whole_when_nothing_is_counted_outside_the_perio
         db.session.commit()
         assert reads_days()  # March now has a day after the period: its days are read
         assert stats.compute_results(period, 75.0).responses == 9
+
+
+def test_a_month_covered_but_for_a_few_days_is_read_whole_less_those_days(two_offices, in_office):
+    wolomin, sierpc = two_offices
+    # "The last 12 months" seen on 4 December 2025: December 2024 from its 5th day on.
+    period = Filters(date(2024, 12, 5), date(2025, 12, 4))
+    with in_office(sierpc) as tenant:  # another office's days on the same dates
+        add_counts(
+            tenant.id,
+            {(live_version_id(), RESPONSES_KEY, NO_DEPARTMENT, "web", date(2024, 12, 3), ""): 2},
+        )
+        db.session.commit()
+    with in_office(wolomin) as tenant:
+        version_id = live_version_id()
+        for day, n in ((date(2024, 12, 2), 4), (date(2024, 12, 5), 5), (date(2025, 6, 1), 6)):
+            add_counts(tenant.id, {(version_id, RESPONSES_KEY, NO_DEPARTMENT, "web", day, ""): n})
+        db.session.commit()
+        sql = str(
+            scores.period_counts(period).compile(db.engine, compile_kwargs={"literal_binds": True})
+        )
+        # December is read from its month, less its first four days (negated), not day by day.
+        assert "response_counts_monthly.month >= '2024-12-01'" in sql
+        assert "response_counts.day >= '2024-12-01'" in sql
+        assert "response_counts.day <= '2024-12-04'" in sql
+        assert stats.compute_results(period, 75.0).responses == 11
+        assert scores.value_totals(scores.period_counts(period)) == _reference_totals(period)
+        months = stats._breakdowns(scores.period_counts(period), [])["month"]
+        assert {m: r for m, (r, _) in months.items()} == {
+            date(2024, 12, 1): 5,
+            date(2025, 6, 1): 6,
+        }
