@@ -9,8 +9,8 @@ before, with one more number, and a period's total is the sum over its ``'*'`` r
 
 The existing ``'*'`` rows are filled from the stored text answers of counted (not excluded)
 responses, office by office; days whose raw responses retention has already deleted keep 0.
-Then the months from the days, and the triggers of 0032 are replaced by ones that carry
-``comments`` too.
+Then the months from the days; the triggers of 0032 are replaced by ones that carry
+``comments`` too, and the months' covering index holds it, so the total is an index-only read.
 
 Revision ID: 0037
 Revises: 0036
@@ -29,6 +29,8 @@ depends_on = None
 
 TABLES = ("response_counts", "response_counts_monthly")
 BEFORE = ("count", "overall_n", "overall_sum", "overall_squares")  # what 0032's triggers carry
+# What 0032's covering index of the months holds besides its key.
+INCLUDED = ("version_id", "question_key", "department_id", "channel", "value", *BEFORE)
 
 # As in 0006/0010/0032 (a migration is a snapshot: these are copied, not imported).
 KEY = "tenant_id, version_id, question_key, department_id, channel, month, value"
@@ -281,11 +283,22 @@ def upgrade():
             op.create_check_constraint(
                 op.f(f'ck_{table}_comments_not_negative'), table, 'comments >= 0'
             )
+        # The covering index of the months carries the comments too (index-only reads).
+        _covering_index((*INCLUDED, "comments"))
     _replace_triggers((*BEFORE, "comments"))
+
+
+def _covering_index(included: tuple[str, ...]) -> None:
+    op.drop_index('ix_response_counts_monthly_tenant_id_month', 'response_counts_monthly')
+    op.create_index(
+        'ix_response_counts_monthly_tenant_id_month', 'response_counts_monthly',
+        ['tenant_id', 'month'], unique=False, postgresql_include=list(included),
+    )
 
 
 def downgrade():
     if op.get_bind().dialect.name == "postgresql":
+        _covering_index(INCLUDED)
         for table in TABLES:
             op.drop_constraint(op.f(f'ck_{table}_comments_not_negative'), table, type_='check')
     # On SQLite dropping a column copies the table, which drops its triggers: they are made

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+import sqlalchemy as sa
+from sqlalchemy import func, select, union_all
 
 from saas_platform.core.db import db
 from tenants.reports.stats import (
@@ -36,6 +38,7 @@ from tenants.survey.filters import DEFAULT_COMPARISON, Filters
 from tenants.survey.models import SurveyVersion
 from tenants.survey.scores import (
     Distribution,
+    Totals,
     answered,
     load_versions,
     period_counts,
@@ -126,8 +129,8 @@ def item_detail(
     keys = list(questions)
     compared = compared_period(filters, comparison)
 
-    counts = period_counts(filters, keys)
-    totals = value_totals(counts)
+    grouped = _grouped(period_counts(filters, keys))
+    totals = _totals(grouped)
     previous_totals = value_totals(period_counts(compared, keys))
     versions = load_versions({v for v, _ in totals} | {v for v, _ in previous_totals})
     ratings = ratings_by_key(totals, versions)
@@ -141,7 +144,7 @@ def item_detail(
     else:
         row = items[0]
         title = first.definition.text
-    breakdowns = _breakdowns(counts, versions)
+    breakdowns = _breakdowns(grouped, versions)
     return Detail(
         kind=kind,
         key=key,
@@ -159,6 +162,15 @@ def item_detail(
     )
 
 
+def _group(dimension: str, text: str) -> Any:
+    """A group's key as the dimension has it (the statement unites them as text)."""
+    if dimension == "department_id":
+        return int(text)
+    if dimension == "month":
+        return date.fromisoformat(text[:10])
+    return text
+
+
 def _distribution(ratings: dict[str, Distribution]) -> tuple[Share, ...]:
     together: Distribution = sum(ratings.values(), Counter())
     values = (*RATING_VALUES, NOT_APPLICABLE)
@@ -169,27 +181,65 @@ def _distribution(ratings: dict[str, Distribution]) -> tuple[Share, ...]:
     )
 
 
-def _breakdowns(counts: Any, versions: dict[int, VersionDef]) -> dict[str, dict[Any, Any]]:
+# (dimension, version id, question key, group, value, count): the period's counts grouped by
+# each dimension in turn.
+GroupedRow = tuple[str, int, str, Any, str, int]
+
+
+def _grouped(counts: Any) -> list[GroupedRow]:
+    """The period's counts grouped per department, per channel and per month, in one
+    statement: the rows are read once (a CTE) and grouped by each dimension in turn, so the
+    rows fetched are the sum of the dimensions' groups, not their product (at a million
+    responses, about 1,000 rather than 21,000)."""
+    period = select(*counts.c).cte("period")
+    c = period.c
+    rows = db.session.execute(
+        union_all(
+            *(
+                select(
+                    sa.literal(name).label("dimension"),
+                    c.version_id,
+                    c.question_key,
+                    sa.cast(c[name], sa.String).label("group_key"),
+                    c.value,
+                    func.sum(c.count).label("count"),
+                )
+                .group_by(c.version_id, c.question_key, c[name], c.value)
+                .having(func.sum(c.count) != 0)  # a month read whole less days may sum to none
+                for name in DIMENSIONS
+            )
+        )
+    )
+    return [(d, v, k, _group(d, g), value, int(n)) for d, v, k, g, value, n in rows]
+
+
+def _totals(rows: list[GroupedRow]) -> Totals:
+    """(version, key) -> value -> count over the period: one dimension's groups summed (each
+    dimension divides the same rows), so no second reading of the counts."""
+    summed: Counter[tuple[int, str, str]] = Counter()
+    for dimension, version_id, key, _, value, count in rows:
+        if dimension == "channel":
+            summed[(version_id, key, value)] += count
+    totals: Totals = defaultdict(dict)
+    for (version_id, key, value), count in summed.items():
+        if count:
+            totals[(version_id, key)][value] = count
+    return dict(totals)
+
+
+def _breakdowns(rows: list[GroupedRow], versions: dict[int, VersionDef]) -> dict[str, Any]:
     """Per department, channel and month: (responses that answered the item, its ratings).
     For an area, a group's responses are the most that answered one of its questions, as
-    for the area's own score. One query, grouped by all three at once, folded here."""
-    c = counts.c
-    rows = db.session.execute(
-        select(c.version_id, c.question_key, c.department_id, c.channel, c.month, c.value)
-        .add_columns(func.sum(c.count))
-        .group_by(c.version_id, c.question_key, c.department_id, c.channel, c.month, c.value)
-        .having(func.sum(c.count) != 0)  # a month read whole less days may sum to none
-    )
+    for the area's own score."""
     # dimension -> group -> question key -> value -> count
     found: dict[str, defaultdict[Any, defaultdict[str, Distribution]]] = {
         name: defaultdict(lambda: defaultdict(Counter)) for name in DIMENSIONS
     }
-    for version_id, key, department_id, channel, month, value, count in rows:
+    for name, version_id, key, group, value, count in rows:
         question = versions[version_id].questions.get(key)
         if question is None or question.kind != "rating":
             continue
-        for name, group in zip(DIMENSIONS, (department_id, channel, month), strict=True):
-            found[name][group][key][value] += int(count)
+        found[name][group][key][value] += count
     return {
         name: {
             group: (

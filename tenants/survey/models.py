@@ -313,6 +313,7 @@ class MonthlyResponseCount(TenantScoped, Model):
                 "overall_n",
                 "overall_sum",
                 "overall_squares",
+                "comments",
             ],
         ),
     )

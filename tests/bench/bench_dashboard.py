@@ -1263,6 +1263,7 @@ def measure_exports(dataset: Dataset) -> dict[str, Any]:
     the streaming path's memory stays flat as the file grows."""
     env = production_env()
     env["EXPORT_BACKGROUND_THRESHOLD"] = str(10**9)
+    env["EXPORT_XLSX_BACKGROUND_THRESHOLD"] = str(10**9)
     server = start_gunicorn("exports", env, workers=1)
     results: dict[str, Any] = {}
     try:
