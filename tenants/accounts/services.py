@@ -95,8 +95,8 @@ def check_departments(role: str, department_ids: Iterable[int]) -> frozenset[int
     ids = frozenset(int(i) for i in department_ids)
     if not ids:
         raise StaffError(
-            "Kierownik wydziału musi mieć co najmniej jeden wydział: zaznacz wydziały, "
-            "których wyniki ma widzieć.",
+            "Rola „kierownik wydziału” wymaga co najmniej jednego wydziału: zaznacz wydziały, "
+            "których wyniki ta osoba ma widzieć.",
             "A department manager needs at least one department (--department ID).",
         )
     unknown = ids - department_names(ids).keys()

@@ -255,7 +255,7 @@ def delete_department(department: Department) -> None:
     managers = staff.managers_of(department.id)
     if managers:
         raise OfficeError(
-            f"Wydział „{department.name}” ma kierowników ("
+            f"Wydziałem „{department.name}” kierują osoby z panelu ("
             + ", ".join(m.display_name for m in managers)
             + "): zmień najpierw ich wydziały na stronie Użytkownicy albo wyłącz wydział."
         )

@@ -20,7 +20,7 @@ from tenants.accounts.models import ROLE_LABELS
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
 REQUIRED = "To pole jest wymagane."
-DEPARTMENTS_HINT = "Tylko dla kierownika wydziału: wyniki których wydziałów ma widzieć."
+DEPARTMENTS_HINT = "Tylko dla roli „kierownik wydziału”: wyniki tych wydziałów będą widoczne."
 
 
 class CheckboxesField(SelectMultipleField):
@@ -47,7 +47,7 @@ class CheckboxesField(SelectMultipleField):
 
 def department_field() -> CheckboxesField:
     """A manager's departments (the view fills in the office's as choices, values as ints)."""
-    return CheckboxesField("Wydziały kierownika", coerce=int, choices=[])
+    return CheckboxesField("Kierowane wydziały", coerce=int, choices=[])
 
 
 def one_line_of_text(what: str):

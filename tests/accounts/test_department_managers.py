@@ -68,7 +68,7 @@ def test_a_manager_without_departments_of_this_office_is_refused_in_polish(
     assert response.status_code == 200  # the form again, with the message
     page = html.unescape(response.get_data(as_text=True))
     assert (
-        "musi mieć co najmniej jeden wydział" in page
+        "wymaga co najmniej jednego wydziału" in page
         or "Zaznacz tylko spośród podanych możliwości" in page
     )
     with in_office(wolomin):
@@ -95,7 +95,7 @@ def test_a_role_change_to_manager_is_audited_with_readable_labels(
     path = f"/panel/uzytkownicy/{user_id}"
     refused = _post(admin, path, {"role": "manager", "is_active": "y"})
     assert refused.status_code == 409
-    assert "musi mieć co najmniej jeden wydział" in html.unescape(refused.get_data(as_text=True))
+    assert "wymaga co najmniej jednego wydziału" in html.unescape(refused.get_data(as_text=True))
     done = _post(admin, path, {"role": "manager", "is_active": "y", "departments": [a]})
     assert done.status_code == 302
     with in_office(wolomin):
@@ -170,7 +170,7 @@ def test_a_merged_departments_managers_follow_it_and_one_with_managers_is_not_de
         db.session.commit()
     with in_office(wolomin):
         assert db.session.get(StaffUser, user_id).department_ids == frozenset({a, b})
-        with pytest.raises(office.OfficeError, match="ma kierowników"):
+        with pytest.raises(office.OfficeError, match="kierują osoby z panelu"):
             office.delete_department(db.session.get(Department, b))
         db.session.rollback()
         assert db.session.get(Department, b) is not None
