@@ -25,9 +25,11 @@ Run from the repository root (not collected by pytest):
    measures, with a logged-in staff session over HTTP, ``GET /panel/`` (the summary with
    "Priorytety": default filters and every period preset) for the 1M and the 10k office:
    p50/p95 over ``--requests`` sequential requests; and a department manager's ``/panel/`` (a
-   manager of the office's first two departments, made in ``register()``; #17 item 9) in the
-   same two offices, checked against the raw responses of those departments. In the same run
-   it times the naive floor:
+   manager of the office's first two departments, made in ``register()``, or added to a
+   reused dataset that predates the role; #17 item 9) in the same two offices, checked
+   against the raw responses of those departments; and the drill-down pages of the first
+   rated question and of its area, this year and the last 12 months. In the same run it
+   times the naive floor:
    a plain ``avg() ... GROUP BY`` over the 1M office's raw answers of this year, as the
    application role with the office set.
    Then, in the same gunicorn, the action register: ``/panel/`` of the 1M office is timed
@@ -35,8 +37,11 @@ Run from the repository root (not collected by pytest):
    implemented 120 days ago, half open, a quarter of those overdue) are added to it, and one
    done action's page with its measured effect (``/panel/dzialania/<id>``).
 3. Downloads ``/panel/eksport.csv`` and ``.xlsx`` of the 100k and the 10k office (every day of
-   data) from a one-worker gunicorn (same config, ``GUNICORN_WORKERS=1``) while sampling the
-   worker's RSS, and checks that the CSV has one row per response.
+   data) from a one-worker gunicorn (same config, ``GUNICORN_WORKERS=1``, the background
+   thresholds raised so that both stream) while sampling the worker's RSS, and checks that
+   the CSV has one row per response. Then, with the production thresholds, times the first
+   byte of the export request of every day of the 1M and the 100k office (it writes the
+   job's row and sends its task; no worker runs, so the job stays queued and is deleted).
 
 Prints a table, writes ``tests/bench/results/dashboard.json``; exits 1 only when a correctness
 check fails (missed targets are reported, not asserted). Drops the database unless
@@ -1314,7 +1319,8 @@ with app.app_context():
         f = survey_filters.Filters(date(today.year, 1, 1), today)
         s.compute_results(f, float(tenant.score_threshold))
         c.comments(f, limit=10)
-        c.comment_count(f)
+        from tenants.comments.services import topic_counts
+        topic_counts(f)
     plans = {}
     conn = db.engine.raw_connection()
     cur = conn.cursor()
