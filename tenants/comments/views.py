@@ -61,8 +61,11 @@ def _list_args() -> dict[str, str]:
 
 @bp.get("/komentarze")
 def index() -> ResponseReturnValue:
-    """The period's comments, newest first, with their topics and status, filterable."""
-    chosen = parse_filters(request.args, _office().today(), current_user.department_scope)
+    """The period's comments, newest first, with their topics and status, filterable. A list
+    compares with no other period: "porownanie" in its address is left out, neither applied
+    nor refused (as on the response list)."""
+    without_comparison = {k: v for k, v in request.args.items() if k != "porownanie"}
+    chosen = parse_filters(without_comparison, _office().today(), current_user.department_scope)
     errors = dict(chosen.errors)
     topic_id = None
     if raw_topic := request.args.get(TOPIC_ARG):

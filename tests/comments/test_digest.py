@@ -197,3 +197,36 @@ def test_members_choose_their_digest_on_the_account_page_and_the_log_records_it(
             )
             == 0
         )
+
+
+def test_a_department_managers_digest_tells_only_their_departments(
+    two_offices, client_for, complete_answers, in_office
+):
+    from tenants.comments.digest import digest_for
+    from tenants.survey.models import Department
+
+    wolomin, sierpc = two_offices
+    with in_office(wolomin):
+        ours, other = db.session.scalars(select(Department.id).order_by(Department.id).limit(2))
+    # Wołomin: 2 comments (one rated 1) in our department, 3 in the other (two rated 1–2),
+    # 1 naming none (rated 1);
+    # Sierpc: a comment on the same day.
+    for department, comment, overall in (
+        (ours, "Nasz wydział 1", "1"), (ours, "Nasz wydział 2", "4"),
+        (other, "Inny wydział 1", "1"), (other, "Inny wydział 2", "2"),
+        (other, "Inny wydział 3", "4"), (None, "Bez wydziału", "1"),
+    ):  # fmt: skip
+        answers = {**complete_answers(department, comment), "q-ogolna_satysfakcja": overall}
+        client = client_for(wolomin)
+        assert client.post("/", data={**client.survey_form(), **answers}).status_code == 303
+    _submit(client_for, complete_answers, sierpc, "Sierpc", ogolna_satysfakcja="1")
+
+    with in_office(wolomin) as tenant:
+        today = tenant.today()
+        whole = digest_for(tenant, today, today)
+        scoped = digest_for(tenant, today, today, frozenset({ours}))
+    assert (whole.comment_count, whole.low_count) == (6, 4)
+    assert (scoped.comment_count, scoped.low_count) == (2, 1)
+    assert sorted(c.text for c in scoped.comments) == ["Nasz wydział 1", "Nasz wydział 2"]
+    assert len(scoped.low_response_ids) == 1
+    assert set(scoped.low_response_ids) < set(whole.low_response_ids)

@@ -249,6 +249,7 @@ def test_the_response_list_offers_no_comparison_and_the_results_pages_do(
         assert rows == [str(own)] and str(other) not in rows
         assert staff.get(f"/panel/odpowiedzi?{MARCH}&porownanie=x").status_code == 200
         assert 'name="porownanie"' not in staff.get("/panel/komentarze").get_data(as_text=True)
+        assert staff.get(f"/panel/komentarze?{MARCH}&porownanie=x").status_code == 200
         dashboard = staff.get(f"/panel/?{MARCH}").get_data(as_text=True)
         assert 'name="porownanie"' in dashboard and "Porównaj z" in dashboard
         drilldown = staff.get(f"/panel/wyniki/pytanie/parking?{MARCH}").get_data(as_text=True)
