@@ -197,13 +197,19 @@ def create_demo_offices(responses_per_office: int, seed: int) -> Iterator[tuple[
         tenant = create_tenant(spec["slug"], spec["name"], **details)
         with tenant_scope(tenant):
             _add_demo_responses(
-                tenant, spec["weak"], responses_per_office, random.Random(seed + tenant.id)
+                tenant, spec["weak"], responses_per_office, _seeded(seed, tenant, "responses")
             )
             _add_demo_actions(tenant, list(spec["weak"]), publish_done=tenant.public_results)
-            _add_demo_triage(tenant, random.Random(seed + tenant.id))
+            _add_demo_triage(tenant, _seeded(seed, tenant, "triage"))
         ensure_demo_logins(tenant)
         db.session.commit()
         yield tenant, True
+
+
+def _seeded(seed: int, tenant: Tenant, part: str) -> random.Random:
+    """A generator for one part of an office's demo data, from the seed and the office's slug
+    (not its id, which depends on what the database held before): the same demo every time."""
+    return random.Random(f"{seed}:{tenant.slug}:{part}")
 
 
 def _add_demo_triage(tenant: Tenant, rng: random.Random) -> None:
@@ -333,7 +339,7 @@ def _add_demo_responses(tenant: Tenant, weak: dict[str, float], count: int, rng:
 
     # The overall rating follows the items, the weak ones most, so "Priorytety" has a story to
     # tell; its own generator leaves the rest of the demo as it was.
-    overall_rng = random.Random(tenant.id)
+    overall_rng = _seeded(0, tenant, "overall")
     responses, answers_per_response = [], []
     counts: dict[CountKey, Tally] = {}
     for _ in range(count):

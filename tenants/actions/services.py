@@ -470,22 +470,25 @@ def responsible_label(action: Action, staff: Mapping[int, StaffUser]) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def any_actions() -> bool:
-    """Whether the office has recorded any action at all."""
-    return db.session.scalar(select(Action.id).limit(1)) is not None
+def any_actions(scope: frozenset[int] | None = None) -> bool:
+    """Whether the office has recorded any action at all (that a reader of ``scope`` sees)."""
+    if scope is None:
+        return db.session.scalar(select(Action.id).limit(1)) is not None
+    return bool(register(scope=scope))
 
 
-def open_actions() -> list[Action]:
-    """The open actions (planowane, w toku), by due date, those without one last."""
-    return [action for action in register() if action.is_open]
+def open_actions(scope: frozenset[int] | None = None) -> list[Action]:
+    """The open actions (planowane, w toku), by due date, those without one last (those
+    ``visible_to`` a reader of ``scope``)."""
+    return [action for action in register(scope=scope) if action.is_open]
 
 
-def completed_between(first: date, last: date) -> list[Action]:
-    """The actions implemented from ``first`` to ``last``, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Action)
-            .where(Action.status == "done", Action.implemented_on.between(first, last))
-            .order_by(Action.implemented_on, Action.id)
-        )
+def completed_between(first: date, last: date, scope: frozenset[int] | None = None) -> list[Action]:
+    """The actions implemented from ``first`` to ``last``, oldest first (those ``visible_to``
+    a reader of ``scope``)."""
+    implemented = db.session.scalars(
+        select(Action)
+        .where(Action.status == "done", Action.implemented_on.between(first, last))
+        .order_by(Action.implemented_on, Action.id)
     )
+    return [action for action in implemented if visible_to(action, scope)]

@@ -125,7 +125,9 @@ def report_context(tenant, request: ReportRequest, generated_at: datetime) -> di
         "strongest": summary.strongest(results),
         "weakest": summary.weakest(results),
         "priorities": summary.priorities(results),
-        "action_status": summary.action_status(request.period_start, request.period_end, today),
+        "action_status": summary.action_status(
+            request.period_start, request.period_end, today, report_scope(request)
+        ),
         "with_comments": with_comments,
         "topics": topic_counts(filters) if with_topics else None,
         "comments": comments_service.comments(filters, COMMENT_LIMIT) if with_comments else [],
@@ -155,18 +157,27 @@ def report_html(tenant, request: ReportRequest, generated_at: datetime) -> str:
 
 def _action_sections(request: ReportRequest, today: date) -> dict[str, object]:
     """ "Plan działań" (open actions now) and "Efekty działań" (actions implemented in the
-    period, each with its before/after); ``any`` False when the office has recorded none."""
+    period, each with its before/after); ``any`` False when the office has recorded none.
+    A department's report holds the actions linked to that department, their effect measured
+    on its responses, as its manager sees them in the register (``report_scope``)."""
     items = rated_items()
     staff = office_staff()
-    completed = completed_between(request.period_start, request.period_end)
+    scope = report_scope(request)
+    completed = completed_between(request.period_start, request.period_end, scope)
     return {
-        "any": any_actions(),
-        "open": [(a, responsible_label(a, staff)) for a in open_actions()],
+        "any": any_actions(scope),
+        "open": [(a, responsible_label(a, staff)) for a in open_actions(scope)],
         "completed": [
-            (a, responsible_label(a, staff), measure(a, items, today)) for a in completed
+            (a, responsible_label(a, staff), measure(a, items, today, scope)) for a in completed
         ],
         "today": today,
     }
+
+
+def report_scope(request: ReportRequest) -> frozenset[int] | None:
+    """Whose actions a report holds: a department's report, its department's (None: the
+    whole office's)."""
+    return None if request.department_id is None else frozenset({request.department_id})
 
 
 def html_to_pdf(html: str) -> bytes:

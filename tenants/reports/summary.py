@@ -107,12 +107,14 @@ def priorities(results: Results) -> Priorities | None:
     return office_priorities(results)
 
 
-def action_status(period_start: date, period_end: date, today: date) -> ActionStatus:
+def action_status(
+    period_start: date, period_end: date, today: date, scope: frozenset[int] | None = None
+) -> ActionStatus:
     """How many actions are open today (and overdue), and how many were implemented in the
-    period."""
-    opened = open_actions()
+    period (of those a reader of ``scope`` sees: a department's report, its own)."""
+    opened = open_actions(scope)
     return ActionStatus(
         open=len(opened),
         overdue=sum(1 for action in opened if action.is_overdue(today)),
-        completed=len(completed_between(period_start, period_end)),
+        completed=len(completed_between(period_start, period_end, scope)),
     )

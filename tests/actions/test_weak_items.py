@@ -7,9 +7,12 @@ import re
 from datetime import date, timedelta
 from html import unescape
 
+from sqlalchemy import select
+
 from saas_platform.core.db import db, utcnow
 from saas_platform.core.tenancy.models import Tenant
 from tenants.reports.pdf import ReportRequest, build_report_pdf
+from tenants.survey.models import Department
 from tests.reports.test_end_to_end import pdf_text
 
 
@@ -136,3 +139,29 @@ def test_an_office_without_actions_gets_one_sentence_in_the_report(two_offices, 
     text = _report_text(in_office, wolomin, date(2026, 1, 1), date(2026, 3, 31))
     assert "Urząd nie zapisał jeszcze w rejestrze żadnych działań" in text
     assert "Efekty działań" not in text
+
+
+def test_a_departments_report_holds_only_the_actions_linked_to_that_department(
+    two_offices, in_office, make_action
+):
+    wolomin, sierpc = two_offices
+    with in_office(wolomin) as tenant:
+        ours, other = db.session.scalars(select(Department.id).order_by(Department.id).limit(2))
+        today = tenant.today()
+    make_action(wolomin, title="Naszego", department_ids=[str(ours)], due_date="2099-12-31")
+    make_action(wolomin, title="Innego", department_ids=[str(other)], due_date="2099-12-31")
+    make_action(wolomin, title="Całego", due_date="2099-12-31")  # no department: office-wide
+    make_action(sierpc, title="Sierpecki", due_date="2099-12-31")
+    first = today.replace(month=1, day=1)
+    with in_office(wolomin) as tenant:
+        pdf = build_report_pdf(tenant, ReportRequest(first, today, ours), utcnow())
+        other_pdf = build_report_pdf(tenant, ReportRequest(first, today, other), utcnow())
+        whole_pdf = build_report_pdf(tenant, ReportRequest(first, today), utcnow())
+    department, elsewhere, whole = (
+        " ".join(pdf_text(p).split()) for p in (pdf, other_pdf, whole_pdf)
+    )
+    assert "Naszego" in department and "Innego" not in department
+    assert "Całego" not in department and "Sierpecki" not in department
+    assert "Innego" in elsewhere and "Naszego" not in elsewhere
+    assert all(title in whole for title in ("Naszego", "Innego", "Całego"))
+    assert "Sierpecki" not in whole
