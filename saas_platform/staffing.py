@@ -18,7 +18,7 @@ from saas_platform.operator.services import record
 from tenants.accounts import services as staff
 from tenants.accounts.models import StaffUser
 from tenants.accounts.services import StaffError, StaffLink
-from tenants.survey.models import Department
+from tenants.survey.departments import department_labels
 
 COMMAND_LINE = "wiersz poleceń"
 
@@ -48,12 +48,7 @@ def departments_of(tenant: Tenant) -> dict[int, str]:
     """The office's departments (inactive ones marked), id -> name, in the office's order:
     what a manager may be given."""
     with tenant_scope(tenant):
-        rows = db.session.execute(
-            select(Department.id, Department.name, Department.is_active).order_by(
-                Department.position, Department.name
-            )
-        )
-        return {i: name if active else f"{name} (nieaktywny)" for i, name, active in rows}
+        return department_labels()
 
 
 def _via(operator_email: str | None) -> str:

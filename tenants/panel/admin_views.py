@@ -26,7 +26,7 @@ from tenants.audit.models import AuditEntry
 from tenants.audit.naming import ObjectNames, field_label
 from tenants.panel.blueprint import admin_required, bp
 from tenants.panel.forms import DEPARTMENTS_HINT, InviteForm, StaffUpdateForm
-from tenants.survey.models import Department
+from tenants.survey.departments import department_labels
 
 AUDIT_PAGE_SIZE = 50
 AUDIT_CSV_BATCH = 500
@@ -40,16 +40,10 @@ def _staff_member_or_404(user_id: int) -> StaffUser:
 
 
 def _department_choices(form: InviteForm | StaffUpdateForm) -> dict[int, str]:
-    """The office's departments (inactive ones marked) as the form's choices; id -> name."""
-    departments = db.session.execute(
-        select(Department.id, Department.name, Department.is_active).order_by(
-            Department.position, Department.name
-        )
-    ).all()
-    form.departments.choices = [
-        (i, name if active else f"{name} (nieaktywny)") for i, name, active in departments
-    ]
-    return {i: name for i, name, _ in departments}
+    """The office's departments (inactive ones marked) as the form's choices; id -> label."""
+    labels = department_labels()
+    form.departments.choices = list(labels.items())
+    return labels
 
 
 @bp.route("/uzytkownicy", methods=["GET", "POST"])

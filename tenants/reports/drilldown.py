@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,15 +161,6 @@ def item_detail(
     )
 
 
-def _group(dimension: str, text: str) -> Any:
-    """A group's key as the dimension has it (the statement unites them as text)."""
-    if dimension == "department_id":
-        return int(text)
-    if dimension == "month":
-        return date.fromisoformat(text[:10])
-    return text
-
-
 def _distribution(ratings: dict[str, Distribution]) -> tuple[Share, ...]:
     together: Distribution = sum(ratings.values(), Counter())
     values = (*RATING_VALUES, NOT_APPLICABLE)
@@ -190,9 +180,15 @@ def _grouped(counts: Any) -> list[GroupedRow]:
     """The period's counts grouped per department, per channel and per month, in one
     statement: the rows are read once (a CTE) and grouped by each dimension in turn, so the
     rows fetched are the sum of the dimensions' groups, not their product (at a million
-    responses, about 1,000 rather than 21,000)."""
+    responses, about 1,000 rather than 21,000). Each part fills its own dimension's column
+    and leaves the others NULL, so every group keeps its type."""
     period = select(*counts.c).cte("period")
     c = period.c
+    empty = {
+        "department_id": sa.null().cast(sa.Integer),
+        "channel": sa.null().cast(sa.String),
+        "month": sa.null().cast(sa.Date),
+    }
     rows = db.session.execute(
         union_all(
             *(
@@ -200,7 +196,10 @@ def _grouped(counts: Any) -> list[GroupedRow]:
                     sa.literal(name).label("dimension"),
                     c.version_id,
                     c.question_key,
-                    sa.cast(c[name], sa.String).label("group_key"),
+                    *(
+                        (c[column] if column == name else empty[column]).label(column)
+                        for column in DIMENSIONS
+                    ),
                     c.value,
                     func.sum(c.count).label("count"),
                 )
@@ -210,7 +209,10 @@ def _grouped(counts: Any) -> list[GroupedRow]:
             )
         )
     )
-    return [(d, v, k, _group(d, g), value, int(n)) for d, v, k, g, value, n in rows]
+    return [
+        (dimension, version_id, key, groups[DIMENSIONS.index(dimension)], value, int(count))
+        for dimension, version_id, key, *groups, value, count in rows
+    ]
 
 
 def _totals(rows: list[GroupedRow]) -> Totals:

@@ -30,6 +30,23 @@ def all_departments() -> list[Department]:
     )
 
 
+INACTIVE_MARK = " (nieaktywny)"
+
+
+def department_labels(within: frozenset[int] | None = None) -> dict[int, str]:
+    """Every department of the current office (or those ``within`` a set of ids), active or
+    not, in display order: id -> name as a choice shows it, an inactive one marked."""
+    query = select(Department.id, Department.name, Department.is_active).order_by(
+        Department.position, Department.name
+    )
+    if within is not None:
+        query = query.where(Department.id.in_(sorted(within)))
+    return {
+        i: name if active else f"{name}{INACTIVE_MARK}"
+        for i, name, active in db.session.execute(query)
+    }
+
+
 def department_or_none(department_id: int) -> Department | None:
     """The current office's department with this id (another office's is never found)."""
     return db.session.scalar(select(Department).where(Department.id == department_id))

@@ -21,7 +21,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from saas_platform.core.db import db
-from tenants.survey.models import NO_DEPARTMENT, Department, SurveyVersion
+from tenants.survey.departments import department_labels
+from tenants.survey.models import NO_DEPARTMENT, SurveyVersion
 
 PERIOD_PRESETS = {
     "this_year": "bieżący rok",
@@ -173,12 +174,6 @@ def _label(pairs: tuple[tuple[str, str], ...], value: str | None) -> str | None:
 def filter_choices(scope: frozenset[int] | None = None) -> FilterChoices:
     """The current office's departments (inactive ones too; within ``scope`` only, and then
     without "no department"), channels and published versions."""
-    query = select(Department.id, Department.name, Department.is_active).order_by(
-        Department.position, Department.name
-    )
-    if scope is not None:
-        query = query.where(Department.id.in_(sorted(scope)))
-    departments = db.session.execute(query).all()
     versions = db.session.execute(
         select(SurveyVersion.id, SurveyVersion.number, SurveyVersion.title)
         .where(SurveyVersion.published_at.is_not(None))
@@ -188,10 +183,7 @@ def filter_choices(scope: frozenset[int] | None = None) -> FilterChoices:
         periods=tuple(PERIOD_CHOICES.items()),
         comparisons=tuple(COMPARISON_CHOICES.items()),
         departments=(
-            *(
-                (str(i), name if active else f"{name} (nieaktywny)")
-                for i, name, active in departments
-            ),
+            *((str(i), label) for i, label in department_labels(scope).items()),
             *(() if scope is not None else ((NO_DEPARTMENT_ARG, NO_DEPARTMENT_LABEL),)),
         ),
         channels=tuple(CHANNEL_LABELS.items()),

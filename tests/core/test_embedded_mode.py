@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyotp
@@ -20,7 +21,10 @@ from saas_platform.app import create_app
 from saas_platform.core.db import db
 from saas_platform.core.tenancy import TenantNotSet, tenant_scope
 from saas_platform.core.tenancy.models import Tenant
+from tenants.reports import drilldown
+from tenants.survey.filters import Filters
 from tenants.survey.models import RESPONSES_KEY, Department, Response, ResponseCount
+from tenants.survey.scores import period_counts
 from tests.conftest import csrf_token_of, sqlite_app_settings
 
 DEMO_RESPONSES = 60
@@ -235,3 +239,34 @@ def test_the_response_list_scores_filters_sorts_and_exports_on_sqlite(embedded_a
         assert file.get_data().startswith("\ufeffid;data;kanał;wydział;wynik".encode())
     finally:
         embedded_app.config["EXPORT_BACKGROUND_THRESHOLD"] = 20000
+
+
+def test_a_drill_down_page_shows_its_breakdowns_on_sqlite(embedded_app):
+    wolomin = "http://wolomin.localhost:5000"
+    client = embedded_app.test_client()
+    email = demo.demo_staff_email("admin", "wolomin")
+    _post_form(client, "/panel/login", wolomin, email=email, password=demo.DEMO_PASSWORD)
+    dashboard = client.get("/panel/?okres=last_12_months", base_url=wolomin).get_data(as_text=True)
+    area = re.search(r'href="/panel/wyniki/obszar/([^"?]+)', dashboard).group(1)
+    page = client.get(f"/panel/wyniki/obszar/{area}?okres=last_12_months", base_url=wolomin)
+    assert page.status_code == 200
+    assert "strona internetowa" in page.get_data(as_text=True)
+
+    # Each dimension's groups come typed from its own part of the one statement, and each
+    # dimension divides the same counts.
+    with embedded_app.app_context():
+        office = db.session.scalar(select(Tenant).where(Tenant.slug == "wolomin"))
+        with tenant_scope(office):
+            today = office.today()
+            period = Filters(today - timedelta(days=729), today)
+            keys = [k for k, q in drilldown.rated_questions().items() if q.area_key == area]
+            rows = drilldown._grouped(period_counts(period, keys))
+    groups: dict[str, set] = {"department_id": set(), "channel": set(), "month": set()}
+    totals: dict[str, int] = dict.fromkeys(groups, 0)
+    for dimension, _, _, group, _, count in rows:
+        groups[dimension].add(group)
+        totals[dimension] += count
+    assert groups["month"] and all(isinstance(m, date) and m.day == 1 for m in groups["month"])
+    assert all(isinstance(d, int) for d in groups["department_id"])
+    assert "web" in groups["channel"]
+    assert totals["month"] == totals["channel"] == totals["department_id"] > 0
